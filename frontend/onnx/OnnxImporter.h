@@ -1,0 +1,27 @@
+// ONNX importer: ModelProto -> ir::Graph.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/Graph.h"
+#include "nutshell/Expected.h"
+
+namespace nutshell::onnx {
+
+struct ImportOptions {
+  /// Binds symbolic input dims: input name -> full static shape.
+  std::map<std::string, std::vector<int64_t>> inputShapes;
+};
+
+/// Import an .onnx file (external-data weights resolved relative to it).
+/// An unsupported model reports ALL unsupported ops at once.
+Expected<std::unique_ptr<ir::Graph>> importOnnxFile(const std::string& path, const ImportOptions& options = {});
+
+/// Import from serialized bytes (baseDir resolves external data).
+Expected<std::unique_ptr<ir::Graph>> importOnnxBytes(const std::string& bytes, const ImportOptions& options = {},
+                                                     const std::string& baseDir = ".");
+
+}  // namespace nutshell::onnx

@@ -1,0 +1,62 @@
+// Host tensors: what users pass in and get back, what tensor files hold.
+// Part of the runtime, so it depends on nothing else of nutshell.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nutshell {
+
+enum class ElementType { F32, I64 };
+
+const char* elementTypeName(ElementType type);  // "f32", "i64"
+
+/// A dense, C-ordered tensor with 64-byte aligned storage (value semantics:
+/// copies are deep).
+class Tensor {
+public:
+  Tensor() = default;
+  /// Zero-filled tensor of the given type and shape.
+  Tensor(ElementType type, std::vector<int64_t> shape);
+  static Tensor f32(std::vector<int64_t> shape, const std::vector<float>& values);
+  static Tensor i64(std::vector<int64_t> shape, const std::vector<int64_t>& values);
+
+  Tensor(const Tensor& other);
+  Tensor& operator=(const Tensor& other);
+  Tensor(Tensor&&) noexcept = default;
+  Tensor& operator=(Tensor&&) noexcept = default;
+
+  ElementType type() const { return type_; }
+  const std::vector<int64_t>& shape() const { return shape_; }
+  size_t rank() const { return shape_.size(); }
+  int64_t numElements() const { return numElements_; }
+  size_t byteSize() const;
+
+  void* data() { return storage_.get(); }
+  const void* data() const { return storage_.get(); }
+  float* f32() { return static_cast<float*>(data()); }
+  const float* f32() const { return static_cast<const float*>(data()); }
+  int64_t* i64() { return static_cast<int64_t*>(data()); }
+  const int64_t* i64() const { return static_cast<const int64_t*>(data()); }
+
+  /// "f32[2,3]"
+  std::string typeString() const;
+
+private:
+  struct FreeDeleter {
+    void operator()(void* p) const;
+  };
+  ElementType type_ = ElementType::F32;
+  std::vector<int64_t> shape_;
+  int64_t numElements_ = 0;
+  std::unique_ptr<void, FreeDeleter> storage_;
+};
+
+/// Named tensors, ordered by name (inputs or outputs of a model).
+using TensorMap = std::map<std::string, Tensor>;
+
+}  // namespace nutshell
