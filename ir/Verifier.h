@@ -15,4 +15,9 @@ Status verifyGraph(const Graph& graph);
 /// Checks of one node only (no ordering checks).
 Status verifyNode(const Node& node);
 
+/// Attribute checks of one node: known names, kinds, required ones present,
+/// ranges and allowed strings (part of verifyNode; shape inference runs it
+/// first so that rules can read attributes safely).
+Status verifyAttributes(const Node& node);
+
 }  // namespace nutshell::ir

@@ -1,0 +1,210 @@
+#include "backends/cpu/CpuBackend.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+#include "backends/cpu/Jit.h"
+#include "backends/cpu/ModuleBuilder.h"
+#include "ir/ShapeInference.h"
+#include "runtime/ThreadPool.h"
+
+namespace nutshell::cpu {
+
+int debugLevel() {
+  static const int level = [] {
+    const char* env = std::getenv("NUTSHELL_DEBUG");
+    return env ? std::atoi(env) : 0;
+  }();
+  return level;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double msSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::string shapeString(const std::vector<int64_t>& shape) {
+  return "[" + fmt::format("{}", fmt::join(shape, ",")) + "]";
+}
+
+using RunFn = void (*)(void* const*, void* const*, void*);
+
+/// One JIT-compiled module: its entry and its workspace.
+struct CompiledModule {
+  std::unique_ptr<Jit> jit;
+  RunFn run = nullptr;
+  ModuleInfo info;
+  struct FreeDeleter {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::unique_ptr<void, FreeDeleter> workspace;
+  std::mutex mutex;  // one run at a time per workspace
+};
+
+Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, const TargetInfo& target,
+                                                        CompileTimings* timings) {
+  int debug = debugLevel();
+  auto start = Clock::now();
+  NUTSHELL_ASSIGN(BuiltModule built, buildModule(graph, target, {}));
+  double codegenMs = msSince(start);
+  if (debug >= 1)
+    std::fprintf(stderr, "[cpu] codegen: %zu kernels, workspace %lld bytes, target %s (%.1f ms)\n",
+                 built.info.kernels.size(), static_cast<long long>(built.info.workspaceBytes),
+                 describeTarget(target).c_str(), codegenMs);
+  if (debug >= 2)
+    for (const std::string& line : built.info.kernels) std::fprintf(stderr, "[cpu]   %s\n", line.c_str());
+  if (debug >= 3) std::fprintf(stderr, "[cpu] LLVM IR before optimization:\n%s\n", moduleText(*built.module).c_str());
+
+  start = Clock::now();
+  NUTSHELL_TRY(optimizeModule(*built.module, target));
+  double optimizeMs = msSince(start);
+  if (debug >= 1) std::fprintf(stderr, "[cpu] LLVM O3: %.1f ms\n", optimizeMs);
+  if (debug >= 4) std::fprintf(stderr, "[cpu] LLVM IR after optimization:\n%s\n", moduleText(*built.module).c_str());
+
+  start = Clock::now();
+  auto compiled = std::make_unique<CompiledModule>();
+  NUTSHELL_ASSIGN(compiled->jit, Jit::create(target));
+  NUTSHELL_TRY(compiled->jit->addModule(std::move(built.context), std::move(built.module)));
+  NUTSHELL_ASSIGN(void* entry, compiled->jit->lookup(built.info.prefix + "_run"));
+  double jitMs = msSince(start);
+  if (debug >= 1) std::fprintf(stderr, "[cpu] JIT: %.1f ms\n", jitMs);
+  compiled->run = reinterpret_cast<RunFn>(entry);
+  compiled->info = std::move(built.info);
+  size_t bytes = static_cast<size_t>(std::max<int64_t>(compiled->info.workspaceBytes, 64));
+  compiled->workspace.reset(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+  if (!compiled->workspace) return makeError(fmt::format("cpu backend: cannot allocate a {}-byte workspace", bytes));
+  if (timings) *timings = {codegenMs, optimizeMs, jitMs};
+  return compiled;
+}
+
+ElementType toElementType(ir::DType dtype) { return dtype == ir::DType::F32 ? ElementType::F32 : ElementType::I64; }
+
+class CpuExecutable final : public Executable {
+public:
+  CpuExecutable(std::unique_ptr<ir::Graph> graph, TargetInfo target, int threads)
+      : graph_(std::move(graph)), target_(std::move(target)), threads_(threads) {}
+
+  Status compileEagerly(CompileTimings* timings) {
+    for (const ir::Value* input : graph_->inputs)
+      if (!input->type.isStatic()) return Status::success();  // compiled per shape on first run
+    NUTSHELL_ASSIGN(auto compiled, compileModule(*graph_, target_, timings));
+    variants_[key(graph_->inputs)] = std::move(compiled);
+    return Status::success();
+  }
+
+  Expected<TensorMap> run(const TensorMap& inputs) override {
+    NUTSHELL_TRY(checkNames(inputs));
+    std::map<std::string, std::vector<int64_t>> shapes;
+    for (const ir::Value* input : graph_->inputs) {
+      const Tensor& tensor = inputs.at(input->name);
+      if (tensor.type() != toElementType(input->type.dtype))
+        return makeError(fmt::format("input '{}' has dtype {}, expected {} ({})", input->name,
+                                     elementTypeName(tensor.type()), ir::dtypeName(input->type.dtype),
+                                     input->type.str()));
+      bool match = tensor.rank() == input->type.rank();
+      for (size_t d = 0; match && d < tensor.rank(); ++d)
+        match = !input->type.dims[d].isStatic() || input->type.dims[d].size == tensor.shape()[d];
+      if (!match)
+        return makeError(fmt::format("input '{}' has shape {}, expected {}", input->name, shapeString(tensor.shape()),
+                                     input->type.str()));
+      shapes[input->name] = tensor.shape();
+    }
+    NUTSHELL_ASSIGN(CompiledModule * compiled, variantFor(shapes));
+
+    std::vector<void*> inputPointers;
+    for (const ir::Value* input : graph_->inputs) inputPointers.push_back(const_cast<void*>(inputs.at(input->name).data()));
+    std::vector<Tensor> outputs;
+    std::vector<void*> outputPointers;
+    for (const TensorSignature& out : compiled->info.outputs) outputs.emplace_back(toElementType(out.dtype), out.shape);
+    for (Tensor& t : outputs) outputPointers.push_back(t.data());
+    {
+      std::lock_guard<std::mutex> lock(compiled->mutex);
+      ScopedNumThreads threads(threads_);
+      compiled->run(inputPointers.data(), outputPointers.data(), compiled->workspace.get());
+    }
+    TensorMap result;
+    for (size_t j = 0; j < outputs.size(); ++j) result.emplace(compiled->info.outputs[j].name, std::move(outputs[j]));
+    return result;
+  }
+
+private:
+  static std::string key(const std::vector<ir::Value*>& inputs) {
+    std::string k;
+    for (const ir::Value* v : inputs) k += v->type.str() + ";";
+    return k;
+  }
+
+  Status checkNames(const TensorMap& inputs) const {
+    std::string expected;
+    for (const ir::Value* input : graph_->inputs)
+      expected += fmt::format("{}'{}' {}", expected.empty() ? "" : ", ", input->name, input->type.str());
+    for (const auto& [name, tensor] : inputs) {
+      bool known = false;
+      for (const ir::Value* input : graph_->inputs) known = known || input->name == name;
+      if (!known) return makeError(fmt::format("'{}' is not an input of the model (inputs: {})", name, expected));
+    }
+    for (const ir::Value* input : graph_->inputs)
+      if (!inputs.count(input->name))
+        return makeError(fmt::format("missing input '{}' ({}); the model's inputs: {}", input->name, input->type.str(),
+                                     expected));
+    return Status::success();
+  }
+
+  Expected<CompiledModule*> variantFor(const std::map<std::string, std::vector<int64_t>>& shapes) {
+    std::lock_guard<std::mutex> lock(variantsMutex_);
+    if (variants_.size() == 1 && isStatic()) return variants_.begin()->second.get();
+    std::string k;
+    for (const ir::Value* v : graph_->inputs) k += ir::TensorType(v->type.dtype, {}).str() + shapeString(shapes.at(v->name)) + ";";
+    auto it = variants_.find(k);
+    if (it != variants_.end()) return it->second.get();
+    std::unique_ptr<ir::Graph> bound = graph_->clone();
+    NUTSHELL_TRY(ir::bindInputShapes(*bound, shapes));
+    NUTSHELL_ASSIGN(auto compiled, compileModule(*bound, target_, nullptr));
+    CompiledModule* raw = compiled.get();
+    variants_[k] = std::move(compiled);
+    return raw;
+  }
+
+  bool isStatic() const {
+    for (const ir::Value* v : graph_->inputs)
+      if (!v->type.isStatic()) return false;
+    return true;
+  }
+
+  std::unique_ptr<ir::Graph> graph_;
+  TargetInfo target_;
+  int threads_;
+  std::mutex variantsMutex_;
+  std::map<std::string, std::unique_ptr<CompiledModule>> variants_;
+};
+
+class CpuBackend final : public Backend {
+public:
+  std::string name() const override { return "cpu"; }
+  Expected<std::unique_ptr<Executable>> compile(const ir::Graph& graph, const BackendOptions& options) override {
+    return compileForCpu(graph, options, nullptr);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> createCpuBackend() { return std::make_unique<CpuBackend>(); }
+
+Expected<std::unique_ptr<Executable>> compileForCpu(const ir::Graph& graph, const BackendOptions& options,
+                                                    CompileTimings* timings) {
+  NUTSHELL_ASSIGN(TargetInfo target, detectTarget(options.targetCpu));
+  auto executable = std::make_unique<CpuExecutable>(graph.clone(), std::move(target), options.threads);
+  NUTSHELL_TRY(executable->compileEagerly(timings));
+  return std::unique_ptr<Executable>(std::move(executable));
+}
+
+}  // namespace nutshell::cpu

@@ -1,0 +1,196 @@
+// Elementwise kernels: add/sub/mul/div (numpy broadcasting), the unary
+// activations, exp, and fused_elementwise chains; f32 and i64.
+//
+// The output is viewed as rows x inner after coalescing dimensions that every
+// operand walks contiguously (or broadcasts) together, so the inner loop
+// always reads each operand with stride 1 (a vector load) or 0 (a splat).
+// Long rows are cut into chunks so that even a single contiguous tensor is
+// spread over the threads. The tail of a row uses masked loads and stores.
+#include <fmt/format.h>
+
+#include "backends/cpu/KernelEmitter.h"
+
+namespace nutshell::cpu {
+namespace {
+
+struct Step {
+  std::string name;
+  bool binary = false;
+  double p0 = 0, p1 = 0;
+};
+
+bool isBinaryStep(const std::string& s) { return s == "add" || s == "sub" || s == "mul" || s == "div"; }
+bool isUnaryStep(const std::string& s) {
+  return s == "relu" || s == "leaky_relu" || s == "sigmoid" || s == "tanh" || s == "clip" || s == "exp";
+}
+
+Expected<std::vector<Step>> readSteps(KernelBuilder& kb) {
+  const ir::Node& node = kb.node;
+  std::vector<Step> steps;
+  // (An if-chain rather than a switch: only these ops reach this emitter.)
+  using K = ir::OpKind;
+  if (node.op == K::Add) return std::vector<Step>{{"add", true}};
+  if (node.op == K::Sub) return std::vector<Step>{{"sub", true}};
+  if (node.op == K::Mul) return std::vector<Step>{{"mul", true}};
+  if (node.op == K::Div) return std::vector<Step>{{"div", true}};
+  if (node.op == K::Relu) return std::vector<Step>{{"relu"}};
+  if (node.op == K::LeakyRelu) return std::vector<Step>{{"leaky_relu", false, node.getFloat("alpha")}};
+  if (node.op == K::Sigmoid) return std::vector<Step>{{"sigmoid"}};
+  if (node.op == K::Tanh) return std::vector<Step>{{"tanh"}};
+  if (node.op == K::Clip) return std::vector<Step>{{"clip", false, node.getFloat("min"), node.getFloat("max")}};
+  if (node.op == K::Exp) return std::vector<Step>{{"exp"}};
+  const auto& names = node.getStrings("steps");
+  const auto& params = node.getFloats("params");
+  if (!params.empty() && params.size() != 2 * names.size())
+    return kb.error(fmt::format("params has {} values, expected 2 per step ({})", params.size(), 2 * names.size()));
+  size_t binaries = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    Step step{names[i], isBinaryStep(names[i])};
+    if (!step.binary && !isUnaryStep(names[i])) return kb.error(fmt::format("unknown step '{}'", names[i]));
+    if (!params.empty()) {
+      step.p0 = params[2 * i];
+      step.p1 = params[2 * i + 1];
+    }
+    binaries += step.binary;
+    steps.push_back(step);
+  }
+  if (binaries + 1 != node.operands.size())
+    return kb.error(fmt::format("{} binary steps need {} operands, got {}", binaries, binaries + 1, node.operands.size()));
+  return steps;
+}
+
+llvm::Value* applyBinary(KernelBuilder& kb, const std::string& name, llvm::Value* x, llvm::Value* y, bool isFloat) {
+  llvm::IRBuilder<>& b = kb.b;
+  if (isFloat) {
+    if (name == "add") return b.CreateFAdd(x, y);
+    if (name == "sub") return b.CreateFSub(x, y);
+    if (name == "mul") return b.CreateFMul(x, y);
+    return b.CreateFDiv(x, y);
+  }
+  if (name == "add") return b.CreateAdd(x, y);
+  if (name == "sub") return b.CreateSub(x, y);
+  if (name == "mul") return b.CreateMul(x, y);
+  // Integer division truncates like C++; a zero divisor gives 0 instead of a trap.
+  llvm::Value* zero = llvm::Constant::getNullValue(y->getType());
+  llvm::Value* isZero = b.CreateICmpEQ(y, zero);
+  llvm::Value* safe = b.CreateSelect(isZero, llvm::ConstantInt::get(y->getType(), 1), y);
+  return b.CreateSelect(isZero, zero, b.CreateSDiv(x, safe));
+}
+
+}  // namespace
+
+Expected<KernelInfo> emitElementwise(KernelBuilder& kb) {
+  NUTSHELL_ASSIGN(std::vector<Step> steps, readSteps(kb));
+  const ir::Node& node = kb.node;
+  bool isFloat = kb.resultType() == ir::DType::F32;
+  for (size_t k = 0; k < node.operands.size(); ++k)
+    if (kb.operandType(k) != kb.resultType())
+      return kb.error(fmt::format("operand {} is {} but the result is {}", k, node.operands[k]->type.str(),
+                                  node.result()->type.str()));
+  if (!isFloat)
+    for (const Step& s : steps)
+      if (!s.binary && s.name != "relu") return kb.error(fmt::format("'{}' on i64 values is not supported", s.name));
+
+  // Broadcast strides per operand, right-aligned against the output.
+  std::vector<int64_t> outShape = kb.resultShape();
+  size_t rank = outShape.size();
+  size_t numOperands = node.operands.size();
+  std::vector<std::vector<int64_t>> strides(numOperands, std::vector<int64_t>(rank, 0));
+  for (size_t k = 0; k < numOperands; ++k) {
+    std::vector<int64_t> shape = kb.operandShape(k);
+    if (shape.size() > rank) return kb.error("operand rank exceeds result rank");
+    int64_t stride = 1;
+    for (size_t i = shape.size(); i-- > 0;) {
+      size_t d = rank - shape.size() + i;
+      if (shape[i] != 1 && shape[i] != outShape[d])
+        return kb.error(fmt::format("operand {} shape {} does not broadcast to {}", k, shapeText(shape), shapeText(outShape)));
+      strides[k][d] = shape[i] == 1 ? 0 : stride;
+      stride *= shape[i];
+    }
+  }
+  // Coalesce: drop size-1 dims, merge neighbours every operand walks alike.
+  std::vector<int64_t> dims;
+  std::vector<std::vector<int64_t>> coalesced(numOperands);
+  for (size_t d = 0; d < rank; ++d) {
+    if (outShape[d] == 1) continue;
+    bool merge = !dims.empty();
+    for (size_t k = 0; k < numOperands && merge; ++k) merge = coalesced[k].back() == strides[k][d] * outShape[d];
+    if (merge) {
+      dims.back() *= outShape[d];
+      for (size_t k = 0; k < numOperands; ++k) coalesced[k].back() = strides[k][d];
+    } else {
+      dims.push_back(outShape[d]);
+      for (size_t k = 0; k < numOperands; ++k) coalesced[k].push_back(strides[k][d]);
+    }
+  }
+  if (dims.empty()) {
+    dims.push_back(1);
+    for (auto& s : coalesced) s.push_back(0);
+  }
+  const int64_t inner = dims.back();
+  std::vector<int64_t> rowDims(dims.begin(), dims.end() - 1);
+  const int64_t rows = product(rowDims);
+  const int W = kb.W;
+  const int64_t maxChunk = 4096;
+  const int64_t chunk = inner <= maxChunk ? inner : maxChunk;  // a multiple of W when split
+  const int64_t numChunks = (inner + chunk - 1) / chunk;
+  const int64_t items = rows * numChunks;
+  const int64_t perTask = std::max<int64_t>(1, 16384 / std::max<int64_t>(chunk, 1));
+
+  llvm::Type* elem = kb.elemTy(kb.resultType());
+  llvm::IRBuilder<>& b = kb.b;
+  std::vector<llvm::Value*> inputs;
+  for (size_t k = 0; k < numOperands; ++k) inputs.push_back(kb.operand(k));
+  llvm::Value* out = kb.result();
+
+  int64_t numTasks = kb.forEachTaskItem(items, perTask, [&](llvm::Value* item) {
+    llvm::Value* row = numChunks == 1 ? item : b.CreateUDiv(item, kb.i64c(numChunks));
+    llvm::Value* part = numChunks == 1 ? kb.i64c(0) : b.CreateURem(item, kb.i64c(numChunks));
+    std::vector<llvm::Value*> index = kb.decompose(row, rowDims);
+    std::vector<llvm::Value*> bases;
+    for (size_t k = 0; k < numOperands; ++k) {
+      llvm::Value* base = kb.i64c(0);
+      for (size_t d = 0; d < rowDims.size(); ++d)
+        if (coalesced[k][d] != 0) base = b.CreateAdd(base, b.CreateMul(index[d], kb.i64c(coalesced[k][d])));
+      bases.push_back(base);
+    }
+    llvm::Value* outBase = b.CreateMul(row, kb.i64c(inner));
+    llvm::Value* start = b.CreateMul(part, kb.i64c(chunk));
+    llvm::Value* stop = b.CreateAdd(start, kb.i64c(chunk));
+    if (inner % chunk != 0) stop = b.CreateSelect(b.CreateICmpSLT(stop, kb.i64c(inner)), stop, kb.i64c(inner));
+    llvm::Value* fullEnd = b.CreateAdd(start, b.CreateMul(b.CreateUDiv(b.CreateSub(stop, start), kb.i64c(W)), kb.i64c(W)));
+
+    auto body = [&](llvm::Value* j, llvm::Value* mask) {
+      std::vector<llvm::Value*> values;
+      for (size_t k = 0; k < numOperands; ++k) {
+        llvm::Value* at = b.CreateAdd(bases[k], j);
+        if (coalesced[k].back() == 0)
+          values.push_back(b.CreateVectorSplat(W, kb.load(elem, inputs[k], bases[k])));
+        else
+          values.push_back(kb.loadVec(inputs[k], at, mask, elem));
+      }
+      llvm::Value* acc = values[0];
+      size_t next = 1;
+      for (const Step& s : steps) {
+        if (s.binary)
+          acc = applyBinary(kb, s.name, acc, values[next++], isFloat);
+        else if (isFloat)
+          acc = kb.activation(s.name, s.p0, s.p1, acc);
+        else  // i64 relu
+          acc = b.CreateSelect(b.CreateICmpSGT(acc, llvm::Constant::getNullValue(acc->getType())), acc,
+                               llvm::Constant::getNullValue(acc->getType()));
+      }
+      kb.storeVec(acc, out, b.CreateAdd(outBase, j), mask);
+    };
+    kb.loops.forLoop(start, fullEnd, W, [&](llvm::Value* j) { body(j, nullptr); }, "j");
+    if (inner % W != 0)
+      kb.loops.ifThen(b.CreateICmpSLT(fullEnd, stop), [&] { body(fullEnd, kb.laneMask(b.CreateSub(stop, fullEnd))); });
+  });
+  KernelInfo info;
+  info.numTasks = numTasks;
+  info.work = double(rows) * double(inner) * double(steps.size() + 1) * (steps.size() > 1 ? 4 : 1);
+  info.summary = fmt::format("rows={} inner={} chunk={}", rows, inner, chunk);
+  return info;
+}
+
+}  // namespace nutshell::cpu

@@ -1,0 +1,407 @@
+// Graph -> llvm::Module: buffer assignment (inputs, outputs, constants as
+// globals, arena offsets, in-place destinations), one kernel per node, and the
+// entry points. See ModuleBuilder.h for the ABI.
+#include "backends/cpu/ModuleBuilder.h"
+
+#include <map>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <llvm/Analysis/CGSCCPassManager.h>
+#include <llvm/Analysis/LoopAnalysisManager.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/PassManager.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include "backends/cpu/KernelEmitter.h"
+
+namespace nutshell::cpu {
+namespace {
+
+/// Where a value's bytes live while `run` executes.
+struct Buffer {
+  enum Kind { Input, Output, Constant, Arena } kind = Arena;
+  int64_t index = 0;   // input / output position
+  int64_t offset = 0;  // arena byte offset
+  const ir::Value* constant = nullptr;
+};
+
+int64_t byteSize(const ir::Value* v) {
+  return v->type.numElements() * static_cast<int64_t>(ir::elementSize(v->type.dtype));
+}
+
+int64_t alignUp(int64_t x, int64_t a) { return (x + a - 1) / a * a; }
+
+std::string sanitize(const std::string& name) {
+  std::string out;
+  for (char ch : name) out += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_') ? ch : '_';
+  return out.empty() ? "v" : out;
+}
+
+std::string signatureText(const ir::Graph& graph) {
+  std::string text = "(";
+  for (size_t i = 0; i < graph.inputs.size(); ++i)
+    text += fmt::format("{}%{}: {}", i ? ", " : "", graph.inputs[i]->name, graph.inputs[i]->type.str());
+  text += ") -> (";
+  for (size_t i = 0; i < graph.outputs.size(); ++i)
+    text += fmt::format("{}%{}: {}", i ? ", " : "", graph.outputs[i]->name, graph.outputs[i]->type.str());
+  return text + ")";
+}
+
+class Builder {
+public:
+  Builder(const ir::Graph& graph, const TargetInfo& target, const ModuleOptions& options)
+      : graph_(graph), target_(target), options_(options) {}
+
+  Expected<BuiltModule> build();
+
+private:
+  Status checkGraph();
+  void assignBuffers();
+  llvm::Value* bufferPointer(const ir::Value* value);
+  bool sameBuffer(const ir::Value* a, const ir::Value* b) const;
+  llvm::Function* declareKernel(const std::string& name);
+  void setTargetAttributes(llvm::Function* f);
+  Status emitNode(const ir::Node& node, size_t index);
+  void emitCopy(const ir::Value* from, llvm::Value* destination);
+  void emitMetadataFunctions();
+
+  const ir::Graph& graph_;
+  const TargetInfo& target_;
+  const ModuleOptions& options_;
+  std::unique_ptr<llvm::LLVMContext> context_;
+  std::unique_ptr<llvm::Module> module_;
+  ModuleInfo info_;
+
+  std::unordered_map<const ir::Value*, Buffer> buffers_;
+  /// fused_conv2d nodes whose dest cannot be reused in place: their result
+  /// buffer starts as a copy of dest.
+  std::unordered_map<const ir::Node*, bool> copyDest_;
+  /// Graph outputs that are inputs, constants or repeated: copied at the end.
+  std::vector<std::pair<const ir::Value*, size_t>> outputCopies_;
+
+  // The run function being built.
+  llvm::Function* run_ = nullptr;
+  llvm::IRBuilder<>* rb_ = nullptr;
+  llvm::Value* inputsArg_ = nullptr;
+  llvm::Value* outputsArg_ = nullptr;
+  llvm::Value* workspaceArg_ = nullptr;
+  std::unordered_map<const ir::Value*, llvm::GlobalVariable*> constantGlobals_;
+  std::unordered_map<const ir::Value*, llvm::Value*> pointerCache_;
+  llvm::Function* parallelFor_ = nullptr;
+  llvm::Function* memcpy_ = nullptr;
+};
+
+Status Builder::checkGraph() {
+  auto checkValue = [&](const ir::Value* v) -> Status {
+    if (!v->type.isStatic())
+      return makeError(fmt::format("cpu backend: value '%{}' has type {} with symbolic dims; bind the input shapes first "
+                                   "(--input-shape or compile options)",
+                                   v->name, v->type.str()));
+    return Status::success();
+  };
+  for (const ir::Value* v : graph_.inputs) NUTSHELL_TRY(checkValue(v));
+  for (const auto& node : graph_.nodes()) {
+    for (const ir::Value* v : node->results) NUTSHELL_TRY(checkValue(v));
+    if (node->op == ir::OpKind::Const && (!node->constant || node->constant->elided))
+      return makeError(fmt::format("cpu backend: constant '%{}' has no values (elided); cannot generate code",
+                                   node->name()));
+  }
+  return Status::success();
+}
+
+void Builder::assignBuffers() {
+  for (size_t i = 0; i < graph_.inputs.size(); ++i) buffers_[graph_.inputs[i]] = {Buffer::Input, int64_t(i), 0, nullptr};
+  for (const auto& node : graph_.nodes())
+    if (node->op == ir::OpKind::Const) buffers_[node->result()] = {Buffer::Constant, 0, 0, node->result()};
+  for (size_t j = 0; j < graph_.outputs.size(); ++j) {
+    const ir::Value* v = graph_.outputs[j];
+    if (buffers_.count(v)) {
+      outputCopies_.push_back({v, j});
+      continue;
+    }
+    buffers_[v] = {Buffer::Output, int64_t(j), 0, nullptr};
+  }
+
+  // In-place destinations: fused_conv2d(x, w, b, dest) writes channels of
+  // dest's buffer. Walk backwards so a chain empty -> conv -> conv -> ...
+  // shares the buffer of its last value (which may be a graph output).
+  std::unordered_map<const ir::Value*, const ir::Value*> representative;
+  auto rep = [&](const ir::Value* v) {
+    auto it = representative.find(v);
+    return it == representative.end() ? v : it->second;
+  };
+  const auto& nodes = graph_.nodes();
+  for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
+    const ir::Node& node = **it;
+    if (node.op != ir::OpKind::FusedConv2d || node.operands.size() < 4) continue;
+    const ir::Value* dest = node.operands[3];
+    bool reusable = dest->producer && dest->producer->op != ir::OpKind::Const && !graph_.isOutput(dest) &&
+                    graph_.useCount(dest) == 1 && dest->type == node.result()->type;
+    if (reusable)
+      representative[dest] = rep(node.result());
+    else
+      copyDest_[&node] = true;
+  }
+
+  bool planned = graph_.arenaBytes >= 0;
+  int64_t cursor = planned ? alignUp(graph_.arenaBytes, 64) : 0;
+  auto place = [&](const ir::Value* v) {
+    if (planned && v->arenaOffset >= 0) return Buffer{Buffer::Arena, 0, v->arenaOffset, nullptr};
+    int64_t offset = alignUp(cursor, 64);
+    cursor = offset + byteSize(v);
+    return Buffer{Buffer::Arena, 0, offset, nullptr};
+  };
+  // Representatives first, then their chain members take the same buffer.
+  for (const auto& node : nodes)
+    for (const ir::Value* v : node->results)
+      if (!buffers_.count(v) && rep(v) == v) buffers_[v] = place(v);
+  for (const auto& node : nodes)
+    for (const ir::Value* v : node->results)
+      if (rep(v) != v) buffers_[v] = buffers_.at(rep(v));
+  info_.workspaceBytes = alignUp(std::max<int64_t>(cursor, planned ? graph_.arenaBytes : 0), 64);
+}
+
+llvm::Value* Builder::bufferPointer(const ir::Value* value) {
+  auto cached = pointerCache_.find(value);
+  if (cached != pointerCache_.end()) return cached->second;
+  const Buffer& buffer = buffers_.at(value);
+  llvm::IRBuilder<>& b = *rb_;
+  llvm::Value* pointer = nullptr;
+  switch (buffer.kind) {
+    case Buffer::Input:
+      pointer = b.CreateLoad(b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getPtrTy(), inputsArg_, buffer.index),
+                             "in." + sanitize(value->name));
+      break;
+    case Buffer::Output:
+      pointer = b.CreateLoad(b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getPtrTy(), outputsArg_, buffer.index),
+                             "out." + sanitize(value->name));
+      break;
+    case Buffer::Arena:
+      pointer = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), workspaceArg_, buffer.offset, sanitize(value->name));
+      break;
+    case Buffer::Constant: {
+      const ir::TensorData& data = *value->producer->constant;
+      llvm::Constant* init =
+          data.type.dtype == ir::DType::F32
+              ? llvm::ConstantDataArray::get(*context_, llvm::ArrayRef<float>(data.f32))
+              : llvm::ConstantDataArray::get(
+                    *context_, llvm::ArrayRef<uint64_t>(reinterpret_cast<const uint64_t*>(data.i64.data()), data.i64.size()));
+      auto* global = new llvm::GlobalVariable(*module_, init->getType(), true, llvm::GlobalValue::PrivateLinkage, init,
+                                              options_.prefix + ".const." + sanitize(value->name));
+      global->setAlignment(llvm::Align(64));
+      pointer = global;
+      break;
+    }
+  }
+  pointerCache_[value] = pointer;
+  return pointer;
+}
+
+bool Builder::sameBuffer(const ir::Value* a, const ir::Value* b) const {
+  const Buffer& x = buffers_.at(a);
+  const Buffer& y = buffers_.at(b);
+  if (x.kind != y.kind) return false;
+  switch (x.kind) {
+    case Buffer::Input:
+    case Buffer::Output: return x.index == y.index;
+    case Buffer::Arena: return x.offset == y.offset;
+    case Buffer::Constant: return x.constant == y.constant;
+  }
+  return false;
+}
+
+void Builder::setTargetAttributes(llvm::Function* f) {
+  f->addFnAttr("target-cpu", target_.cpuName);
+  if (!target_.features.empty()) f->addFnAttr("target-features", target_.features);
+  // Keep explicit 512-bit vectors whole even where the CPU's tuning prefers
+  // 256-bit auto-vectorization (Zen 4, Ice Lake).
+  int bits = target_.vectorWidth * 32;
+  f->addFnAttr("min-legal-vector-width", std::to_string(bits));
+  f->addFnAttr("prefer-vector-width", std::to_string(bits));
+  f->addFnAttr(llvm::Attribute::NoUnwind);
+}
+
+llvm::Function* Builder::declareKernel(const std::string& name) {
+  llvm::LLVMContext& ctx = *context_;
+  auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                       {llvm::PointerType::get(ctx, 0), llvm::Type::getInt64Ty(ctx), llvm::Type::getInt64Ty(ctx)},
+                                       false);
+  llvm::Function* f = llvm::Function::Create(type, llvm::GlobalValue::InternalLinkage, name, *module_);
+  setTargetAttributes(f);
+  f->addParamAttr(0, llvm::Attribute::NoAlias);
+  f->addParamAttr(0, llvm::Attribute::NoCapture);
+  f->addParamAttr(0, llvm::Attribute::ReadOnly);
+  return f;
+}
+
+void Builder::emitCopy(const ir::Value* from, llvm::Value* destination) {
+  llvm::Value* source = bufferPointer(from);
+  if (source == destination) return;
+  rb_->CreateMemMove(destination, llvm::MaybeAlign(4), source, llvm::MaybeAlign(4), byteSize(from));
+}
+
+Status Builder::emitNode(const ir::Node& node, size_t index) {
+  if (node.op == ir::OpKind::Const || node.op == ir::OpKind::Empty) return Status::success();
+  bool empty = true;
+  for (const ir::Value* r : node.results) empty = empty && r->type.numElements() == 0;
+  if (empty) return Status::success();
+
+  llvm::IRBuilder<>& b = *rb_;
+  // fused_conv2d whose dest is not reusable: start from a copy of dest.
+  if (copyDest_.count(&node) && !sameBuffer(node.operands[3], node.result()))
+    emitCopy(node.operands[3], bufferPointer(node.result()));
+  // Pure copies between identical buffers need no kernel.
+  bool isCopy = node.op == ir::OpKind::Identity || node.op == ir::OpKind::Reshape || node.op == ir::OpKind::Flatten ||
+                node.op == ir::OpKind::Squeeze || node.op == ir::OpKind::Unsqueeze;
+  if (isCopy && sameBuffer(node.operands[0], node.result())) return Status::success();
+
+  std::string name = fmt::format("{}_k{}_{}", options_.prefix, index, sanitize(node.name()));
+  llvm::Function* kernel = declareKernel(name);
+  KernelBuilder kb(*module_, target_, node, kernel);
+  NUTSHELL_ASSIGN(KernelInfo kernelInfo, emitKernel(kb));
+  kb.b.CreateRetVoid();
+  if (kernelInfo.numTasks <= 0) {
+    kernel->eraseFromParent();
+    return Status::success();
+  }
+  std::string line = fmt::format("{}: %{} = {} {} tasks={}{}{}", name, node.name(), ir::opName(node.op),
+                                 node.result()->type.str(), kernelInfo.numTasks,
+                                 kernelInfo.summary.empty() ? "" : " | ", kernelInfo.summary);
+  for (const std::string& note : kb.notes()) line += " | " + note;
+  info_.kernels.push_back(line);
+
+  // Fill the args array with the slots the kernel reads.
+  size_t numSlots = node.operands.size() + node.results.size();
+  llvm::AllocaInst* args;
+  {
+    llvm::IRBuilder<> entryBuilder(&run_->getEntryBlock(), run_->getEntryBlock().begin());
+    args = entryBuilder.CreateAlloca(b.getPtrTy(), b.getInt64(numSlots), "args." + sanitize(node.name()));
+  }
+  for (size_t s = 0; s < numSlots; ++s) {
+    if (!kb.usedSlots()[s]) continue;
+    const ir::Value* value = s < node.operands.size() ? node.operands[s] : node.results[s - node.operands.size()];
+    b.CreateStore(bufferPointer(value), b.CreateConstInBoundsGEP1_64(b.getPtrTy(), args, s));
+  }
+  // Small kernels run on the caller's thread: waking the pool costs more.
+  constexpr double kParallelWork = 30000.0;
+  if (kernelInfo.numTasks == 1 || kernelInfo.work < kParallelWork)
+    b.CreateCall(kernel, {args, b.getInt64(0), b.getInt64(kernelInfo.numTasks)});
+  else
+    b.CreateCall(parallelFor_, {kernel, args, b.getInt64(kernelInfo.numTasks)});
+  return Status::success();
+}
+
+void Builder::emitMetadataFunctions() {
+  llvm::LLVMContext& ctx = *context_;
+  auto constantFunction = [&](const std::string& name, int64_t value) {
+    auto* f = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getInt64Ty(ctx), false),
+                                     llvm::GlobalValue::ExternalLinkage, options_.prefix + name, *module_);
+    f->addFnAttr(llvm::Attribute::NoUnwind);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
+    b.CreateRet(b.getInt64(static_cast<uint64_t>(value)));
+  };
+  constantFunction("_workspace_bytes", info_.workspaceBytes);
+  constantFunction("_num_inputs", static_cast<int64_t>(graph_.inputs.size()));
+  constantFunction("_num_outputs", static_cast<int64_t>(graph_.outputs.size()));
+  auto* f = llvm::Function::Create(llvm::FunctionType::get(llvm::PointerType::get(ctx, 0), false),
+                                   llvm::GlobalValue::ExternalLinkage, options_.prefix + "_signature", *module_);
+  f->addFnAttr(llvm::Attribute::NoUnwind);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
+  b.CreateRet(b.CreateGlobalString(info_.signature, options_.prefix + ".signature"));
+}
+
+Expected<BuiltModule> Builder::build() {
+  NUTSHELL_TRY(checkGraph());
+  context_ = std::make_unique<llvm::LLVMContext>();
+  module_ = std::make_unique<llvm::Module>(options_.prefix, *context_);
+  module_->setTargetTriple(target_.triple);
+  NUTSHELL_ASSIGN(auto machine, createTargetMachine(target_));
+  module_->setDataLayout(machine->createDataLayout());
+
+  info_.prefix = options_.prefix;
+  info_.signature = signatureText(graph_);
+  for (const ir::Value* v : graph_.inputs) info_.inputs.push_back({v->name, v->type.dtype, v->type.shape()});
+  for (const ir::Value* v : graph_.outputs) info_.outputs.push_back({v->name, v->type.dtype, v->type.shape()});
+  assignBuffers();
+
+  llvm::LLVMContext& ctx = *context_;
+  llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
+  llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
+  parallelFor_ = llvm::Function::Create(
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr, i64}, false), llvm::GlobalValue::ExternalLinkage,
+      "nutshell_parallel_for", *module_);
+  run_ = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr, ptr}, false),
+                                llvm::GlobalValue::ExternalLinkage, options_.prefix + "_run", *module_);
+  setTargetAttributes(run_);
+  auto arg = run_->arg_begin();
+  inputsArg_ = &*arg++;
+  outputsArg_ = &*arg++;
+  workspaceArg_ = &*arg;
+  inputsArg_->setName("inputs");
+  outputsArg_->setName("outputs");
+  workspaceArg_->setName("workspace");
+  llvm::IRBuilder<> runBuilder(llvm::BasicBlock::Create(ctx, "entry", run_));
+  rb_ = &runBuilder;
+
+  size_t index = 0;
+  for (const auto& node : graph_.nodes()) NUTSHELL_TRY(emitNode(*node, index++));
+  for (const auto& [value, j] : outputCopies_) {
+    llvm::Value* destination = runBuilder.CreateLoad(
+        ptr, runBuilder.CreateConstInBoundsGEP1_64(ptr, outputsArg_, j), fmt::format("out{}", j));
+    emitCopy(value, destination);
+  }
+  runBuilder.CreateRetVoid();
+  rb_ = nullptr;
+  emitMetadataFunctions();
+
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  if (llvm::verifyModule(*module_, &os))
+    return makeError("cpu backend: internal error, generated LLVM IR does not verify:\n" + os.str());
+  BuiltModule built;
+  built.context = std::move(context_);
+  built.module = std::move(module_);
+  built.info = std::move(info_);
+  return built;
+}
+
+}  // namespace
+
+Expected<BuiltModule> buildModule(const ir::Graph& graph, const TargetInfo& target, const ModuleOptions& options) {
+  Builder builder(graph, target, options);
+  return builder.build();
+}
+
+Status optimizeModule(llvm::Module& module, const TargetInfo& target) {
+  NUTSHELL_ASSIGN(auto machine, createTargetMachine(target));
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = true;
+  tuning.SLPVectorization = true;
+  llvm::PassBuilder passBuilder(machine.get(), tuning);
+  passBuilder.registerModuleAnalyses(mam);
+  passBuilder.registerCGSCCAnalyses(cgam);
+  passBuilder.registerFunctionAnalyses(fam);
+  passBuilder.registerLoopAnalyses(lam);
+  passBuilder.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager passes = passBuilder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  passes.run(module, mam);
+  return Status::success();
+}
+
+std::string moduleText(const llvm::Module& module) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os, nullptr);
+  return os.str();
+}
+
+}  // namespace nutshell::cpu

@@ -1,0 +1,71 @@
+// Graph -> llvm::Module. The module is self-contained (weights are private
+// globals) and exposes a C entry ABI that the JIT and AOT builds share:
+//
+//   void    <prefix>_run(void* const* inputs, void* const* outputs, void* workspace);
+//   int64_t <prefix>_workspace_bytes(void);
+//   int64_t <prefix>_num_inputs(void);
+//   int64_t <prefix>_num_outputs(void);
+//   const char* <prefix>_signature(void);  // "(%x: f32[1,1,28,28]) -> (%y: f32[1,10])"
+//
+// inputs/outputs are in graph order; workspace is caller-provided, 64-byte
+// aligned, workspace_bytes() long. The generated code calls the runtime's
+// nutshell_parallel_for (runtime/ThreadPool.h) and libc's memcpy.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/cpu/Target.h"
+#include "ir/Graph.h"
+#include "nutshell/Expected.h"
+
+namespace llvm {
+class LLVMContext;
+class Module;
+}  // namespace llvm
+
+namespace nutshell::cpu {
+
+struct TensorSignature {
+  std::string name;
+  ir::DType dtype = ir::DType::F32;
+  std::vector<int64_t> shape;
+};
+
+/// What the module's entry points expect, for hosts (JIT executable, AOT
+/// header writer) that call them.
+struct ModuleInfo {
+  std::string prefix;
+  std::vector<TensorSignature> inputs;
+  std::vector<TensorSignature> outputs;
+  int64_t workspaceBytes = 0;
+  /// One line per emitted kernel (NUTSHELL_DEBUG=2 prints them).
+  std::vector<std::string> kernels;
+  /// "(%x: f32[1,1,28,28]) -> (%y: f32[1,10])"
+  std::string signature;
+};
+
+struct ModuleOptions {
+  /// Symbol prefix of the entry points (a C identifier).
+  std::string prefix = "nutshell";
+};
+
+struct BuiltModule {
+  std::unique_ptr<llvm::LLVMContext> context;
+  std::unique_ptr<llvm::Module> module;
+  ModuleInfo info;
+};
+
+/// Emits every node's kernel and the entry points. The graph must have static
+/// shapes (bind symbolic input dims first) and no elided constants. Uses
+/// plan-memory's arena offsets when present, else assigns its own.
+Expected<BuiltModule> buildModule(const ir::Graph& graph, const TargetInfo& target, const ModuleOptions& options = {});
+
+/// Runs LLVM's O3 pipeline (PassBuilder) tuned for `target`.
+Status optimizeModule(llvm::Module& module, const TargetInfo& target);
+
+/// Textual LLVM IR of the module.
+std::string moduleText(const llvm::Module& module);
+
+}  // namespace nutshell::cpu

@@ -1,0 +1,25 @@
+#include "backends/cpu/KernelEmitter.h"
+namespace nutshell::cpu {
+#define PENDING(fn) Expected<KernelInfo> fn(KernelBuilder& kb) { return kb.error("not yet supported by the cpu backend"); }
+PENDING(emitConv2d)
+PENDING(emitDense)
+PENDING(emitMaxout)
+PENDING(emitGemm)
+PENDING(emitMatMul)
+PENDING(emitPool2d)
+PENDING(emitGlobalPool)
+PENDING(emitSoftmax)
+PENDING(emitReduce)
+PENDING(emitBatchNorm)
+PENDING(emitLrn)
+PENDING(emitCopy)
+PENDING(emitTranspose)
+PENDING(emitConcat)
+PENDING(emitSlice)
+PENDING(emitPad)
+PENDING(emitLstm)
+PENDING(emitShape)
+PENDING(emitGather)
+PENDING(emitConstantOfShape)
+PENDING(emitCast)
+}

@@ -1,0 +1,210 @@
+// Converters for elementwise math, activations, softmax, reductions and dense
+// algebra: Add, Sub, Mul, Div, Relu, LeakyRelu, Sigmoid, Tanh, Exp, Clip,
+// Softmax, LogSoftmax, ReduceMax/Mean/Sum, MatMul, Gemm, Identity, Dropout.
+#include <fmt/format.h>
+
+#include "frontend/onnx/ImportContext.h"
+
+namespace nutshell::onnx {
+
+namespace {
+
+using ir::AttrMap;
+using ir::OpKind;
+
+Status importBinary(NodeView& node) {
+  static const std::map<std::string, OpKind, std::less<>> kinds{
+      {"Add", OpKind::Add}, {"Sub", OpKind::Sub}, {"Mul", OpKind::Mul}, {"Div", OpKind::Div}};
+  NUTSHELL_TRY(node.expectInputs(2, 2));
+  NUTSHELL_TRY(node.expectOutputs(1));
+  NUTSHELL_ASSIGN(ir::Value * a, node.input(0));
+  NUTSHELL_ASSIGN(ir::Value * b, node.input(1));
+  return node.emit(kinds.at(node.opType()), {a, b});
+}
+
+Status importUnary(NodeView& node) {
+  static const std::map<std::string, OpKind, std::less<>> kinds{{"Relu", OpKind::Relu},
+                                                                 {"LeakyRelu", OpKind::LeakyRelu},
+                                                                 {"Sigmoid", OpKind::Sigmoid},
+                                                                 {"Tanh", OpKind::Tanh},
+                                                                 {"Exp", OpKind::Exp},
+                                                                 {"Identity", OpKind::Identity}};
+  NUTSHELL_TRY(node.expectInputs(1, 1));
+  NUTSHELL_TRY(node.expectOutputs(1));
+  NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
+  AttrMap attrs;
+  if (node.opType() == "LeakyRelu") {
+    NUTSHELL_ASSIGN(double alpha, node.floatAttr("alpha", 0.01));
+    attrs["alpha"] = alpha;
+  }
+  return node.emit(kinds.at(node.opType()), {x}, attrs);
+}
+
+/// Dropout at inference is the identity; the mask output and training mode are not supported.
+Status importDropout(NodeView& node) {
+  NUTSHELL_TRY(node.expectInputs(1, 3));
+  if (node.proto.output_size() > 1 && !node.proto.output(1).empty())
+    return node.unsupported("Dropout's mask output (inference-only import)");
+  NUTSHELL_TRY(node.expectOutputs(1));
+  if (node.hasInput(2)) {
+    NUTSHELL_ASSIGN(double training, node.constantScalar(2, "training_mode"));
+    if (training != 0) return node.unsupported("training_mode=true; nutshell imports inference only");
+  }
+  NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
+  return node.emit(OpKind::Identity, {x});
+}
+
+Status importClip(NodeView& node) {
+  AttrMap attrs;
+  if (node.opset() < 11) {
+    NUTSHELL_TRY(node.expectInputs(1, 1));
+    if (node.hasAttr("min")) {
+      NUTSHELL_ASSIGN(double lo, node.floatAttr("min", 0));
+      attrs["min"] = lo;
+    }
+    if (node.hasAttr("max")) {
+      NUTSHELL_ASSIGN(double hi, node.floatAttr("max", 0));
+      attrs["max"] = hi;
+    }
+  } else {
+    // min and max are optional scalar inputs since opset 11.
+    NUTSHELL_TRY(node.expectInputs(1, 3));
+    if (node.hasInput(1)) {
+      NUTSHELL_ASSIGN(double lo, node.constantScalar(1, "Clip min"));
+      attrs["min"] = lo;
+    }
+    if (node.hasInput(2)) {
+      NUTSHELL_ASSIGN(double hi, node.constantScalar(2, "Clip max"));
+      attrs["max"] = hi;
+    }
+  }
+  NUTSHELL_TRY(node.expectOutputs(1));
+  NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
+  return node.emit(OpKind::Clip, {x}, attrs);
+}
+
+/// Softmax / LogSoftmax. Before opset 13 the input is coerced to 2-D at
+/// `axis` (default 1) and normalised over the flattened trailing dims:
+/// flatten -> softmax(axis=1) -> reshape back.
+Status importSoftmax(NodeView& node) {
+  const OpKind kind = node.opType() == "LogSoftmax" ? OpKind::LogSoftmax : OpKind::Softmax;
+  NUTSHELL_TRY(node.expectInputs(1, 1));
+  NUTSHELL_TRY(node.expectOutputs(1));
+  NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
+  const size_t rank = x->type.rank();
+  if (rank == 0) return node.error("input must have rank >= 1");
+  NUTSHELL_ASSIGN(int64_t axis, node.intAttr("axis", node.opset() >= 13 ? -1 : 1));
+  NUTSHELL_ASSIGN(axis, node.normalizeAxis(axis, rank, "axis"));
+  // Per-axis semantics (opset >= 13), or the 2-D coercion over a single
+  // trailing axis, which is the same thing.
+  if (node.opset() >= 13 || axis == int64_t(rank) - 1) return node.emit(kind, {x}, {{"axis", axis}});
+
+  NUTSHELL_ASSIGN(ir::Node * flat, node.add(OpKind::Flatten, {x}, {{"axis", axis}}, {node.helperName("2d")}));
+  NUTSHELL_ASSIGN(ir::Node * soft, node.add(kind, {flat->result()}, {{"axis", int64_t(1)}}, {node.helperName("2d_out")}));
+  if (x->type.isStatic())
+    return node.emit(OpKind::Reshape, {soft->result()}, {{"shape", x->type.shape()}});
+  NUTSHELL_ASSIGN(ir::Node * shape, node.add(OpKind::Shape, {x}, {}, {node.helperName("shape")}));
+  return node.emit(OpKind::Reshape, {soft->result(), shape->result()});
+}
+
+/// ReduceMax / ReduceMean / ReduceSum. Axes are an attribute, or a constant
+/// input for ReduceSum since opset 13 and the others since opset 18.
+Status importReduce(NodeView& node) {
+  static const std::map<std::string, OpKind, std::less<>> kinds{
+      {"ReduceMax", OpKind::ReduceMax}, {"ReduceMean", OpKind::ReduceMean}, {"ReduceSum", OpKind::ReduceSum}};
+  const bool axesInput = node.opset() >= 18 || (node.opType() == "ReduceSum" && node.opset() >= 13);
+  NUTSHELL_TRY(node.expectInputs(1, axesInput ? 2 : 1));
+  NUTSHELL_TRY(node.expectOutputs(1));
+  NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
+  std::vector<int64_t> axes;
+  if (axesInput) {
+    if (node.hasInput(1)) {
+    NUTSHELL_ASSIGN(axes, node.constantInts(1, "axes"));
+  }
+  } else {
+    NUTSHELL_ASSIGN(axes, node.intsAttr("axes"));
+  }
+  for (int64_t& a : axes) {
+    NUTSHELL_ASSIGN(a, node.normalizeAxis(a, x->type.rank(), "axes"));
+  }
+  NUTSHELL_ASSIGN(int64_t keepdims, node.intAttr("keepdims", 1));
+  NUTSHELL_ASSIGN(int64_t noop, node.intAttr("noop_with_empty_axes", 0));
+  if (axes.empty() && noop) return node.emit(OpKind::Identity, {x});
+  AttrMap attrs{{"axes", axes}};
+  if (!keepdims) attrs["keepdims"] = int64_t(0);
+  return node.emit(kinds.at(node.opType()), {x}, attrs);
+}
+
+Status importMatMul(NodeView& node) {
+  NUTSHELL_TRY(node.expectInputs(2, 2));
+  NUTSHELL_TRY(node.expectOutputs(1));
+  NUTSHELL_ASSIGN(ir::Value * a, node.input(0));
+  NUTSHELL_ASSIGN(ir::Value * b, node.input(1));
+  return node.emit(OpKind::MatMul, {a, b});
+}
+
+/// Gemm becomes `gemm`, except in the common fully-connected case
+/// (alpha = beta = 1, transA = 0, B a constant matrix, C absent or of shape
+/// [N]) which becomes `dense` with the weight stored K-major ([K,N]),
+/// transposing it here when transB = 1.
+Status importGemm(NodeView& node) {
+  NUTSHELL_TRY(node.expectInputs(node.opset() >= 11 ? 2 : 3, 3));
+  NUTSHELL_TRY(node.expectOutputs(1));
+  NUTSHELL_ASSIGN(double alpha, node.floatAttr("alpha", 1.0));
+  NUTSHELL_ASSIGN(double beta, node.floatAttr("beta", 1.0));
+  NUTSHELL_ASSIGN(int64_t transA, node.intAttr("transA", 0));
+  NUTSHELL_ASSIGN(int64_t transB, node.intAttr("transB", 0));
+  NUTSHELL_ASSIGN(ir::Value * a, node.input(0));
+
+  ir::TensorDataPtr b = node.ctx.constantOf(node.inputName(1));
+  bool dense = alpha == 1.0 && beta == 1.0 && transA == 0 && a->type.rank() == 2 && b && b->type.rank() == 2 &&
+               b->type.dtype == ir::DType::F32;
+  ir::Value* c = nullptr;
+  if (node.hasInput(2)) {
+    NUTSHELL_ASSIGN(c, node.input(2));
+    const int64_t n = b ? b->type.dims[transB ? 0 : 1].size : -1;
+    dense = dense && c->type.rank() == 1 && c->type.dims[0].isStatic() && c->type.dims[0].size == n;
+  }
+  if (dense) {
+    ir::TensorDataPtr weight = b;
+    if (transB) {
+      const int64_t rows = b->type.dims[0].size, cols = b->type.dims[1].size;  // [N,K]
+      auto t = std::make_shared<ir::TensorData>();
+      t->type = ir::TensorType::f32({cols, rows});
+      t->f32.resize(b->f32.size());
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t k = 0; k < cols; ++k) t->f32[size_t(k * rows + r)] = b->f32[size_t(r * cols + k)];
+      weight = std::move(t);
+    }
+    ir::Value* w = node.ctx.graph.addConstant(weight, node.inputName(1));
+    std::vector<ir::Value*> operands{a, w};
+    if (c) operands.push_back(c);
+    return node.emit(OpKind::Dense, operands);
+  }
+
+  NUTSHELL_ASSIGN(ir::Value * bv, node.input(1));
+  std::vector<ir::Value*> operands{a, bv};
+  if (c) operands.push_back(c);
+  AttrMap attrs;
+  if (alpha != 1.0) attrs["alpha"] = alpha;
+  if (beta != 1.0) attrs["beta"] = beta;
+  if (transA) attrs["trans_a"] = int64_t(1);
+  if (transB) attrs["trans_b"] = int64_t(1);
+  return node.emit(OpKind::Gemm, operands, attrs);
+}
+
+}  // namespace
+
+void addMathConverters(ConverterTable& table) {
+  for (const char* op : {"Add", "Sub", "Mul", "Div"}) table[op] = importBinary;
+  for (const char* op : {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Identity"}) table[op] = importUnary;
+  table["Dropout"] = importDropout;
+  table["Clip"] = importClip;
+  table["Softmax"] = importSoftmax;
+  table["LogSoftmax"] = importSoftmax;
+  for (const char* op : {"ReduceMax", "ReduceMean", "ReduceSum"}) table[op] = importReduce;
+  table["MatMul"] = importMatMul;
+  table["Gemm"] = importGemm;
+}
+
+}  // namespace nutshell::onnx

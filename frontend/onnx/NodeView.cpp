@@ -1,0 +1,229 @@
+// ImportContext and NodeView: value lookup, typed attribute access and node
+// emission shared by all op converters.
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "frontend/onnx/ImportContext.h"
+#include "ir/ShapeInference.h"
+
+namespace nutshell::onnx {
+
+using ::onnx::AttributeProto;
+
+// ---- ImportContext ----------------------------------------------------------
+
+ir::Value* ImportContext::value(const std::string& name) {
+  auto it = values_.find(name);
+  if (it != values_.end()) return it->second;
+  auto c = constants_.find(name);
+  if (c == constants_.end()) return nullptr;
+  ir::Value* v = graph.addConstant(c->second, name);
+  values_[name] = v;
+  return v;
+}
+
+ir::TensorDataPtr ImportContext::constantOf(const std::string& name) const {
+  auto c = constants_.find(name);
+  if (c != constants_.end()) return c->second;
+  auto it = values_.find(name);
+  if (it != values_.end() && it->second->producer && it->second->producer->op == ir::OpKind::Const &&
+      it->second->producer->constant && !it->second->producer->constant->elided)
+    return it->second->producer->constant;
+  return nullptr;
+}
+
+// ---- NodeView -----------------------------------------------------------------
+
+NodeView::NodeView(const ::onnx::NodeProto& p, ImportContext& c) : proto(p), ctx(c) {
+  std::string name = proto.name();
+  if (name.empty())
+    for (const auto& out : proto.output())
+      if (!out.empty()) {
+        name = out;
+        break;
+      }
+  label_ = fmt::format("node '{}' ({})", name, proto.op_type());
+}
+
+Status NodeView::expectInputs(int minCount, int maxCount) const {
+  if (proto.input_size() < minCount || proto.input_size() > maxCount) {
+    std::string range = minCount == maxCount ? std::to_string(minCount)
+                                             : fmt::format("{} to {}", minCount, maxCount);
+    return error(fmt::format("has {} inputs, expected {}", proto.input_size(), range));
+  }
+  for (int i = 0; i < minCount; ++i)
+    if (proto.input(i).empty()) return error(fmt::format("required input {} is empty", i));
+  return Status::success();
+}
+
+Status NodeView::expectOutputs(int count) const {
+  if (proto.output_size() < 1 || proto.output(0).empty()) return error("has no output");
+  for (int i = count; i < proto.output_size(); ++i)
+    if (!proto.output(i).empty())
+      return unsupported(fmt::format("output {} ('{}') is not supported", i, proto.output(i)));
+  return Status::success();
+}
+
+Expected<ir::Value*> NodeView::input(int i) const {
+  if (!hasInput(i)) return error(fmt::format("input {} is missing", i));
+  ir::Value* v = ctx.value(proto.input(i));
+  if (!v) return error(fmt::format("input '{}' is not defined", proto.input(i)));
+  return v;
+}
+
+Expected<ir::TensorDataPtr> NodeView::constantInput(int i, const std::string& what) const {
+  if (!hasInput(i)) return error(fmt::format("{} (input {}) is missing", what, i));
+  ir::TensorDataPtr data = ctx.constantOf(proto.input(i));
+  if (!data)
+    return unsupported(fmt::format("{} (input '{}') must be a constant (an initializer or a Constant output); "
+                                   "it is computed at run time",
+                                   what, proto.input(i)));
+  return data;
+}
+
+Expected<std::vector<int64_t>> NodeView::constantInts(int i, const std::string& what) const {
+  NUTSHELL_ASSIGN(ir::TensorDataPtr data, constantInput(i, what));
+  if (data->type.rank() > 1) return error(fmt::format("{} must be a 1-D tensor, got {}", what, data->type.str()));
+  if (data->type.dtype == ir::DType::I64) return data->i64;
+  std::vector<int64_t> ints;
+  for (float f : data->f32) {
+    if (!std::isfinite(f) || f != std::trunc(f) || std::fabs(f) > 9.0e18f)
+      return error(fmt::format("{} must hold integers, got {}", what, f));
+    ints.push_back(int64_t(f));
+  }
+  return ints;
+}
+
+Expected<double> NodeView::constantScalar(int i, const std::string& what) const {
+  NUTSHELL_ASSIGN(ir::TensorDataPtr data, constantInput(i, what));
+  if (data->numElements() != 1)
+    return error(fmt::format("{} must be a scalar, got {}", what, data->type.str()));
+  return data->at(0);
+}
+
+const AttributeProto* NodeView::findAttr(std::string_view name) const {
+  for (const auto& a : proto.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+
+namespace {
+std::string attrTypeName(int type) {
+  switch (type) {
+    case AttributeProto::FLOAT: return "float";
+    case AttributeProto::INT: return "int";
+    case AttributeProto::STRING: return "string";
+    case AttributeProto::TENSOR: return "tensor";
+    case AttributeProto::GRAPH: return "graph";
+    case AttributeProto::FLOATS: return "floats";
+    case AttributeProto::INTS: return "ints";
+    case AttributeProto::STRINGS: return "strings";
+    case AttributeProto::TENSORS: return "tensors";
+    case AttributeProto::GRAPHS: return "graphs";
+    case AttributeProto::SPARSE_TENSOR: return "sparse tensor";
+    default: return "undefined";
+  }
+}
+}  // namespace
+
+#define NUTSHELL_CHECK_ATTR_TYPE(a, expected)                                                             \
+  if ((a)->type() != AttributeProto::expected)                                                           \
+  return error(fmt::format("attribute '{}' has type {}, expected {}", (a)->name(), attrTypeName((a)->type()), \
+                           attrTypeName(AttributeProto::expected)))
+
+Expected<int64_t> NodeView::intAttr(std::string_view name, int64_t fallback) const {
+  const AttributeProto* a = findAttr(name);
+  if (!a) return fallback;
+  NUTSHELL_CHECK_ATTR_TYPE(a, INT);
+  return int64_t(a->i());
+}
+
+Expected<double> NodeView::floatAttr(std::string_view name, double fallback) const {
+  const AttributeProto* a = findAttr(name);
+  if (!a) return fallback;
+  NUTSHELL_CHECK_ATTR_TYPE(a, FLOAT);
+  return double(a->f());
+}
+
+Expected<std::string> NodeView::stringAttr(std::string_view name, const std::string& fallback) const {
+  const AttributeProto* a = findAttr(name);
+  if (!a) return fallback;
+  NUTSHELL_CHECK_ATTR_TYPE(a, STRING);
+  return a->s();
+}
+
+Expected<std::vector<int64_t>> NodeView::intsAttr(std::string_view name, std::vector<int64_t> fallback) const {
+  const AttributeProto* a = findAttr(name);
+  if (!a) return fallback;
+  NUTSHELL_CHECK_ATTR_TYPE(a, INTS);
+  return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+Expected<std::vector<double>> NodeView::floatsAttr(std::string_view name) const {
+  const AttributeProto* a = findAttr(name);
+  if (!a) return std::vector<double>{};
+  NUTSHELL_CHECK_ATTR_TYPE(a, FLOATS);
+  return std::vector<double>(a->floats().begin(), a->floats().end());
+}
+
+Expected<std::vector<std::string>> NodeView::stringsAttr(std::string_view name) const {
+  const AttributeProto* a = findAttr(name);
+  if (!a) return std::vector<std::string>{};
+  NUTSHELL_CHECK_ATTR_TYPE(a, STRINGS);
+  return std::vector<std::string>(a->strings().begin(), a->strings().end());
+}
+
+Expected<ir::TensorDataPtr> NodeView::tensorAttr(std::string_view name) const {
+  const AttributeProto* a = findAttr(name);
+  if (!a) return error(fmt::format("attribute '{}' is missing", name));
+  NUTSHELL_CHECK_ATTR_TYPE(a, TENSOR);
+  return convertTensor(a->t(), fmt::format("{}: attribute '{}'", label_, name), ctx.baseDir);
+}
+
+#undef NUTSHELL_CHECK_ATTR_TYPE
+
+Expected<int64_t> NodeView::normalizeAxis(int64_t axis, size_t rank, const std::string& what) const {
+  const int64_t r = int64_t(rank);
+  if (axis < -r || axis >= r) return error(fmt::format("{} {} is out of range for rank {}", what, axis, rank));
+  return axis < 0 ? axis + r : axis;
+}
+
+std::string NodeView::helperName(const std::string& suffix) const {
+  for (const auto& out : proto.output())
+    if (!out.empty()) return out + "_" + suffix;
+  return suffix;
+}
+
+Expected<ir::Node*> NodeView::add(ir::OpKind op, std::vector<ir::Value*> operands, ir::AttrMap attrs,
+                                  std::vector<std::string> names) const {
+  const ir::OpInfo& info = ir::opInfo(op);
+  std::vector<ir::TensorType> placeholders(size_t(info.numResults));
+  ir::Node* node = ctx.graph.addNode(op, std::move(operands), std::move(placeholders), std::move(attrs), std::move(names));
+  auto types = ir::inferResultTypes(*node);
+  if (!types) {
+    std::string message = types.message();
+    ctx.graph.eraseNode(node);
+    return error(message);
+  }
+  if (types->size() != node->results.size()) {
+    ctx.graph.eraseNode(node);
+    return error(fmt::format("shape rule of {} gave {} result types", info.name, types->size()));
+  }
+  for (size_t i = 0; i < types->size(); ++i) node->results[i]->type = (*types)[i];
+  return node;
+}
+
+Status NodeView::emit(ir::OpKind op, std::vector<ir::Value*> operands, ir::AttrMap attrs) const {
+  std::vector<std::string> names;
+  for (const auto& out : proto.output()) names.push_back(out);
+  NUTSHELL_ASSIGN(ir::Node * node, add(op, std::move(operands), std::move(attrs), std::move(names)));
+  for (int i = 0; i < proto.output_size() && i < int(node->results.size()); ++i) bindOutput(i, node->results[size_t(i)]);
+  return Status::success();
+}
+
+void NodeView::bindOutput(int i, ir::Value* value) const {
+  if (i < proto.output_size() && !proto.output(i).empty()) ctx.defineValue(proto.output(i), value);
+}
+
+}  // namespace nutshell::onnx

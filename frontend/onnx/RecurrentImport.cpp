@@ -1,0 +1,122 @@
+// Converter for LSTM. nutshell's `lstm` always takes B, initial_h and
+// initial_c, so absent optional inputs become zeros here. Supported: layout 0,
+// the default activations, sequence_lens absent or all equal to T.
+#include <fmt/format.h>
+
+#include "frontend/onnx/ImportContext.h"
+
+namespace nutshell::onnx {
+
+namespace {
+
+using ir::OpKind;
+
+/// Zeros of shape [D, batch, H] for an absent initial state: a constant when
+/// the batch is static, else constant_of_shape over the batch taken from X
+/// (the same sub-graph exporters write; it folds once shapes are bound).
+Expected<ir::Value*> zeroState(const NodeView& node, ir::Value* x, int64_t directions, int64_t hidden) {
+  const ir::Dim& batch = x->type.dims[1];
+  if (batch.isStatic()) {
+    int64_t count = directions * batch.size * hidden;
+    if (batch.size > ir::kMaxElements / (directions * hidden))
+      return node.error(fmt::format("initial state [{},{},{}] is too large", directions, batch.size, hidden));
+    return node.ctx.graph.addConstant(
+        ir::makeF32({directions, batch.size, hidden}, std::vector<float>(size_t(count), 0.0f)),
+        node.helperName("zero_state"));
+  }
+  ir::Graph& g = node.ctx.graph;
+  NUTSHELL_ASSIGN(ir::Node * shape,
+                  node.add(OpKind::Shape, {x}, {{"start", int64_t(1)}, {"end", int64_t(2)}}, {node.helperName("batch")}));
+  ir::Value* d = g.addConstant(ir::makeI64({1}, {directions}), node.helperName("directions"));
+  ir::Value* h = g.addConstant(ir::makeI64({1}, {hidden}), node.helperName("hidden"));
+  NUTSHELL_ASSIGN(ir::Node * dims, node.add(OpKind::Concat, {d, shape->result(), h}, {{"axis", int64_t(0)}},
+                                            {node.helperName("state_shape")}));
+  NUTSHELL_ASSIGN(ir::Node * zeros, node.add(OpKind::ConstantOfShape, {dims->result()}, {}, {node.helperName("zero_state")}));
+  return zeros->result();
+}
+
+Status importLstm(NodeView& node) {
+  NUTSHELL_TRY(node.expectInputs(3, 8));
+  if (node.proto.output_size() > 3) return node.error(fmt::format("has {} outputs, LSTM has 3", node.proto.output_size()));
+
+  NUTSHELL_ASSIGN(int64_t layout, node.intAttr("layout", 0));
+  if (layout != 0) return node.unsupported("layout=1 (batch-major); nutshell's lstm is sequence-major (layout=0)");
+  if (node.hasAttr("activation_alpha") || node.hasAttr("activation_beta"))
+    return node.unsupported("activation_alpha/activation_beta (only the default activations are supported)");
+  NUTSHELL_ASSIGN(std::string direction, node.stringAttr("direction", "forward"));
+  if (direction != "forward" && direction != "reverse" && direction != "bidirectional")
+    return node.error(fmt::format("unknown direction '{}'", direction));
+  const int64_t directions = direction == "bidirectional" ? 2 : 1;
+  NUTSHELL_ASSIGN(std::vector<std::string> activations, node.stringsAttr("activations"));
+  if (!activations.empty()) {
+    bool defaults = activations.size() == size_t(3 * directions);
+    for (size_t i = 0; defaults && i < activations.size(); ++i)
+      defaults = activations[i] == (i % 3 == 0 ? "Sigmoid" : "Tanh");
+    if (!defaults) return node.unsupported("non-default activations (only Sigmoid, Tanh, Tanh are supported)");
+  }
+
+  NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
+  NUTSHELL_ASSIGN(ir::Value * w, node.input(1));
+  NUTSHELL_ASSIGN(ir::Value * r, node.input(2));
+  if (x->type.rank() != 3) return node.error(fmt::format("X must be [T,B,I], got {}", x->type.str()));
+  if (r->type.rank() != 3) return node.error(fmt::format("R must be [D,4H,H], got {}", r->type.str()));
+
+  int64_t hidden = -1;
+  if (node.hasAttr("hidden_size")) {
+    NUTSHELL_ASSIGN(hidden, node.intAttr("hidden_size", 0));
+  } else if (r->type.dims[2].isStatic()) {
+    hidden = r->type.dims[2].size;
+  }
+  if (hidden < 1 || hidden > ir::kMaxElements / 8)
+    return node.error(fmt::format("hidden_size {} must be >= 1", hidden));
+
+  NUTSHELL_ASSIGN(double clip, node.floatAttr("clip", 0.0));
+  NUTSHELL_ASSIGN(int64_t inputForget, node.intAttr("input_forget", 0));
+
+  // sequence_lens: fine when every sequence has the full length T.
+  if (node.hasInput(4)) {
+    ir::TensorDataPtr lens = node.ctx.constantOf(node.inputName(4));
+    const ir::Dim& t = x->type.dims[0];
+    if (!lens) return node.unsupported("sequence_lens computed at run time (only absent or all equal to T)");
+    for (int64_t i = 0; i < lens->numElements(); ++i)
+      if (!t.isStatic() || int64_t(lens->at(i)) != t.size)
+        return node.unsupported(fmt::format("sequence_lens value {} differs from the sequence length {} (only "
+                                            "full-length sequences are supported)",
+                                            int64_t(lens->at(i)), x->type.dims[0].isStatic() ? std::to_string(t.size) : t.symbol));
+  }
+
+  ir::Value* b = nullptr;
+  if (node.hasInput(3)) {
+    NUTSHELL_ASSIGN(b, node.input(3));
+  } else {
+    b = node.ctx.graph.addConstant(ir::makeF32({directions, 8 * hidden}, std::vector<float>(size_t(directions * 8 * hidden), 0.0f)),
+                                   node.helperName("zero_bias"));
+  }
+  ir::Value* zeros = nullptr;
+  auto state = [&](int index) -> Expected<ir::Value*> {
+    if (node.hasInput(index)) return node.input(index);
+    if (!zeros) {
+      NUTSHELL_ASSIGN(zeros, zeroState(node, x, directions, hidden));
+    }
+    return zeros;
+  };
+  NUTSHELL_ASSIGN(ir::Value * h0, state(5));
+  NUTSHELL_ASSIGN(ir::Value * c0, state(6));
+  std::vector<ir::Value*> operands{x, w, r, b, h0, c0};
+  if (node.hasInput(7)) {
+    NUTSHELL_ASSIGN(ir::Value * p, node.input(7));
+    operands.push_back(p);
+  }
+
+  ir::AttrMap attrs{{"hidden_size", hidden}};
+  if (direction != "forward") attrs["direction"] = direction;
+  if (clip != 0.0) attrs["clip"] = clip;
+  if (inputForget) attrs["input_forget"] = inputForget;
+  return node.emit(OpKind::Lstm, operands, attrs);
+}
+
+}  // namespace
+
+void addRecurrentConverters(ConverterTable& table) { table["LSTM"] = importLstm; }
+
+}  // namespace nutshell::onnx

@@ -1,0 +1,182 @@
+// ONNX TensorProto -> ir::TensorData: initializers, Constant values and
+// tensor attributes. Every size is checked against the bytes actually present
+// before anything is allocated, so a corrupt file cannot ask for terabytes.
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "frontend/onnx/ImportContext.h"
+
+namespace nutshell::onnx {
+
+namespace {
+
+using ::onnx::TensorProto;
+
+std::string formatDims(const TensorProto& tensor) {
+  std::string s = "[";
+  for (int i = 0; i < tensor.dims_size(); ++i) s += (i ? "," : "") + std::to_string(tensor.dims(i));
+  return s + "]";
+}
+
+Expected<int64_t> parseNonNegative(const std::string& text, const std::string& key, const std::string& what) {
+  int64_t value = -1;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0)
+    return makeError(fmt::format("{}: external data {} '{}' is not a non-negative integer", what, key, text));
+  return value;
+}
+
+/// Reads `byteCount` bytes of external data. The location is relative to the
+/// model's directory and may not leave it (no absolute paths, no '..').
+Expected<std::string> readExternalData(const TensorProto& tensor, int64_t byteCount, const std::string& what,
+                                       const std::string& baseDir) {
+  std::string location;
+  int64_t offset = 0;
+  int64_t length = -1;
+  for (const auto& entry : tensor.external_data()) {
+    if (entry.key() == "location") {
+      location = entry.value();
+    } else if (entry.key() == "offset") {
+      NUTSHELL_ASSIGN(offset, parseNonNegative(entry.value(), "offset", what));
+    } else if (entry.key() == "length") {
+      NUTSHELL_ASSIGN(length, parseNonNegative(entry.value(), "length", what));
+    }
+  }
+  if (location.empty()) return makeError(what + ": external data has no location");
+  std::filesystem::path rel(location);
+  if (rel.is_absolute()) return makeError(fmt::format("{}: external data location '{}' is absolute", what, location));
+  for (const auto& part : rel)
+    if (part == "..") return makeError(fmt::format("{}: external data location '{}' leaves the model's directory", what, location));
+  if (length >= 0 && length != byteCount)
+    return makeError(fmt::format("{}: external data length {} does not match dims {} ({} bytes)", what, length,
+                                 formatDims(tensor), byteCount));
+  std::filesystem::path full = std::filesystem::path(baseDir) / rel;
+  std::error_code ec;
+  auto fileSize = std::filesystem::file_size(full, ec);
+  if (ec) return makeError(fmt::format("{}: cannot read external data file '{}': {}", what, full.string(), ec.message()));
+  if (uint64_t(offset) > fileSize || uint64_t(byteCount) > fileSize - uint64_t(offset))
+    return makeError(fmt::format("{}: external data file '{}' has {} bytes, needs {} at offset {}", what,
+                                 full.string(), fileSize, byteCount, offset));
+  std::ifstream in(full, std::ios::binary);
+  std::string bytes(size_t(byteCount), '\0');
+  in.seekg(offset);
+  if (!in.read(bytes.data(), byteCount))
+    return makeError(fmt::format("{}: reading external data file '{}' failed", what, full.string()));
+  return bytes;
+}
+
+}  // namespace
+
+std::optional<ir::DType> convertElementType(int32_t onnxType) {
+  switch (onnxType) {
+    case TensorProto::FLOAT: return ir::DType::F32;
+    case TensorProto::INT64: return ir::DType::I64;
+    default: return std::nullopt;
+  }
+}
+
+std::string onnxTypeName(int32_t onnxType) {
+  switch (onnxType) {
+    case TensorProto::UNDEFINED: return "undefined";
+    case TensorProto::FLOAT: return "float";
+    case TensorProto::UINT8: return "uint8";
+    case TensorProto::INT8: return "int8";
+    case TensorProto::UINT16: return "uint16";
+    case TensorProto::INT16: return "int16";
+    case TensorProto::INT32: return "int32";
+    case TensorProto::INT64: return "int64";
+    case TensorProto::STRING: return "string";
+    case TensorProto::BOOL: return "bool";
+    case TensorProto::FLOAT16: return "float16";
+    case TensorProto::DOUBLE: return "double";
+    case TensorProto::UINT32: return "uint32";
+    case TensorProto::UINT64: return "uint64";
+    case TensorProto::COMPLEX64: return "complex64";
+    case TensorProto::COMPLEX128: return "complex128";
+    case TensorProto::BFLOAT16: return "bfloat16";
+    default: return "type " + std::to_string(onnxType);
+  }
+}
+
+Expected<ir::TensorDataPtr> convertTensor(const TensorProto& tensor, const std::string& what,
+                                          const std::string& baseDir) {
+  const int32_t type = tensor.data_type();
+  if (type != TensorProto::FLOAT && type != TensorProto::INT64 && type != TensorProto::INT32)
+    return makeError(fmt::format("{} has element type {}; nutshell supports float, int64 and int32 (widened to int64)",
+                                 what, onnxTypeName(type)));
+  if (tensor.has_segment()) return makeError(what + ": segmented tensors are not supported");
+
+  // Element count, checked per dim so that the product cannot overflow.
+  std::vector<int64_t> shape;
+  int64_t count = 1;
+  for (int i = 0; i < tensor.dims_size(); ++i) {
+    int64_t d = tensor.dims(i);
+    if (d < 0) return makeError(fmt::format("{}: dims {} are negative", what, formatDims(tensor)));
+    if (d != 0 && count > ir::kMaxElements / d)
+      return makeError(fmt::format("{}: dims {} are too large (more than 2^40 elements)", what, formatDims(tensor)));
+    count *= d;
+    shape.push_back(d);
+  }
+  const int64_t storedSize = type == TensorProto::INT32 ? 4 : type == TensorProto::INT64 ? 8 : 4;
+  const int64_t byteCount = count * storedSize;
+
+  std::string externalBytes;
+  const std::string* raw = nullptr;
+  if (tensor.data_location() == TensorProto::EXTERNAL) {
+    NUTSHELL_ASSIGN(externalBytes, readExternalData(tensor, byteCount, what, baseDir));
+    raw = &externalBytes;
+  } else if (tensor.has_raw_data()) {
+    raw = &tensor.raw_data();
+    if (int64_t(raw->size()) != byteCount)
+      return makeError(fmt::format("{}: raw_data has {} bytes but dims {} of {} need {}", what, raw->size(),
+                                   formatDims(tensor), onnxTypeName(type), byteCount));
+  }
+
+  auto data = std::make_shared<ir::TensorData>();
+  data->type = type == TensorProto::FLOAT ? ir::TensorType::f32(shape) : ir::TensorType::i64(shape);
+  auto typedCountError = [&](int64_t have) {
+    return makeError(fmt::format("{}: has {} values but dims {} need {}", what, have, formatDims(tensor), count));
+  };
+  switch (type) {
+    case TensorProto::FLOAT:
+      if (raw) {
+        data->f32.resize(size_t(count));
+        if (count) std::memcpy(data->f32.data(), raw->data(), size_t(byteCount));
+      } else {
+        if (tensor.float_data_size() != count) return typedCountError(tensor.float_data_size());
+        data->f32.assign(tensor.float_data().begin(), tensor.float_data().end());
+      }
+      break;
+    case TensorProto::INT64:
+      if (raw) {
+        data->i64.resize(size_t(count));
+        if (count) std::memcpy(data->i64.data(), raw->data(), size_t(byteCount));
+      } else {
+        if (tensor.int64_data_size() != count) return typedCountError(tensor.int64_data_size());
+        data->i64.assign(tensor.int64_data().begin(), tensor.int64_data().end());
+      }
+      break;
+    case TensorProto::INT32:
+      // Widened: nutshell's integer type is i64 (shape values and indices).
+      if (raw) {
+        data->i64.resize(size_t(count));
+        for (int64_t i = 0; i < count; ++i) {
+          int32_t v;
+          std::memcpy(&v, raw->data() + i * 4, 4);
+          data->i64[size_t(i)] = v;
+        }
+      } else {
+        if (tensor.int32_data_size() != count) return typedCountError(tensor.int32_data_size());
+        data->i64.assign(tensor.int32_data().begin(), tensor.int32_data().end());
+      }
+      break;
+    default: break;
+  }
+  return ir::TensorDataPtr(std::move(data));
+}
+
+}  // namespace nutshell::onnx

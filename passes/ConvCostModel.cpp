@@ -1,0 +1,336 @@
+#include "passes/ConvCostModel.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace nutshell::passes {
+
+namespace {
+
+constexpr double kF32 = 4.0;      // bytes per real
+constexpr double kComplex = 8.0;  // bytes per complex f32
+
+double ceilDiv(int64_t a, int64_t b) { return double((a + b - 1) / b); }
+
+}  // namespace
+
+std::string_view convAlgorithmName(ConvAlgorithm algorithm) {
+  switch (algorithm) {
+    case ConvAlgorithm::Direct: return "direct";
+    case ConvAlgorithm::Im2col: return "im2col";
+    case ConvAlgorithm::Fft: return "fft";
+    case ConvAlgorithm::Winograd: return "winograd";
+  }
+  return "direct";
+}
+
+std::optional<ConvAlgorithm> parseConvAlgorithm(std::string_view name) {
+  for (ConvAlgorithm algorithm : kAllConvAlgorithms)
+    if (convAlgorithmName(algorithm) == name) return algorithm;
+  return std::nullopt;
+}
+
+// ---- ConvProblem ----------------------------------------------------------------
+
+int64_t ConvProblem::outHeight() const {
+  return (inHeight + padTop + padBottom - dilationHeight * (kernelHeight - 1) - 1) / strideHeight + 1;
+}
+
+int64_t ConvProblem::outWidth() const {
+  return (inWidth + padLeft + padRight - dilationWidth * (kernelWidth - 1) - 1) / strideWidth + 1;
+}
+
+double ConvProblem::directFlops() const {
+  return 2.0 * double(batch) * double(outChannels) * double(channelsPerGroup()) * double(outHeight()) *
+         double(outWidth()) * double(kernelHeight) * double(kernelWidth);
+}
+
+Expected<ConvProblem> ConvProblem::fromNode(const ir::Node& node) {
+  std::string where = fmt::format("node '%{}' ({})", node.name(), opName(node.op));
+  if (node.op != ir::OpKind::Conv2d && node.op != ir::OpKind::FusedConv2d)
+    return makeError(where + ": not a convolution");
+  if (node.operands.size() < 2 || !node.operands[0] || !node.operands[1])
+    return makeError(where + ": needs input and weights");
+  const ir::TensorType& x = node.operands[0]->type;
+  const ir::TensorType& w = node.operands[1]->type;
+  if (x.rank() != 4 || w.rank() != 4)
+    return makeError(fmt::format("{}: expects 4-D input and weights, got {} and {}", where, x.str(), w.str()));
+  for (size_t i = 1; i < 4; ++i)
+    if (!x.dims[i].isStatic() || !w.dims[i].isStatic() || !w.dims[0].isStatic())
+      return makeError(fmt::format("{}: the cost model needs static channel and spatial sizes, got {} and {}",
+                                   where, x.str(), w.str()));
+  const auto& strides = node.getInts("strides");
+  const auto& pads = node.getInts("pads");
+  const auto& dilations = node.getInts("dilations");
+  int64_t groups = node.getInt("groups");
+  if (strides.size() != 2 || pads.size() != 4 || dilations.size() != 2 || groups < 1)
+    return makeError(where + ": strides/dilations need 2 values, pads 4, groups >= 1");
+  ConvProblem p;
+  p.batchAssumed = !x.dims[0].isStatic();
+  p.batch = p.batchAssumed ? 1 : x.dims[0].size;
+  p.inChannels = x.dims[1].size;
+  p.inHeight = x.dims[2].size;
+  p.inWidth = x.dims[3].size;
+  p.outChannels = w.dims[0].size;
+  p.kernelHeight = w.dims[2].size;
+  p.kernelWidth = w.dims[3].size;
+  p.strideHeight = strides[0];
+  p.strideWidth = strides[1];
+  p.dilationHeight = dilations[0];
+  p.dilationWidth = dilations[1];
+  p.padTop = pads[0];
+  p.padLeft = pads[1];
+  p.padBottom = pads[2];
+  p.padRight = pads[3];
+  p.groups = groups;
+  if (p.strideHeight < 1 || p.strideWidth < 1 || p.dilationHeight < 1 || p.dilationWidth < 1 ||
+      p.inChannels % groups != 0 || p.outHeight() < 1 || p.outWidth() < 1)
+    return makeError(fmt::format("{}: invalid convolution of {} by {}", where, x.str(), w.str()));
+  return p;
+}
+
+// ---- formatting -------------------------------------------------------------------
+
+int64_t fftSize(int64_t n) {
+  int64_t size = 1;
+  while (size < n) size *= 2;
+  return size;
+}
+
+std::string formatBytes(int64_t bytes) {
+  if (bytes < 1024 * 1024) return fmt::format("{} KB", (bytes + 1023) / 1024);
+  return fmt::format("{:.1f} MB", double(bytes) / (1024.0 * 1024.0));
+}
+
+std::string ConvEstimate::str() const {
+  std::string name(convAlgorithmName(algorithm));
+  if (!applicable) return name + " rejected: " + rejection;
+  std::string text = fmt::format("{} {:.1f}us {:.2f} MFLOP", name, microseconds, mflops);
+  if (workspaceBytes > 0) text += " +" + formatBytes(workspaceBytes);
+  if (!variant.empty()) text += " " + variant;
+  return text;
+}
+
+std::string ConvCostModel::formatWhy(const std::vector<ConvEstimate>& estimates) {
+  std::string text;
+  for (const ConvEstimate& e : estimates) {
+    if (!text.empty()) text += " | ";
+    text += e.str();
+  }
+  return text;
+}
+
+const ConvEstimate& ConvCostModel::best(const std::vector<ConvEstimate>& estimates) {
+  const ConvEstimate* chosen = nullptr;
+  for (const ConvEstimate& e : estimates)
+    if (e.applicable && (!chosen || e.microseconds < chosen->microseconds)) chosen = &e;
+  return chosen ? *chosen : estimates.front();
+}
+
+// ---- applicability ------------------------------------------------------------------
+
+std::string ConvCostModel::rejectionReason(const ConvProblem& p, ConvAlgorithm algorithm) {
+  std::vector<std::string> reasons;
+  auto common = [&] {
+    if (p.strideHeight != 1 || p.strideWidth != 1)
+      reasons.push_back(p.strideHeight == p.strideWidth ? fmt::format("stride {}", p.strideHeight)
+                                                         : fmt::format("stride {}x{}", p.strideHeight, p.strideWidth));
+    if (p.dilationHeight != 1 || p.dilationWidth != 1)
+      reasons.push_back(p.dilationHeight == p.dilationWidth
+                            ? fmt::format("dilation {}", p.dilationHeight)
+                            : fmt::format("dilation {}x{}", p.dilationHeight, p.dilationWidth));
+    if (p.groups != 1) reasons.push_back(fmt::format("groups {}", p.groups));
+  };
+  switch (algorithm) {
+    case ConvAlgorithm::Direct:
+    case ConvAlgorithm::Im2col:
+      break;
+    case ConvAlgorithm::Fft:
+      common();
+      if (p.inChannels < kFftMinChannels) reasons.push_back(fmt::format("C={}<{}", p.inChannels, kFftMinChannels));
+      break;
+    case ConvAlgorithm::Winograd:
+      if (p.kernelHeight != 3 || p.kernelWidth != 3)
+        reasons.push_back(fmt::format("{}x{} kernel", p.kernelHeight, p.kernelWidth));
+      common();
+      break;
+  }
+  std::string text;
+  for (const std::string& r : reasons) text += (text.empty() ? "" : ", ") + r;
+  return text;
+}
+
+// ---- the model --------------------------------------------------------------------
+
+ConvCostModel::ConvCostModel(TargetDescription target, ConvEfficiencies efficiencies)
+    : target_(target), efficiencies_(efficiencies) {}
+
+double ConvCostModel::bandwidthFor(double bytes) const {
+  int cores = std::max(target_.cores, 1);
+  // L2 is private per core, so both its size and bandwidth scale with cores;
+  // L3 and DRAM are shared.
+  if (bytes <= double(target_.l2Bytes) * cores) return target_.l2BandwidthGBs * 1e9 * cores;
+  if (bytes <= double(target_.l3Bytes)) return target_.l3BandwidthGBs * 1e9;
+  return target_.dramBandwidthGBs * 1e9;
+}
+
+double ConvCostModel::stageSeconds(double flops, double efficiency, double bytesMoved, double workingSet) const {
+  double peak = target_.peakGflopsPerCore * 1e9 * std::max(target_.cores, 1);
+  double compute = flops > 0 ? flops / (peak * efficiency) : 0.0;
+  double memory = bytesMoved > 0 ? bytesMoved / bandwidthFor(workingSet) : 0.0;
+  return std::max(compute, memory);
+}
+
+ConvEstimate ConvCostModel::estimate(const ConvProblem& problem, ConvAlgorithm algorithm) const {
+  std::string reason = rejectionReason(problem, algorithm);
+  if (!reason.empty()) {
+    ConvEstimate e;
+    e.algorithm = algorithm;
+    e.applicable = false;
+    e.rejection = reason;
+    return e;
+  }
+  switch (algorithm) {
+    case ConvAlgorithm::Direct: return estimateDirect(problem);
+    case ConvAlgorithm::Im2col: return estimateIm2col(problem);
+    case ConvAlgorithm::Fft: return estimateFft(problem);
+    case ConvAlgorithm::Winograd: return estimateWinograd(problem);
+  }
+  return estimateDirect(problem);
+}
+
+std::vector<ConvEstimate> ConvCostModel::estimateAll(const ConvProblem& problem) const {
+  std::vector<ConvEstimate> all;
+  for (ConvAlgorithm algorithm : kAllConvAlgorithms) all.push_back(estimate(problem, algorithm));
+  return all;
+}
+
+// Direct: one stage; reads input and weights, writes the output.
+ConvEstimate ConvCostModel::estimateDirect(const ConvProblem& p) const {
+  double n = double(p.batch);
+  double input = double(p.inChannels * p.inHeight * p.inWidth) * kF32;
+  double weights = double(p.outChannels * p.channelsPerGroup() * p.kernelHeight * p.kernelWidth) * kF32;
+  double output = double(p.outChannels * p.outHeight() * p.outWidth()) * kF32;
+  double flops = p.directFlops();
+  ConvEstimate e;
+  e.algorithm = ConvAlgorithm::Direct;
+  e.mflops = flops / 1e6;
+  e.microseconds =
+      stageSeconds(flops, efficiencies_.direct, n * (input + output) + weights, input + weights + output) * 1e6;
+  return e;
+}
+
+// im2col: unfold the input into a [C/g·R·S, P·Q] matrix per image and group
+// (a pure copy, skipped for 1x1 stride-1 unpadded convolutions where the
+// input already is that matrix), then one GEMM with the weights.
+ConvEstimate ConvCostModel::estimateIm2col(const ConvProblem& p) const {
+  double n = double(p.batch);
+  double input = double(p.inChannels * p.inHeight * p.inWidth) * kF32;
+  double weights = double(p.outChannels * p.channelsPerGroup() * p.kernelHeight * p.kernelWidth) * kF32;
+  double output = double(p.outChannels * p.outHeight() * p.outWidth()) * kF32;
+  bool identityUnfold = p.kernelHeight == 1 && p.kernelWidth == 1 && p.strideHeight == 1 && p.strideWidth == 1 &&
+                        p.padTop == 0 && p.padLeft == 0 && p.padBottom == 0 && p.padRight == 0;
+  // One group's buffer, reused across groups and images.
+  double buffer = identityUnfold ? 0.0
+                                 : double(p.channelsPerGroup() * p.kernelHeight * p.kernelWidth * p.outHeight() *
+                                          p.outWidth()) * kF32;
+  double groups = double(p.groups);
+  double unfold = buffer > 0 ? stageSeconds(0, 1, n * (input + groups * buffer), input + buffer) : 0.0;
+  double gemmInput = identityUnfold ? input : groups * buffer;
+  double gemm = stageSeconds(p.directFlops(), efficiencies_.gemm, n * (gemmInput + output) + weights,
+                             buffer + weights + output);
+  ConvEstimate e;
+  e.algorithm = ConvAlgorithm::Im2col;
+  e.mflops = p.directFlops() / 1e6;
+  e.microseconds = (unfold + gemm) * 1e6;
+  e.workspaceBytes = int64_t(buffer);
+  return e;
+}
+
+// FFT over whole planes: each input plane zero-padded to n x n (n the power of
+// two >= the padded input size, so linear convolution does not wrap), forward
+// real FFT per input plane, pointwise complex multiply-accumulate with the
+// kernel spectra (computed at compile time) over C for each of K outputs,
+// inverse FFT per output plane.
+ConvEstimate ConvCostModel::estimateFft(const ConvProblem& p) const {
+  double batch = double(p.batch);
+  double c = double(p.inChannels), k = double(p.outChannels);
+  int64_t n = fftSize(std::max(p.inHeight + p.padTop + p.padBottom, p.inWidth + p.padLeft + p.padRight));
+  double plane = double(n) * double(n);
+  double planeFlops = 2.5 * plane * std::log2(plane);
+  double freqs = double(n) * double(n / 2 + 1);  // real-to-complex spectrum size
+  double inputPlanes = c * double(p.inHeight * p.inWidth) * kF32;
+  double outputPlanes = k * double(p.outHeight() * p.outWidth()) * kF32;
+  double inputSpectra = c * freqs * kComplex;
+  double outputSpectra = k * freqs * kComplex;
+  double kernelSpectra = k * c * freqs * kComplex;
+
+  double forwardFlops = batch * c * planeFlops;
+  double pointwiseFlops = 8.0 * batch * c * k * freqs;
+  double inverseFlops = batch * k * planeFlops;
+  double forward = stageSeconds(forwardFlops, efficiencies_.fftTransform, batch * (inputPlanes + inputSpectra),
+                                inputPlanes + inputSpectra);
+  // Kernel spectra are streamed once per batch (frequencies outermost).
+  double pointwise =
+      stageSeconds(pointwiseFlops, efficiencies_.fftPointwise, kernelSpectra + batch * (inputSpectra + outputSpectra),
+                   kernelSpectra + inputSpectra + outputSpectra);
+  double inverse = stageSeconds(inverseFlops, efficiencies_.fftTransform, batch * (outputSpectra + outputPlanes),
+                                outputSpectra + outputPlanes);
+  ConvEstimate e;
+  e.algorithm = ConvAlgorithm::Fft;
+  e.mflops = (forwardFlops + pointwiseFlops + inverseFlops) / 1e6;
+  e.microseconds = (forward + pointwise + inverse) * 1e6;
+  e.workspaceBytes = int64_t(kernelSpectra + inputSpectra + outputSpectra);
+  e.variant = fmt::format("n={}", n);
+  return e;
+}
+
+// Winograd F(m x m, 3x3), alpha = m + 2: per tile and channel the input
+// transform B^T d B, per tile a batched GEMM over channels in each of the
+// alpha^2 positions, per tile and output channel the output transform
+// A^T M A. Transforms are counted as dense matrix products (an upper bound).
+// Kernel transforms G g G^T happen at compile time.
+ConvEstimate ConvCostModel::estimateWinogradTile(const ConvProblem& p, int64_t m) const {
+  double alpha = double(m + 2);
+  double a2 = alpha * alpha;
+  double batch = double(p.batch);
+  double c = double(p.inChannels), k = double(p.outChannels);
+  double tiles = ceilDiv(p.outHeight(), m) * ceilDiv(p.outWidth(), m);
+  double md = double(m);
+  double inputTransformFlops = batch * tiles * c * 4.0 * alpha * a2;
+  double gemmFlops = batch * tiles * 2.0 * a2 * c * k;
+  double outputTransformFlops = batch * tiles * k * 2.0 * (md * a2 + md * md * alpha);
+
+  double inputPlanes = c * double(p.inHeight * p.inWidth) * kF32;
+  double outputPlanes = k * double(p.outHeight() * p.outWidth()) * kF32;
+  double inputTransformed = c * a2 * tiles * kF32;
+  double outputTransformed = k * a2 * tiles * kF32;
+  double kernelTransformed = k * c * a2 * kF32;
+
+  double in = stageSeconds(inputTransformFlops, efficiencies_.winogradTransform,
+                           batch * (inputPlanes + inputTransformed), inputPlanes + inputTransformed);
+  double gemm = stageSeconds(gemmFlops, efficiencies_.winogradGemm,
+                             kernelTransformed + batch * (inputTransformed + outputTransformed),
+                             kernelTransformed + inputTransformed + outputTransformed);
+  double out = stageSeconds(outputTransformFlops, efficiencies_.winogradTransform,
+                            batch * (outputTransformed + outputPlanes), outputTransformed + outputPlanes);
+  ConvEstimate e;
+  e.algorithm = ConvAlgorithm::Winograd;
+  e.mflops = (inputTransformFlops + gemmFlops + outputTransformFlops) / 1e6;
+  e.microseconds = (in + gemm + out) * 1e6;
+  e.workspaceBytes = int64_t(inputTransformed + outputTransformed + kernelTransformed);
+  e.variant = fmt::format("F({}x{},3x3)", m, m);
+  return e;
+}
+
+// Both tile sizes; F(4x4,3x3) saves more multiplies but wastes more of the
+// edge tiles on small outputs.
+ConvEstimate ConvCostModel::estimateWinograd(const ConvProblem& p) const {
+  ConvEstimate f2 = estimateWinogradTile(p, 2);
+  ConvEstimate f4 = estimateWinogradTile(p, 4);
+  return f4.microseconds < f2.microseconds ? f4 : f2;
+}
+
+}  // namespace nutshell::passes

@@ -1,0 +1,133 @@
+// The convolution cost model: estimates the run time of each convolution
+// algorithm (direct, im2col + GEMM, FFT, Winograd) on a TargetDescription, and
+// says why an algorithm does not apply. select-conv-algo records its output in
+// the `why` attribute; docs/conv-algorithms.md gives the formulas and numbers.
+//
+// Each algorithm is a list of stages. A stage has FLOPs, bytes moved and a
+// working set; its time is the larger of
+//   FLOPs / (peak FLOP/s x efficiency of this kind of stage)
+//   bytes / bandwidth of the cache level the working set fits in
+// (a roofline per stage), and an algorithm's time is the sum of its stages.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ir/Graph.h"
+#include "nutshell/Expected.h"
+#include "passes/Pass.h"
+
+namespace nutshell::passes {
+
+/// The candidates, in the order `why` lists them (also the tie-break order).
+enum class ConvAlgorithm { Direct, Im2col, Fft, Winograd };
+
+inline constexpr ConvAlgorithm kAllConvAlgorithms[] = {ConvAlgorithm::Direct, ConvAlgorithm::Im2col,
+                                                       ConvAlgorithm::Fft, ConvAlgorithm::Winograd};
+
+std::string_view convAlgorithmName(ConvAlgorithm algorithm);  // "direct", "im2col", "fft", "winograd"
+std::optional<ConvAlgorithm> parseConvAlgorithm(std::string_view name);
+
+/// The shape of one 2-D convolution (NCHW input, OIHW weights), before any
+/// fused pooling: outHeight/outWidth are the convolution's own output.
+struct ConvProblem {
+  int64_t batch = 1;
+  int64_t inChannels = 1;  // C (all groups)
+  int64_t inHeight = 1, inWidth = 1;
+  int64_t outChannels = 1;  // K
+  int64_t kernelHeight = 1, kernelWidth = 1;
+  int64_t strideHeight = 1, strideWidth = 1;
+  int64_t dilationHeight = 1, dilationWidth = 1;
+  int64_t padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
+  int64_t groups = 1;
+  /// True when the batch dim was symbolic and 1 was assumed.
+  bool batchAssumed = false;
+
+  int64_t outHeight() const;
+  int64_t outWidth() const;
+  int64_t channelsPerGroup() const { return inChannels / groups; }
+  /// 2·N·K·(C/groups)·P·Q·R·S: the multiply-adds of the convolution itself.
+  double directFlops() const;
+
+  /// The problem of a conv2d or fused_conv2d node. Errors (non-4-D or
+  /// symbolic spatial/channel dims, bad attributes) name the node.
+  static Expected<ConvProblem> fromNode(const ir::Node& node);
+};
+
+/// One algorithm's estimate, or why it does not apply.
+struct ConvEstimate {
+  ConvAlgorithm algorithm = ConvAlgorithm::Direct;
+  bool applicable = true;
+  std::string rejection;  // when !applicable: "C=3<16", "stride 2", "5x5 kernel" (joined by ", ")
+  double microseconds = 0;
+  double mflops = 0;            // run-time FLOPs of all stages, in millions
+  int64_t workspaceBytes = 0;   // scratch buffers + compile-time transformed weights
+  std::string variant;          // "n=128" (FFT size), "F(4x4,3x3)" (Winograd tile); may be empty
+
+  /// "direct 12.1us 0.47 MFLOP", "im2col 14.0us 0.47 MFLOP +48 KB",
+  /// "fft rejected: C=3<16".
+  std::string str() const;
+};
+
+/// The per-stage efficiencies (fraction of peak FLOP/s a stage reaches). The
+/// defaults are documented in docs/conv-algorithms.md.
+struct ConvEfficiencies {
+  double direct = 0.60;          // register-blocked direct loops
+  double gemm = 0.80;            // packed GEMM (im2col)
+  double fftTransform = 0.20;    // radix-2 real FFT butterflies, strided access
+  double fftPointwise = 0.50;    // complex multiply-accumulate over channels
+  double winogradTransform = 0.30;
+  double winogradGemm = 0.70;    // batched GEMM in the transformed domain
+};
+
+/// Minimum input channels for FFT: below it the input spectra cost as much as
+/// the convolution they replace and the pointwise stage is memory-bound.
+inline constexpr int64_t kFftMinChannels = 16;
+
+class ConvCostModel {
+public:
+  explicit ConvCostModel(TargetDescription target = {}, ConvEfficiencies efficiencies = {});
+
+  /// Estimate one algorithm (or its rejection).
+  ConvEstimate estimate(const ConvProblem& problem, ConvAlgorithm algorithm) const;
+  /// All candidates in kAllConvAlgorithms order.
+  std::vector<ConvEstimate> estimateAll(const ConvProblem& problem) const;
+  /// Fastest applicable estimate (ties go to the earlier candidate; direct
+  /// always applies).
+  static const ConvEstimate& best(const std::vector<ConvEstimate>& estimates);
+  /// Every estimate's str() joined by " | " (the `why` attribute).
+  static std::string formatWhy(const std::vector<ConvEstimate>& estimates);
+
+  /// Why `algorithm` cannot run `problem`, or "" when it can.
+  static std::string rejectionReason(const ConvProblem& problem, ConvAlgorithm algorithm);
+
+  const TargetDescription& target() const { return target_; }
+  const ConvEfficiencies& efficiencies() const { return efficiencies_; }
+
+  /// Bandwidth (bytes/s) for a working set of `bytes`: L2 (scaled by cores),
+  /// else L3, else DRAM. L1 is not modelled separately (L2 figure).
+  double bandwidthFor(double bytes) const;
+  /// Seconds of one stage: max(compute, memory).
+  double stageSeconds(double flops, double efficiency, double bytesMoved, double workingSet) const;
+
+private:
+  ConvEstimate estimateDirect(const ConvProblem& p) const;
+  ConvEstimate estimateIm2col(const ConvProblem& p) const;
+  ConvEstimate estimateFft(const ConvProblem& p) const;
+  ConvEstimate estimateWinograd(const ConvProblem& p) const;
+  ConvEstimate estimateWinogradTile(const ConvProblem& p, int64_t tile) const;
+
+  TargetDescription target_;
+  ConvEfficiencies efficiencies_;
+};
+
+/// Smallest power of two >= n (the FFT size).
+int64_t fftSize(int64_t n);
+
+/// "48 KB", "1.2 MB" (1 KB = 1024 bytes; KB rounded up).
+std::string formatBytes(int64_t bytes);
+
+}  // namespace nutshell::passes

@@ -1,0 +1,148 @@
+// fold-constants: evaluate at compile time what does not depend on the
+// inputs. One walk in topological order:
+//  - `shape` of a value whose dims in [start, end) are static becomes a
+//    constant (no values needed, only the type), and so does a `gather` of
+//    static dims out of a `shape` whose other dims are still symbolic;
+//  - a node whose operands are all constants is evaluated by the
+//    ConstantEvaluator (shape sub-graph ops, elementwise, layout ops);
+//  - reshape(x, shape) with a constant shape operand moves it into the
+//    `shape` attribute.
+// Results are not folded when they would hold more than `max-elements`
+// elements (default 65536) and more than all their constant operands
+// together: folding must not grow the model (a transpose of a weight may
+// fold, a constant_of_shape of [1000,1000] may not). Nodes this pass made
+// unused are erased; finally types are re-inferred, since folded values can
+// make `?` dims static.
+#include "ir/ShapeInference.h"
+#include "passes/ConstantEvaluator.h"
+#include "passes/PassOptions.h"
+#include "passes/PassRegistry.h"
+#include "passes/RewriteUtils.h"
+
+namespace nutshell::passes {
+
+namespace {
+
+constexpr int64_t kDefaultMaxElements = 65536;
+
+/// Dims [start, end) of a shape node's operand, when all static.
+std::optional<std::vector<int64_t>> staticShapeRange(const ir::Node& shapeNode, std::vector<bool>* staticMask) {
+  const ir::TensorType& type = shapeNode.operands[0]->type;
+  int64_t rank = int64_t(type.rank());
+  int64_t start = shapeNode.getInt("start"), end = shapeNode.getInt("end");
+  if (start < 0) start = std::max<int64_t>(start + rank, 0);
+  if (end < 0) end = std::max<int64_t>(end + rank, 0);
+  start = std::min(start, rank);
+  end = std::min(end, rank);
+  std::vector<int64_t> dims;
+  bool all = true;
+  for (int64_t i = start; i < end; ++i) {
+    const ir::Dim& d = type.dims[size_t(i)];
+    if (staticMask) staticMask->push_back(d.isStatic());
+    all = all && d.isStatic();
+    dims.push_back(d.isStatic() ? d.size : -1);
+  }
+  if (!all && !staticMask) return std::nullopt;
+  return dims;
+}
+
+/// gather(shape(x), indices) picking only static dims of x.
+std::optional<ir::TensorDataPtr> foldGatherOfShape(const ir::Node& gather) {
+  const ir::Value* data = gather.operands[0];
+  const ir::TensorData* indices = constantPayload(gather.operands[1]);
+  if (!data->producer || data->producer->op != ir::OpKind::Shape || !indices || gather.getInt("axis") != 0)
+    return std::nullopt;
+  std::vector<bool> isStatic;
+  auto dims = staticShapeRange(*data->producer, &isStatic);
+  int64_t count = int64_t(dims->size());
+  std::vector<int64_t> values;
+  for (int64_t index : indices->i64) {
+    if (index < 0) index += count;
+    if (index < 0 || index >= count || !isStatic[size_t(index)]) return std::nullopt;
+    values.push_back((*dims)[size_t(index)]);
+  }
+  return ir::makeI64(indices->type.shape(), values);
+}
+
+class FoldConstantsPass final : public Pass {
+public:
+  std::string_view name() const override { return "fold-constants"; }
+
+  Expected<bool> run(ir::Graph& graph, PassContext& context) override {
+    NUTSHELL_TRY(checkOptions(name(), context, {"max-elements"}));
+    NUTSHELL_ASSIGN(int64_t maxElements, intOption(name(), context, "max-elements", kDefaultMaxElements));
+    bool changed = false;
+    std::vector<ir::Value*> retired;  // operands that may have lost their last use
+    std::vector<ir::Node*> order;
+    for (const auto& node : graph.nodes()) order.push_back(node.get());
+
+    for (ir::Node* node : order) {
+      if (node->op == ir::OpKind::Const || node->results.size() != 1) continue;
+      // Operands folded earlier in this walk can make this node's `?` dims
+      // static; refresh its type first so that size limits see real sizes.
+      if (changed) {
+        auto types = ir::inferResultTypes(*node);
+        if (types) node->result()->type = types->front();
+      }
+      std::optional<ir::TensorDataPtr> folded;
+      if (node->op == ir::OpKind::Shape) {
+        if (auto dims = staticShapeRange(*node, nullptr)) folded = ir::makeI64({int64_t(dims->size())}, *dims);
+      } else if (node->op == ir::OpKind::Gather) {
+        folded = foldGatherOfShape(*node);
+      }
+      if (!folded) folded = evaluate(*node, maxElements);
+      if (folded) {
+        // A folded value must agree with the type the graph already has.
+        const ir::TensorType& type = node->result()->type;
+        if ((*folded)->type.dtype != type.dtype || (*folded)->type.rank() != type.rank()) continue;
+        if (type.isStatic() && !((*folded)->type == type)) continue;
+        ir::Value* constant = graph.insertConstantBefore(node, *folded, node->result()->name);
+        for (ir::Value* operand : node->operands) retired.push_back(operand);
+        replaceNode(graph, node, {constant});
+        changed = true;
+        continue;
+      }
+      if (node->op == ir::OpKind::Reshape && node->operands.size() == 2) {
+        const ir::TensorData* shape = constantPayload(node->operands[1]);
+        if (!shape || shape->type.dtype != ir::DType::I64 || shape->type.rank() != 1) continue;
+        retired.push_back(node->operands[1]);
+        node->operands.resize(1);
+        node->setAttr("shape", shape->i64);
+        changed = true;
+      }
+    }
+    if (!changed) return false;
+    eraseDeadProducers(graph, std::move(retired));
+    NUTSHELL_TRY(ir::inferShapes(graph));
+    return true;
+  }
+
+private:
+  static std::optional<ir::TensorDataPtr> evaluate(const ir::Node& node, int64_t maxElements) {
+    if (!isFoldableOp(node.op)) return std::nullopt;
+    std::vector<const ir::TensorData*> operands;
+    int64_t operandElements = 0;
+    for (const ir::Value* operand : node.operands) {
+      const ir::TensorData* data = constantPayload(operand);
+      if (!data) return std::nullopt;
+      operands.push_back(data);
+      operandElements += data->numElements();
+    }
+    // Estimate before evaluating: broadcasting and constant_of_shape can grow.
+    // Only static results: their size is known before any allocation.
+    const ir::TensorType& type = node.result()->type;
+    if (!type.isStatic()) return std::nullopt;
+    if (type.numElements() > maxElements && type.numElements() > operandElements) return std::nullopt;
+    auto results = evaluateConstantNode(node, operands);
+    if (!results) return std::nullopt;
+    int64_t elements = results->front()->numElements();
+    if (elements > maxElements && elements > operandElements) return std::nullopt;
+    return results->front();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> createFoldConstantsPass() { return std::make_unique<FoldConstantsPass>(); }
+
+}  // namespace nutshell::passes

@@ -1,0 +1,55 @@
+// Tensor files: numpy .npy and ONNX TensorProto .pb (the layout of ONNX test
+// data). Part of the runtime, so the TensorProto wire format is decoded and
+// encoded here by hand: AOT executables read tensor files without protobuf.
+//
+// Element types: the runtime holds f32 and i64 only. Wider or narrower
+// integers (int8..uint64, bool) widen to i64, double and float16 narrow or
+// widen to f32; anything else (strings, complex, external data) is an error.
+// Every reader returns an error (naming the file) on garbage, truncated data
+// or sizes that disagree; none of them crashes or allocates more than the
+// file's data can fill.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "nutshell/Expected.h"
+#include "runtime/Tensor.h"
+
+namespace nutshell {
+
+/// A tensor with the name stored in its file (TensorProto.name; empty for
+/// .npy files and unnamed protos).
+struct NamedTensor {
+  std::string name;
+  Tensor tensor;
+};
+
+// ---- numpy .npy (format versions 1, 2 and 3; C order only) ----------------
+
+/// Decode .npy bytes. `what` names the source in error messages.
+Expected<Tensor> parseNpy(std::string_view bytes, const std::string& what = "<npy>");
+Expected<Tensor> readNpy(const std::string& path);
+/// Encode as version 1.0 ('<f4' or '<i8'), header padded to 64 bytes.
+std::string encodeNpy(const Tensor& tensor);
+Status writeNpy(const Tensor& tensor, const std::string& path);
+
+// ---- ONNX TensorProto .pb --------------------------------------------------
+
+Expected<NamedTensor> parseTensorProto(std::string_view bytes, const std::string& what = "<TensorProto>");
+Expected<NamedTensor> readTensorProto(const std::string& path);
+/// Encode as FLOAT or INT64 with dims and raw_data (what ONNX tools write).
+std::string encodeTensorProto(const Tensor& tensor, const std::string& name = "");
+Status writeTensorProto(const Tensor& tensor, const std::string& path, const std::string& name = "");
+
+// ---- by extension ----------------------------------------------------------
+
+/// .npy or .pb (by extension, case-insensitive); other extensions are errors.
+Expected<NamedTensor> readTensorFile(const std::string& path);
+/// .npy or .pb; `name` is stored in .pb files only.
+Status writeTensorFile(const Tensor& tensor, const std::string& path, const std::string& name = "");
+
+/// Whole file as bytes; error names the path.
+Expected<std::string> readFileBytes(const std::string& path);
+
+}  // namespace nutshell

@@ -1,0 +1,166 @@
+#include "runtime/ThreadPool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define NUTSHELL_CPU_RELAX() _mm_pause()
+#else
+#define NUTSHELL_CPU_RELAX() std::this_thread::yield()
+#endif
+
+namespace nutshell {
+namespace {
+
+using TaskFn = void (*)(void*, int64_t, int64_t);
+
+// Per-thread state: the requested count, and whether this thread is inside a
+// task (a nested parallel_for then runs serially).
+thread_local int tlsThreads = 0;
+thread_local bool tlsInsideTask = false;
+
+/// Workers wait for a new generation of work: they spin briefly (kernels come
+/// back to back, and waking a sleeping thread costs tens of microseconds),
+/// then sleep on a condition variable.
+class Pool {
+public:
+  static Pool& instance() {
+    static Pool* pool = new Pool();  // never destroyed: workers may outlive main's statics
+    return *pool;
+  }
+
+  void run(TaskFn fn, void* args, int64_t numTasks, int threads) {
+    std::unique_lock<std::mutex> busy(runMutex_, std::try_to_lock);
+    if (!busy.owns_lock()) {
+      // Another caller is using the pool: run on this thread instead of
+      // waiting (same results, as tasks are independent).
+      runSerial(fn, args, numTasks);
+      return;
+    }
+    int chunks = static_cast<int>(std::min<int64_t>(threads, numTasks));
+    ensureWorkers(chunks - 1);
+    Job job{fn, args, numTasks, chunks};
+    pending_.store(chunks - 1, std::memory_order_relaxed);
+    {
+      // Job and generation change together under the lock, so a worker that
+      // notices a new generation reads that generation's job.
+      std::lock_guard<std::mutex> lock(wakeMutex_);
+      job_ = job;
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    wakeCv_.notify_all();
+    runChunk(job, 0);
+    while (pending_.load(std::memory_order_acquire) != 0) NUTSHELL_CPU_RELAX();
+  }
+
+  static void runSerial(TaskFn fn, void* args, int64_t numTasks) {
+    bool outer = tlsInsideTask;
+    tlsInsideTask = true;
+    fn(args, 0, numTasks);
+    tlsInsideTask = outer;
+  }
+
+private:
+  void ensureWorkers(int count) {
+    while (static_cast<int>(workers_.size()) < count) {
+      int index = static_cast<int>(workers_.size()) + 1;  // chunk 0 is the caller's
+      workers_.emplace_back([this, index] { workerLoop(index); });
+      workers_.back().detach();
+    }
+  }
+
+  struct Job {
+    TaskFn fn = nullptr;
+    void* args = nullptr;
+    int64_t numTasks = 0;
+    int numChunks = 0;
+  };
+
+  static void runChunk(const Job& job, int chunk) {
+    int64_t begin = job.numTasks * chunk / job.numChunks;
+    int64_t end = job.numTasks * (chunk + 1) / job.numChunks;
+    if (begin < end) {
+      tlsInsideTask = true;
+      job.fn(job.args, begin, end);
+      tlsInsideTask = false;
+    }
+  }
+
+  void workerLoop(int index) {
+    uint64_t seen = 0;
+    for (;;) {
+      for (int spin = 0; spin < 20000; ++spin) {
+        if (generation_.load(std::memory_order_acquire) != seen) break;
+        NUTSHELL_CPU_RELAX();
+      }
+      Job job;
+      {
+        std::unique_lock<std::mutex> lock(wakeMutex_);
+        wakeCv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+        seen = generation_.load(std::memory_order_acquire);
+        job = job_;
+      }
+      // A worker that was not needed for an earlier generation may only now
+      // see the latest one; the caller waits for every participant, so no
+      // participant can miss its generation.
+      if (index < job.numChunks) {
+        runChunk(job, index);
+        pending_.fetch_sub(1, std::memory_order_acq_rel);
+      }
+    }
+  }
+
+  std::mutex runMutex_;
+  std::mutex wakeMutex_;
+  std::condition_variable wakeCv_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::vector<std::thread> workers_;
+  Job job_;  // guarded by wakeMutex_
+};
+
+}  // namespace
+
+static int readDefaultNumThreads() {
+  if (const char* env = std::getenv("NUTSHELL_NUM_THREADS")) {
+    char* end = nullptr;
+    long value = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && value > 0 && value <= 1024) return static_cast<int>(value);
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+int defaultNumThreads() {
+  static const int threads = readDefaultNumThreads();
+  return threads;
+}
+
+void setNumThreads(int threads) { tlsThreads = threads < 0 ? 0 : std::min(threads, 1024); }
+
+int numThreads() { return tlsThreads > 0 ? tlsThreads : defaultNumThreads(); }
+
+ScopedNumThreads::ScopedNumThreads(int threads) : previous_(tlsThreads) { setNumThreads(threads); }
+ScopedNumThreads::~ScopedNumThreads() { tlsThreads = previous_; }
+
+}  // namespace nutshell
+
+extern "C" void nutshell_parallel_for(void (*fn)(void* args, int64_t begin, int64_t end), void* args,
+                                      int64_t numTasks) {
+  using nutshell::Pool;
+  if (numTasks <= 0) return;
+  int threads = nutshell::numThreads();
+  if (threads <= 1 || numTasks == 1 || nutshell::tlsInsideTask) {
+    Pool::runSerial(fn, args, numTasks);
+    return;
+  }
+  Pool::instance().run(fn, args, numTasks, threads);
+}

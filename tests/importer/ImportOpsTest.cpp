@@ -1,0 +1,500 @@
+// Per-op import, including the differences between ONNX opsets.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "ir/Verifier.h"
+#include "tests/importer/OnnxTestUtil.h"
+
+using namespace nutshell;
+namespace importer = nutshell::onnx;
+using test::countOp;
+using test::findOp;
+using test::ModelBuilder;
+
+namespace {
+
+std::unique_ptr<ir::Graph> importOk(const ModelBuilder& mb, const importer::ImportOptions& options = {}) {
+  auto graph = mb.import(options);
+  INFO((graph ? std::string() : graph.message()));
+  REQUIRE(graph);
+  REQUIRE(ir::verifyGraph(**graph).ok());
+  return graph.take();
+}
+
+std::string importFail(const ModelBuilder& mb) {
+  auto graph = mb.import();
+  REQUIRE_FALSE(graph);
+  return graph.message();
+}
+
+}  // namespace
+
+TEST_CASE("Softmax before opset 13 coerces to 2-D", "[importer][ops]") {
+  SECTION("opset 11, axis 1 of a rank-3 input: flatten, softmax, reshape back") {
+    ModelBuilder mb(11);
+    mb.input("x", {2, 3, 4}).output("y");
+    mb.node("Softmax", {"x"}, {"y"});
+    auto g = importOk(mb);
+    REQUIRE(countOp(*g, ir::OpKind::Flatten) == 1);
+    const ir::Node* soft = findOp(*g, ir::OpKind::Softmax);
+    REQUIRE(soft);
+    CHECK(soft->getInt("axis") == 1);
+    CHECK(soft->operands[0]->type == ir::TensorType::f32({2, 12}));
+    const ir::Node* reshape = findOp(*g, ir::OpKind::Reshape);
+    REQUIRE(reshape);
+    CHECK(reshape->getInts("shape") == std::vector<int64_t>{2, 3, 4});
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({2, 3, 4}));
+    CHECK(g->outputs[0]->name == "y");
+  }
+  SECTION("opset 11 with a symbolic batch reshapes back with shape(x)") {
+    ModelBuilder mb(11);
+    mb.input("x", {0, 3, 4}, 1, {{0, "N"}}).output("y");
+    auto& n = mb.node("LogSoftmax", {"x"}, {"y"});
+    test::setInt(n, "axis", 1);
+    auto g = importOk(mb);
+    CHECK(countOp(*g, ir::OpKind::Shape) == 1);
+    CHECK(countOp(*g, ir::OpKind::LogSoftmax) == 1);
+    CHECK(findOp(*g, ir::OpKind::Reshape)->operands.size() == 2);
+  }
+  SECTION("opset 11 on the last axis needs no coercion") {
+    ModelBuilder mb(11);
+    mb.input("x", {2, 5}).output("y");
+    mb.node("Softmax", {"x"}, {"y"});
+    auto g = importOk(mb);
+    CHECK(g->nodes().size() == 1);
+    CHECK(findOp(*g, ir::OpKind::Softmax)->getInt("axis") == 1);
+  }
+  SECTION("opset 13 is per-axis, default -1") {
+    ModelBuilder mb(13);
+    mb.input("x", {2, 3, 4}).output("y");
+    mb.node("Softmax", {"x"}, {"y"});
+    auto g = importOk(mb);
+    CHECK(g->nodes().size() == 1);
+    CHECK(findOp(*g, ir::OpKind::Softmax)->getInt("axis") == 2);
+  }
+}
+
+TEST_CASE("ReduceSum axes: attribute before opset 13, constant input since", "[importer][ops]") {
+  {
+    ModelBuilder mb(11);
+    mb.input("x", {2, 3, 4}).output("y");
+    auto& n = mb.node("ReduceSum", {"x"}, {"y"});
+    test::setInts(n, "axes", {-1});
+    test::setInt(n, "keepdims", 0);
+    auto g = importOk(mb);
+    CHECK(findOp(*g, ir::OpKind::ReduceSum)->getInts("axes") == std::vector<int64_t>{2});
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({2, 3}));
+  }
+  {
+    ModelBuilder mb(13);
+    mb.input("x", {2, 3, 4}).output("y");
+    mb.initI64("axes", {1}, {1});
+    mb.node("ReduceSum", {"x", "axes"}, {"y"});
+    auto g = importOk(mb);
+    CHECK(findOp(*g, ir::OpKind::ReduceSum)->getInts("axes") == std::vector<int64_t>{1});
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({2, 1, 4}));
+    CHECK(countOp(*g, ir::OpKind::Const) == 0);  // the axes were consumed
+  }
+  {
+    ModelBuilder mb(13);
+    mb.input("x", {2, 3}).input("a", {1}, 7).output("y");
+    mb.node("ReduceSum", {"x", "a"}, {"y"});
+    CHECK_THAT(importFail(mb), Catch::Contains("(ReduceSum): unsupported: axes (input 'a') must be a constant"));
+  }
+  {
+    ModelBuilder mb(13);  // ReduceMean still takes its axes as an attribute at 13
+    mb.input("x", {2, 3}).output("y");
+    auto& n = mb.node("ReduceMean", {"x"}, {"y"});
+    test::setInts(n, "axes", {0});
+    auto g = importOk(mb);
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({1, 3}));
+  }
+}
+
+TEST_CASE("Unsqueeze and Squeeze axes across opsets", "[importer][ops]") {
+  {
+    ModelBuilder mb(11);
+    mb.input("x", {3, 4}).output("y");
+    auto& n = mb.node("Unsqueeze", {"x"}, {"y"});
+    test::setInts(n, "axes", {0, -1});
+    auto g = importOk(mb);
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({1, 3, 4, 1}));
+  }
+  {
+    ModelBuilder mb(13);
+    mb.input("x", {1, 3, 1}).output("y");
+    mb.constI64("axes", {1}, {2});
+    mb.node("Squeeze", {"x", "axes"}, {"y"});
+    auto g = importOk(mb);
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({1, 3}));
+  }
+  {
+    ModelBuilder mb(13);
+    mb.input("x", {1, 3, 1}).output("y");
+    mb.node("Squeeze", {"x"}, {"y"});
+    auto g = importOk(mb);
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({3}));
+  }
+}
+
+TEST_CASE("Slice: attributes before opset 10, constant inputs since", "[importer][ops]") {
+  {
+    ModelBuilder mb(9);
+    mb.input("x", {4, 10}).output("y");
+    auto& n = mb.node("Slice", {"x"}, {"y"});
+    test::setInts(n, "starts", {1});
+    test::setInts(n, "ends", {1000});
+    test::setInts(n, "axes", {1});
+    auto g = importOk(mb);
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({4, 9}));
+  }
+  {
+    ModelBuilder mb(13);
+    mb.input("x", {4, 10}).output("y");
+    mb.initI64("starts", {1}, {-1});
+    mb.initI64("ends", {1}, {-1000});
+    mb.initI64("axes", {1}, {1});
+    mb.initI64("steps", {1}, {-2});
+    mb.node("Slice", {"x", "starts", "ends", "axes", "steps"}, {"y"});
+    auto g = importOk(mb);
+    const ir::Node* slice = findOp(*g, ir::OpKind::Slice);
+    CHECK(slice->getInts("steps") == std::vector<int64_t>{-2});
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({4, 5}));
+  }
+}
+
+TEST_CASE("Pad: attribute before opset 11, constant inputs since", "[importer][ops]") {
+  {
+    ModelBuilder mb(7);
+    mb.input("x", {1, 1, 2, 2}).output("y");
+    auto& n = mb.node("Pad", {"x"}, {"y"});
+    test::setInts(n, "pads", {0, 0, 1, 2, 0, 0, 3, 4});
+    test::setFloat(n, "value", 1.5f);
+    auto g = importOk(mb);
+    const ir::Node* pad = findOp(*g, ir::OpKind::Pad);
+    CHECK(pad->getFloat("value") == 1.5);
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({1, 1, 6, 8}));
+  }
+  {
+    ModelBuilder mb(13);
+    mb.input("x", {1, 1, 2, 2}).output("y");
+    mb.initI64("pads", {8}, {0, 0, 1, 1, 0, 0, 1, 1});
+    auto& n = mb.node("Pad", {"x", "pads"}, {"y"});
+    test::setString(n, "mode", "reflect");
+    auto g = importOk(mb);
+    CHECK(findOp(*g, ir::OpKind::Pad)->getString("mode") == "reflect");
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({1, 1, 4, 4}));
+  }
+  {
+    ModelBuilder mb(18);
+    mb.input("x", {1, 1, 2, 2}).output("y");
+    mb.initI64("pads", {4}, {1, 2, 3, 4});
+    mb.initI64("axes", {2}, {2, 3});
+    mb.node("Pad", {"x", "pads", "", "axes"}, {"y"});
+    auto g = importOk(mb);
+    CHECK(findOp(*g, ir::OpKind::Pad)->getInts("pads") == std::vector<int64_t>{0, 0, 1, 2, 0, 0, 3, 4});
+  }
+  {
+    ModelBuilder mb(13);
+    mb.input("x", {1, 1, 2, 2}).output("y");
+    mb.initI64("pads", {8}, {0, 0, 1, 1, 0, 0, 1, 1});
+    auto& n = mb.node("Pad", {"x", "pads"}, {"y"});
+    test::setString(n, "mode", "wrap");
+    CHECK_THAT(importFail(mb), Catch::Contains("unsupported: mode 'wrap'"));
+  }
+}
+
+TEST_CASE("Clip: attributes before opset 11, optional constant inputs since", "[importer][ops]") {
+  {
+    ModelBuilder mb(7);
+    mb.input("x", {4}).output("y");
+    auto& n = mb.node("Clip", {"x"}, {"y"});
+    test::setFloat(n, "min", -1.0f);
+    test::setFloat(n, "max", 6.0f);
+    auto g = importOk(mb);
+    const ir::Node* clip = findOp(*g, ir::OpKind::Clip);
+    CHECK(clip->getFloat("min") == -1.0);
+    CHECK(clip->getFloat("max") == 6.0);
+  }
+  {
+    ModelBuilder mb(13);
+    mb.input("x", {4}).output("y");
+    mb.initF32("hi", {}, {6.0f});
+    mb.node("Clip", {"x", "", "hi"}, {"y"});
+    auto g = importOk(mb);
+    const ir::Node* clip = findOp(*g, ir::OpKind::Clip);
+    CHECK_FALSE(clip->hasAttr("min"));
+    CHECK(clip->getFloat("max") == 6.0);
+  }
+}
+
+TEST_CASE("Conv auto_pad resolves to explicit pads", "[importer][ops]") {
+  auto build = [](const std::string& autoPad, int64_t stride) {
+    ModelBuilder mb(13);
+    mb.input("x", {1, 2, 7, 7}).output("y");
+    mb.initF32("w", {3, 2, 4, 4}, std::vector<float>(3 * 2 * 16, 0.5f));
+    auto& n = mb.node("Conv", {"x", "w"}, {"y"});
+    test::setString(n, "auto_pad", autoPad);
+    test::setInts(n, "strides", {stride, stride});
+    return mb;
+  };
+  {
+    // in 7, k 4, s 1: out 7 needs 3 pads: SAME_UPPER puts the extra one at the end.
+    auto g = importOk(build("SAME_UPPER", 1));
+    CHECK(findOp(*g, ir::OpKind::Conv2d)->getInts("pads") == std::vector<int64_t>{1, 1, 2, 2});
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({1, 3, 7, 7}));
+  }
+  {
+    auto g = importOk(build("SAME_LOWER", 1));
+    CHECK(findOp(*g, ir::OpKind::Conv2d)->getInts("pads") == std::vector<int64_t>{2, 2, 1, 1});
+  }
+  {
+    // s 2: out ceil(7/2)=4, total (4-1)*2+4-7 = 3.
+    auto g = importOk(build("SAME_UPPER", 2));
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({1, 3, 4, 4}));
+  }
+  {
+    auto g = importOk(build("VALID", 1));
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({1, 3, 4, 4}));
+  }
+  {
+    // kernel_shape absent, groups, bias.
+    ModelBuilder mb(13);
+    mb.input("x", {1, 4, 5, 5}).output("y");
+    mb.initF32("w", {4, 2, 3, 3}, std::vector<float>(4 * 2 * 9, 1.0f));
+    mb.initF32("b", {4}, {1, 2, 3, 4});
+    auto& n = mb.node("Conv", {"x", "w", "b"}, {"y"});
+    test::setInt(n, "group", 2);
+    auto g = importOk(mb);
+    CHECK(findOp(*g, ir::OpKind::Conv2d)->getInt("groups") == 2);
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({1, 4, 3, 3}));
+  }
+  {
+    ModelBuilder mb(13);
+    mb.input("x", {1, 2, 4, 4, 4}).output("y");
+    mb.initF32("w", {1, 2, 1, 1, 1}, {1, 1});
+    mb.node("Conv", {"x", "w"}, {"y"}, "conv3d");
+    CHECK_THAT(importFail(mb), Catch::Contains("node 'conv3d' (Conv): unsupported: 3-D Conv"));
+  }
+}
+
+TEST_CASE("Pooling attributes", "[importer][ops]") {
+  {
+    ModelBuilder mb(13);
+    mb.input("x", {1, 1, 5, 5}).output("y");
+    auto& n = mb.node("MaxPool", {"x"}, {"y"});
+    test::setInts(n, "kernel_shape", {2, 2});
+    test::setInts(n, "strides", {2, 2});
+    test::setInt(n, "ceil_mode", 1);
+    test::setInts(n, "dilations", {1, 1});
+    auto g = importOk(mb);
+    CHECK(findOp(*g, ir::OpKind::MaxPool2d)->getInt("ceil_mode") == 1);
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({1, 1, 3, 3}));
+  }
+  {
+    ModelBuilder mb(13);
+    mb.input("x", {1, 1, 5, 5}).output("y");
+    auto& n = mb.node("AveragePool", {"x"}, {"y"});
+    test::setInts(n, "kernel_shape", {3, 3});
+    test::setString(n, "auto_pad", "SAME_UPPER");
+    test::setInt(n, "count_include_pad", 1);
+    auto g = importOk(mb);
+    const ir::Node* pool = findOp(*g, ir::OpKind::AvgPool2d);
+    CHECK(pool->getInt("count_include_pad") == 1);
+    CHECK(pool->getInts("pads") == std::vector<int64_t>{1, 1, 1, 1});
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({1, 1, 5, 5}));
+  }
+  {
+    ModelBuilder mb(13);
+    mb.input("x", {1, 3, 5, 5}).output("y").output("z");
+    mb.node("GlobalAveragePool", {"x"}, {"y"});
+    mb.node("GlobalMaxPool", {"x"}, {"z"});
+    auto g = importOk(mb);
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({1, 3, 1, 1}));
+    CHECK(countOp(*g, ir::OpKind::GlobalMaxPool) == 1);
+  }
+}
+
+TEST_CASE("Gemm stays gemm unless it is a plain fully-connected layer", "[importer][ops]") {
+  auto build = [](float alpha, int64_t transB, bool constantB) {
+    ModelBuilder mb(13);
+    mb.input("a", {2, 3});
+    if (constantB)
+      mb.initF32("b", {4, 3}, std::vector<float>(12, 1.0f));
+    else
+      mb.input("b", {4, 3});
+    mb.initF32("c", {4}, {1, 2, 3, 4});
+    mb.output("y");
+    auto& n = mb.node("Gemm", {"a", "b", "c"}, {"y"});
+    test::setFloat(n, "alpha", alpha);
+    test::setInt(n, "transB", transB);
+    return mb;
+  };
+  CHECK(countOp(*importOk(build(1.0f, 1, true)), ir::OpKind::Dense) == 1);
+  auto scaled = importOk(build(0.5f, 1, true));
+  REQUIRE(countOp(*scaled, ir::OpKind::Gemm) == 1);
+  CHECK(findOp(*scaled, ir::OpKind::Gemm)->getFloat("alpha") == 0.5);
+  CHECK(findOp(*scaled, ir::OpKind::Gemm)->getInt("trans_b") == 1);
+  CHECK(countOp(*importOk(build(1.0f, 1, false)), ir::OpKind::Gemm) == 1);
+}
+
+TEST_CASE("Constant forms, Cast, Dropout, Identity, ConstantOfShape", "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {2, 3}).output("y").output("z");
+  auto& c = mb.node("Constant", {}, {"two"});
+  test::setFloat(c, "value_float", 2.0f);
+  mb.node("Mul", {"x", "two"}, {"m"});
+  mb.node("Dropout", {"m"}, {"d"});
+  mb.node("Identity", {"d"}, {"y"});
+  mb.node("Shape", {"x"}, {"s"});
+  auto& cos = mb.node("ConstantOfShape", {"s"}, {"ones"});
+  auto* value = cos.add_attribute();
+  value->set_name("value");
+  value->set_type(::onnx::AttributeProto::TENSOR);
+  ModelBuilder::fillF32(*value->mutable_t(), "v", {1}, {1.0f});
+  auto& cast = mb.node("Cast", {"ones"}, {"z"});
+  test::setInt(cast, "to", 7);
+  auto g = importOk(mb);
+  CHECK(countOp(*g, ir::OpKind::Identity) == 2);
+  CHECK(findOp(*g, ir::OpKind::Const)->constant->type == ir::TensorType::f32({}));
+  CHECK(findOp(*g, ir::OpKind::ConstantOfShape)->getFloat("value") == 1.0);
+  CHECK(g->outputs[1]->type == ir::TensorType::i64({2, 3}));
+  CHECK(g->outputs[0]->name == "y");
+}
+
+TEST_CASE("int32 initializers widen to i64", "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {5, 3}).output("y");
+  auto* t = mb.graph().add_initializer();
+  t->set_name("idx");
+  t->set_data_type(::onnx::TensorProto::INT32);
+  t->add_dims(2);
+  t->add_int32_data(4);
+  t->add_int32_data(-1);
+  mb.node("Gather", {"x", "idx"}, {"y"});
+  auto g = importOk(mb);
+  const ir::Node* idx = findOp(*g, ir::OpKind::Const);
+  CHECK(idx->constant->i64 == std::vector<int64_t>{4, -1});
+  CHECK(g->outputs[0]->type == ir::TensorType::f32({2, 3}));
+}
+
+TEST_CASE("LSTM fills absent optional inputs with zeros", "[importer][ops]") {
+  const int64_t T = 3, B = 2, I = 4, H = 5;
+  ModelBuilder mb(13);
+  mb.input("x", {T, B, I}).output("y").output("yh");
+  mb.initF32("w", {1, 4 * H, I}, std::vector<float>(size_t(4 * H * I), 0.1f));
+  mb.initF32("r", {1, 4 * H, H}, std::vector<float>(size_t(4 * H * H), 0.1f));
+  mb.initI64("lens", {B}, {T, T});
+  auto& n = mb.node("LSTM", {"x", "w", "r", "", "lens"}, {"y", "yh"});
+  test::setInt(n, "hidden_size", H);
+  auto g = importOk(mb);
+  const ir::Node* lstm = findOp(*g, ir::OpKind::Lstm);
+  REQUIRE(lstm);
+  REQUIRE(lstm->operands.size() == 6);
+  CHECK(lstm->operands[3]->type == ir::TensorType::f32({1, 8 * H}));
+  CHECK(lstm->operands[4]->type == ir::TensorType::f32({1, B, H}));
+  CHECK(lstm->operands[4]->producer->op == ir::OpKind::Const);
+  CHECK(g->outputs[0]->type == ir::TensorType::f32({T, 1, B, H}));
+  CHECK(g->outputs[1]->type == ir::TensorType::f32({1, B, H}));
+
+  // Shorter sequences are not supported.
+  ModelBuilder short_(13);
+  short_.input("x", {T, B, I}).output("y");
+  short_.initF32("w", {1, 4 * H, I}, std::vector<float>(size_t(4 * H * I), 0.1f));
+  short_.initF32("r", {1, 4 * H, H}, std::vector<float>(size_t(4 * H * H), 0.1f));
+  short_.initI64("lens", {B}, {T, 1});
+  auto& s = short_.node("LSTM", {"x", "w", "r", "", "lens"}, {"y"});
+  test::setInt(s, "hidden_size", H);
+  CHECK_THAT(importFail(short_), Catch::Contains("unsupported: sequence_lens value 1 differs from the sequence length 3"));
+}
+
+TEST_CASE("Reshape with a computed shape keeps the shape ops", "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {0, 6}, 1, {{0, "N"}}).output("y");
+  mb.node("Shape", {"x"}, {"s"});
+  mb.constI64("zero", {}, {0});
+  mb.node("Gather", {"s", "zero"}, {"n"});
+  mb.constI64("ax", {1}, {0});
+  mb.node("Unsqueeze", {"n", "ax"}, {"n1"});
+  mb.constI64("rest", {2}, {2, 3});
+  auto& cat = mb.node("Concat", {"n1", "rest"}, {"shape"});
+  test::setInt(cat, "axis", 0);
+  mb.node("Reshape", {"x", "shape"}, {"y"});
+  auto g = importOk(mb);
+  CHECK(findOp(*g, ir::OpKind::Reshape)->operands.size() == 2);
+  importer::ImportOptions options;
+  options.inputShapes["x"] = {4, 6};
+  auto bound = importOk(mb, options);
+  CHECK(bound->outputs[0]->type == ir::TensorType::f32({4, 2, 3}));
+}
+
+TEST_CASE("external data is read relative to the model", "[importer][ops]") {
+  auto dir = std::filesystem::temp_directory_path() / "nutshell-importer-external";
+  std::filesystem::create_directories(dir);
+  std::vector<float> bias{1, 2, 3, 4};
+  {
+    std::ofstream out(dir / "weights.bin", std::ios::binary);
+    out << "HEADER..";  // 8 bytes before the data: exercises offset
+    out.write(reinterpret_cast<const char*>(bias.data()), 16);
+  }
+  ModelBuilder mb(13);
+  mb.input("x", {4}).output("y");
+  auto* t = mb.graph().add_initializer();
+  t->set_name("b");
+  t->set_data_type(::onnx::TensorProto::FLOAT);
+  t->add_dims(4);
+  t->set_data_location(::onnx::TensorProto::EXTERNAL);
+  auto add = [&](const char* k, const char* v) {
+    auto* e = t->add_external_data();
+    e->set_key(k);
+    e->set_value(v);
+  };
+  add("location", "weights.bin");
+  add("offset", "8");
+  add("length", "16");
+  mb.node("Add", {"x", "b"}, {"y"});
+  {
+    std::ofstream out(dir / "model.onnx", std::ios::binary);
+    out << mb.bytes();
+  }
+  auto graph = importer::importOnnxFile((dir / "model.onnx").string());
+  INFO((graph ? std::string() : graph.message()));
+  REQUIRE(graph);
+  CHECK(findOp(**graph, ir::OpKind::Const)->constant->f32 == bias);
+  CHECK((*graph)->name == "nutshell-importer-external");
+
+  // Too short for the requested offset.
+  t->mutable_external_data(1)->set_value("12");
+  {
+    std::ofstream out(dir / "model.onnx", std::ios::binary);
+    out << mb.bytes();
+  }
+  auto shortGraph = importer::importOnnxFile((dir / "model.onnx").string());
+  REQUIRE_FALSE(shortGraph);
+  CHECK_THAT(shortGraph.message(), Catch::Contains("has 24 bytes, needs 16 at offset 12"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("BatchNormalization and LRN", "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {1, 2, 3, 3}).output("y");
+  for (const char* name : {"s", "b", "m", "v"}) mb.initF32(name, {2}, {1, 1});
+  auto& bn = mb.node("BatchNormalization", {"x", "s", "b", "m", "v"}, {"t"});
+  test::setFloat(bn, "epsilon", 1e-3f);
+  auto& lrn = mb.node("LRN", {"t"}, {"y"});
+  test::setInt(lrn, "size", 3);
+  auto g = importOk(mb);
+  CHECK(std::abs(findOp(*g, ir::OpKind::BatchNorm)->getFloat("epsilon") - 1e-3) < 1e-9);
+  CHECK(findOp(*g, ir::OpKind::Lrn)->getInt("size") == 3);
+}
+
+TEST_CASE("nodes out of topological order are sorted", "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {4}).output("y");
+  mb.node("Relu", {"t"}, {"y"});
+  mb.node("Exp", {"x"}, {"t"});
+  auto g = importOk(mb);
+  CHECK(g->nodes()[0]->op == ir::OpKind::Exp);
+}

@@ -1,0 +1,454 @@
+// The ONNX conformance runner: imports every ONNX node test
+// (test_*/model.onnx), runs it on a backend with the test's inputs and
+// compares with its outputs.
+//
+//   onnx_conformance [--backend=NAME] [--tests DIR] [--expectations FILE]
+//                    [--write-coverage PATH] [--filter SUBSTRING] [--no-fork] [-v]
+//
+// A test is
+//   unsupported  when the importer declines it ("unsupported ONNX ops", or an
+//                op feature / element type it reports as unsupported),
+//   passed       when every output of every test_data_set_* matches,
+//   failed       otherwise (import error, run error, mismatch, crash, timeout).
+// Failures listed in the expectations file (with a reason) are expected; the
+// program exits 1 when any other supported test fails.
+//
+// Each test runs in a forked child with a time limit, so an interpreter crash
+// or hang is reported against its test instead of ending the run.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <onnx/onnx_pb.h>
+
+#include "frontend/onnx/OnnxImporter.h"
+#include "runtime/TensorIO.h"
+#include "tests/onnx/Expectations.h"
+#include "tools/BackendByName.h"
+#include "tools/TensorCompare.h"
+
+namespace fs = std::filesystem;
+using namespace nutshell;
+
+namespace {
+
+constexpr unsigned kTestTimeLimitSeconds = 120;
+
+struct Options {
+  std::string backend = tools::defaultBackendName();
+  std::string testsDir = NUTSHELL_ONNX_NODE_TESTS_DIR;
+  std::string expectationsFile = NUTSHELL_ONNX_EXPECTATIONS_FILE;
+  std::string coveragePath;
+  std::string filter;
+  bool fork = true;
+  bool verbose = false;
+};
+
+enum class Outcome { Passed, Failed, Unsupported };
+
+struct TestResult {
+  Outcome outcome = Outcome::Failed;
+  std::string message;
+};
+
+/// What the model holds, read straight from the protobuf: the ops it uses and
+/// its default-domain opset (for the coverage table).
+struct ModelSummary {
+  std::set<std::string> ops;
+  int64_t opset = 0;
+};
+
+ModelSummary summarizeModel(const std::string& path) {
+  ModelSummary summary;
+  ::onnx::ModelProto model;
+  std::ifstream in(path, std::ios::binary);
+  if (!in || !model.ParseFromIstream(&in)) return summary;
+  for (const auto& node : model.graph().node())
+    summary.ops.insert(node.domain().empty() || node.domain() == "ai.onnx" ? node.op_type()
+                                                                           : node.domain() + "." + node.op_type());
+  for (const auto& entry : model.opset_import())
+    if (entry.domain().empty() || entry.domain() == "ai.onnx") summary.opset = entry.version();
+  return summary;
+}
+
+/// The importer declines a model with "unsupported ONNX ops (...)" or names an
+/// unsupported feature (attribute value, element type, extra output).
+bool isUnsupportedImport(const std::string& message) {
+  return message.find("unsupported") != std::string::npos || message.find("not supported") != std::string::npos ||
+         message.find("nutshell supports") != std::string::npos;
+}
+
+/// Op names in `unsupported ONNX ops (N nodes): Foo (opset 13) x2: nodes 'a', 'b'; Bar (opset 13) x1: ...`.
+std::vector<std::string> unsupportedOpsIn(const std::string& message) {
+  std::vector<std::string> ops;
+  size_t start = message.find("unsupported ONNX ops");
+  if (start == std::string::npos) return ops;
+  start = message.find("): ", start);
+  if (start == std::string::npos) return ops;
+  start += 3;
+  while (start < message.size()) {
+    size_t paren = message.find(" (opset", start);
+    if (paren == std::string::npos) break;
+    ops.push_back(message.substr(start, paren - start));
+    size_t next = message.find("; ", paren);
+    if (next == std::string::npos) break;
+    start = next + 2;
+  }
+  return ops;
+}
+
+std::vector<std::string> numberedFiles(const fs::path& dir, const std::string& prefix) {
+  std::vector<std::string> files;
+  for (int k = 0;; ++k) {
+    fs::path path = dir / (prefix + "_" + std::to_string(k) + ".pb");
+    if (!fs::exists(path)) break;
+    files.push_back(path.string());
+  }
+  return files;
+}
+
+/// Run one data set through an imported graph; error text on failure.
+Status runDataSet(const ir::Graph& graph, Executable& executable, const fs::path& dataDir,
+                  tools::Tolerance tolerance) {
+  std::vector<std::string> inputFiles = numberedFiles(dataDir, "input");
+  std::vector<std::string> outputFiles = numberedFiles(dataDir, "output");
+  if (inputFiles.size() != graph.inputs.size())
+    return makeError(std::to_string(inputFiles.size()) + " input files for " + std::to_string(graph.inputs.size()) +
+                     " graph inputs");
+  if (outputFiles.size() != graph.outputs.size())
+    return makeError(std::to_string(outputFiles.size()) + " output files for " +
+                     std::to_string(graph.outputs.size()) + " graph outputs");
+  TensorMap inputs;
+  for (size_t k = 0; k < inputFiles.size(); ++k) {
+    NUTSHELL_ASSIGN(NamedTensor named, readTensorProto(inputFiles[k]));
+    inputs[graph.inputs[k]->name] = std::move(named.tensor);
+  }
+  NUTSHELL_ASSIGN(TensorMap outputs, executable.run(inputs));
+  for (size_t k = 0; k < outputFiles.size(); ++k) {
+    const std::string& name = graph.outputs[k]->name;
+    auto it = outputs.find(name);
+    if (it == outputs.end()) return makeError("no value for output '" + name + "'");
+    NUTSHELL_ASSIGN(NamedTensor expected, readTensorProto(outputFiles[k]));
+    tools::CompareResult cmp = tools::compareTensors(it->second, expected.tensor, tolerance);
+    if (!cmp.match)
+      return makeError("output '" + name + "' mismatch: " + cmp.detail + " (max_abs_err=" +
+                       tools::formatDouble(cmp.maxAbsError) + ")");
+  }
+  return Status::success();
+}
+
+/// Input shapes from the first data set, for graphs whose inputs are symbolic.
+std::map<std::string, std::vector<int64_t>> dataShapes(const ir::Graph& graph, const fs::path& dataDir) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  std::vector<std::string> files = numberedFiles(dataDir, "input");
+  for (size_t k = 0; k < files.size() && k < graph.inputs.size(); ++k) {
+    if (graph.inputs[k]->type.isStatic()) continue;
+    auto named = readTensorProto(files[k]);
+    if (named) shapes[graph.inputs[k]->name] = named->tensor.shape();
+  }
+  return shapes;
+}
+
+TestResult runTest(const fs::path& testDir, const Options& options, tools::Tolerance tolerance) {
+  std::string modelPath = (testDir / "model.onnx").string();
+  auto graph = nutshell::onnx::importOnnxFile(modelPath);
+  if (!graph) {
+    Outcome outcome = isUnsupportedImport(graph.message()) ? Outcome::Unsupported : Outcome::Failed;
+    return {outcome, "import: " + graph.message()};
+  }
+  std::vector<fs::path> dataSets;
+  for (const auto& entry : fs::directory_iterator(testDir))
+    if (entry.is_directory() && entry.path().filename().string().rfind("test_data_set_", 0) == 0)
+      dataSets.push_back(entry.path());
+  std::sort(dataSets.begin(), dataSets.end());
+  if (dataSets.empty()) return {Outcome::Failed, "no test_data_set_* directory"};
+
+  // Bind symbolic input dims from the data, as nutshell-run does.
+  bool symbolic = false;
+  for (const ir::Value* input : (*graph)->inputs) symbolic |= !input->type.isStatic();
+  if (symbolic) {
+    nutshell::onnx::ImportOptions importOptions;
+    importOptions.inputShapes = dataShapes(**graph, dataSets.front());
+    auto bound = nutshell::onnx::importOnnxFile(modelPath, importOptions);
+    if (!bound) return {Outcome::Failed, "import with bound input shapes: " + bound.message()};
+    graph = std::move(bound);
+  }
+
+  auto backend = tools::createBackendByName(options.backend);
+  if (!backend) return {Outcome::Failed, backend.message()};
+  auto executable = (*backend)->compile(**graph, BackendOptions{});
+  if (!executable) return {Outcome::Failed, "compile: " + executable.message()};
+  for (const fs::path& dataDir : dataSets) {
+    Status status = runDataSet(**graph, **executable, dataDir, tolerance);
+    if (!status) return {Outcome::Failed, dataDir.filename().string() + ": " + status.message()};
+  }
+  return {Outcome::Passed, ""};
+}
+
+/// runTest in a child process: a crash or a hang fails only this test.
+TestResult runTestIsolated(const fs::path& testDir, const Options& options, tools::Tolerance tolerance) {
+  if (!options.fork) return runTest(testDir, options, tolerance);
+  int fds[2];
+  if (pipe(fds) != 0) return {Outcome::Failed, std::string("pipe failed: ") + std::strerror(errno)};
+  std::fflush(stdout);
+  std::fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return {Outcome::Failed, std::string("fork failed: ") + std::strerror(errno)};
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    alarm(kTestTimeLimitSeconds);
+    TestResult result = runTest(testDir, options, tolerance);
+    std::string text = std::to_string(int(result.outcome)) + "\n" + result.message;
+    size_t written = 0;
+    while (written < text.size()) {
+      ssize_t n = write(fds[1], text.data() + written, text.size() - written);
+      if (n <= 0) break;
+      written += size_t(n);
+    }
+    close(fds[1]);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string text;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buffer, sizeof buffer)) > 0) text.append(buffer, size_t(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    if (sig == SIGALRM) return {Outcome::Failed, "timed out after " + std::to_string(kTestTimeLimitSeconds) + " s"};
+    return {Outcome::Failed, std::string("crashed: ") + strsignal(sig)};
+  }
+  size_t newline = text.find('\n');
+  if (newline == std::string::npos) return {Outcome::Failed, "child exited without a result"};
+  return {Outcome(std::stoi(text.substr(0, newline))), text.substr(newline + 1)};
+}
+
+// ---- coverage report ------------------------------------------------------------------
+
+struct OpCoverage {
+  int passed = 0;
+  int total = 0;
+  int unsupported = 0;
+  std::set<int64_t> opsets;
+};
+
+struct Report {
+  std::map<std::string, OpCoverage> ops;
+  std::map<std::string, int> unsupportedOps;       // op -> tests it blocks
+  std::map<std::string, int> unsupportedFeatures;  // importer reason -> tests
+  int passed = 0, failed = 0, unsupported = 0, knownFailures = 0;
+  std::vector<std::pair<std::string, std::string>> failures;       // test, message
+  std::vector<std::pair<std::string, std::string>> expectedFails;  // test, reason
+  std::vector<std::string> unexpectedPasses;
+};
+
+/// "node 'x' (Op): unsupported: reason" -> "Op: reason" so equal reasons group.
+std::string featureKey(const std::string& message) {
+  std::string text = message;
+  size_t colon = text.find(".onnx: ");
+  if (colon != std::string::npos) text = text.substr(colon + 7);
+  size_t open = text.find("' (");
+  size_t close = text.find("): ", open == std::string::npos ? 0 : open);
+  if (text.rfind("node '", 0) == 0 && open != std::string::npos && close != std::string::npos)
+    text = text.substr(open + 3, close - open - 3) + ": " + text.substr(close + 3);
+  return text;
+}
+
+Status writeCoverage(const Report& report, const Options& options, int total, const std::string& path) {
+  std::ostringstream md;
+  md << "# ONNX coverage\n\n"
+     << "Generated by the ONNX conformance runner (`onnx_conformance --backend=" << options.backend
+     << " --write-coverage docs/onnx-coverage.md`, ctest `onnx_conformance_" << options.backend
+     << "`) over the ONNX node tests of the onnx test data (`test_*/model.onnx`). Do not edit by hand.\n\n"
+     << "| | tests |\n| --- | ---: |\n"
+     << "| node tests | " << total << " |\n"
+     << "| passed | " << report.passed << " |\n"
+     << "| failed | " << report.failed << " |\n"
+     << "| known failures | " << report.knownFailures << " |\n"
+     << "| unsupported (declined by the importer) | " << report.unsupported << " |\n\n"
+     << "A test passes when every output matches within |a-b| <= atol + rtol*|b| (rtol 1e-4, atol 1e-5 "
+     << "unless `tests/onnx/expectations.txt` gives a test its own tolerance, with a reason).\n\n"
+     << "## Ops the importer supports\n\n"
+     << "A test counts for every op in its model (expanded function tests use several ops).\n\n"
+     << "| op | opsets in tests | passed / supported tests | unsupported tests |\n"
+     << "| --- | --- | ---: | ---: |\n";
+  for (const auto& [op, cov] : report.ops) {
+    if (report.unsupportedOps.count(op)) continue;
+    if (cov.total == 0) continue;
+    std::string opsets;
+    for (int64_t v : cov.opsets) opsets += (opsets.empty() ? "" : ", ") + std::to_string(v);
+    md << "| " << op << " | " << opsets << " | " << cov.passed << " / " << cov.total << " | " << cov.unsupported
+       << " |\n";
+  }
+  md << "\n## Unsupported ops\n\nOps the importer has no converter for, with the number of tests that use them.\n\n"
+     << "| op | tests |\n| --- | ---: |\n";
+  for (const auto& [op, count] : report.unsupportedOps) md << "| " << op << " | " << count << " |\n";
+  md << "\n## Unsupported features of supported ops\n\n"
+     << "Tests the importer declines for an attribute value, element type or output nutshell does not have.\n\n"
+     << "| reason | tests |\n| --- | ---: |\n";
+  for (const auto& [reason, count] : report.unsupportedFeatures) {
+    std::string escaped;
+    for (char c : reason) escaped += c == '|' ? std::string("\\|") : std::string(1, c);
+    md << "| " << escaped << " | " << count << " |\n";
+  }
+  if (!report.expectedFails.empty()) {
+    md << "\n## Known failures\n\n| test | reason |\n| --- | --- |\n";
+    for (const auto& [test, reason] : report.expectedFails) md << "| " << test << " | " << reason << " |\n";
+  }
+  if (!report.failures.empty()) {
+    md << "\n## Failing tests\n\n| test | error |\n| --- | --- |\n";
+    for (const auto& [test, message] : report.failures) md << "| " << test << " | " << message << " |\n";
+  }
+  std::ofstream out(path);
+  if (!out) return makeError("cannot write '" + path + "'");
+  out << md.str();
+  return Status::success();
+}
+
+int usageError(const std::string& message) {
+  std::fprintf(stderr, "onnx_conformance: error: %s\n", message.c_str());
+  std::fprintf(stderr,
+               "usage: onnx_conformance [--backend=NAME] [--tests DIR] [--expectations FILE]\n"
+               "                        [--write-coverage PATH] [--filter SUBSTRING] [--no-fork] [-v]\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i], flag = arg, value;
+    bool hasValue = arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos;
+    if (hasValue) {
+      flag = arg.substr(0, arg.find('='));
+      value = arg.substr(arg.find('=') + 1);
+    }
+    auto needValue = [&]() -> bool {
+      if (hasValue) return true;
+      if (i + 1 >= args.size()) return false;
+      value = args[++i];
+      return true;
+    };
+    if (flag == "--backend" || flag == "--tests" || flag == "--expectations" || flag == "--write-coverage" ||
+        flag == "--filter") {
+      if (!needValue()) return usageError(flag + " needs a value");
+      if (flag == "--backend") options.backend = value;
+      else if (flag == "--tests") options.testsDir = value;
+      else if (flag == "--expectations") options.expectationsFile = value;
+      else if (flag == "--write-coverage") options.coveragePath = value;
+      else options.filter = value;
+    } else if (flag == "--no-fork") {
+      options.fork = false;
+    } else if (flag == "-v" || flag == "--verbose") {
+      options.verbose = true;
+    } else {
+      return usageError("unknown argument '" + arg + "'");
+    }
+  }
+  auto backendCheck = tools::createBackendByName(options.backend);
+  if (!backendCheck) return usageError(backendCheck.message());
+  auto expectations = tests::readExpectations(options.expectationsFile, options.backend);
+  if (!expectations) return usageError(expectations.message());
+
+  std::vector<fs::path> testDirs;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(options.testsDir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (entry.is_directory() && name.rfind("test_", 0) == 0 && fs::exists(entry.path() / "model.onnx") &&
+        name.find(options.filter) != std::string::npos)
+      testDirs.push_back(entry.path());
+  }
+  if (ec) return usageError("cannot read '" + options.testsDir + "': " + ec.message());
+  std::sort(testDirs.begin(), testDirs.end());
+  if (testDirs.empty()) return usageError("no tests in '" + options.testsDir + "'");
+
+  Report report;
+  for (const fs::path& dir : testDirs) {
+    std::string test = dir.filename().string();
+    tools::Tolerance tolerance;
+    auto tol = expectations->tolerances.find(test);
+    if (tol != expectations->tolerances.end()) tolerance = tol->second.tolerance;
+    TestResult result = runTestIsolated(dir, options, tolerance);
+    ModelSummary summary = summarizeModel((dir / "model.onnx").string());
+    std::vector<std::string> missingOps = unsupportedOpsIn(result.message);
+
+    auto known = expectations->knownFailures.find(test);
+    const char* label = "";
+    switch (result.outcome) {
+      case Outcome::Passed:
+        ++report.passed;
+        label = "PASS";
+        if (known != expectations->knownFailures.end()) {
+          report.unexpectedPasses.push_back(test);
+          label = "XPASS";
+        }
+        break;
+      case Outcome::Failed:
+        if (known != expectations->knownFailures.end()) {
+          ++report.knownFailures;
+          report.expectedFails.emplace_back(test, known->second);
+          label = "XFAIL";
+        } else {
+          ++report.failed;
+          report.failures.emplace_back(test, result.message);
+          label = "FAIL";
+        }
+        break;
+      case Outcome::Unsupported:
+        ++report.unsupported;
+        label = "UNSUPPORTED";
+        if (missingOps.empty()) ++report.unsupportedFeatures[featureKey(result.message)];
+        for (const std::string& op : missingOps) ++report.unsupportedOps[op];
+        break;
+    }
+    for (const std::string& op : summary.ops) {
+      OpCoverage& cov = report.ops[op];
+      if (result.outcome == Outcome::Unsupported) {
+        ++cov.unsupported;
+        continue;
+      }
+      ++cov.total;
+      cov.passed += result.outcome == Outcome::Passed;
+      cov.opsets.insert(summary.opset);
+    }
+    if (options.verbose || result.outcome == Outcome::Failed)
+      std::printf("%-11s %s%s%s\n", label, test.c_str(), result.message.empty() ? "" : ": ", result.message.c_str());
+  }
+
+  std::printf("\nonnx conformance, backend '%s': %zu tests: %d passed, %d failed, %d known failures, %d unsupported\n",
+              options.backend.c_str(), testDirs.size(), report.passed, report.failed, report.knownFailures,
+              report.unsupported);
+  for (const std::string& test : report.unexpectedPasses)
+    std::printf("note: %s passes but is listed as a known failure in %s; remove it from the list\n", test.c_str(),
+                options.expectationsFile.c_str());
+  if (!report.failures.empty()) {
+    std::printf("\nfailing tests:\n");
+    for (const auto& [test, message] : report.failures) std::printf("  %s: %s\n", test.c_str(), message.c_str());
+  }
+  if (!options.coveragePath.empty()) {
+    Status written = writeCoverage(report, options, int(testDirs.size()), options.coveragePath);
+    if (!written) return usageError(written.message());
+    std::printf("coverage written to %s\n", options.coveragePath.c_str());
+  }
+  return report.failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,373 @@
+// nutshell-run: load a model (.onnx or .nsir), run it on a backend, and either
+// print / save its outputs or compare them with ONNX test data.
+//
+//   nutshell-run MODEL [--backend=NAME] [--input NAME=FILE] [--output NAME=FILE]
+//                [--test-data DIR] [--input-shape NAME=2x3x32x32] [--rtol R] [--atol A]
+//
+// Exit status: 0 success (and every output matched), 1 an output mismatched
+// the test data, 2 any error (message on stderr).
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backends/Backend.h"
+#include "ir/Graph.h"
+#include "ir/Parser.h"
+#include "ir/ShapeInference.h"
+#include "nutshell/Expected.h"
+#include "runtime/Tensor.h"
+#include "runtime/TensorIO.h"
+#include "tools/BackendByName.h"
+#include "tools/TensorCompare.h"
+
+#ifdef NUTSHELL_HAVE_ONNX
+#include "frontend/onnx/OnnxImporter.h"
+#endif
+
+namespace fs = std::filesystem;
+using namespace nutshell;
+
+namespace {
+
+constexpr int kExitMismatch = 1;
+constexpr int kExitError = 2;
+
+const char* kUsage =
+    "usage: nutshell-run MODEL [options]\n"
+    "  MODEL                     .onnx or .nsir\n"
+    "  --backend=NAME            backend to run on (default: %s; built: %s)\n"
+    "  --input NAME=FILE         input tensor from .npy or .pb (repeatable)\n"
+    "  --output NAME=FILE        save an output as .npy or .pb (repeatable)\n"
+    "  --test-data DIR           ONNX test data: input_K.pb feed the K-th input, outputs\n"
+    "                            are compared with output_K.pb (exit 1 on mismatch)\n"
+    "  --input-shape NAME=DxDx.. bind the symbolic dims of an input\n"
+    "  --random-inputs           fill inputs not given otherwise with random values\n"
+    "  --rtol R, --atol A        comparison tolerance: |a-b| <= atol + rtol*|b|\n"
+    "                            (defaults 1e-4, 1e-5)\n";
+
+struct Options {
+  std::string model;
+  std::string backend;
+  std::vector<std::pair<std::string, std::string>> inputs;   // NAME=FILE
+  std::vector<std::pair<std::string, std::string>> outputs;  // NAME=FILE
+  std::string testData;
+  std::map<std::string, std::vector<int64_t>> inputShapes;
+  bool randomInputs = false;
+  tools::Tolerance tolerance;
+};
+
+std::string joinNames(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+void printUsage(FILE* to) {
+  std::fprintf(to, kUsage, tools::defaultBackendName().c_str(), joinNames(tools::backendNames()).c_str());
+}
+
+Expected<std::pair<std::string, std::string>> splitAssignment(const std::string& flag, const std::string& text) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    return makeError(flag + " expects NAME=VALUE, got '" + text + "'");
+  return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
+}
+
+/// "2x3x32x32" -> {2,3,32,32}; "" is a scalar.
+Expected<std::vector<int64_t>> parseShape(const std::string& text) {
+  std::vector<int64_t> shape;
+  if (text.empty()) return shape;
+  size_t start = 0;
+  while (true) {
+    size_t end = text.find('x', start);
+    std::string part = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    char* rest = nullptr;
+    long long value = part.empty() ? -1 : std::strtoll(part.c_str(), &rest, 10);
+    if (part.empty() || *rest != '\0' || value < 0)
+      return makeError("bad shape '" + text + "' (expected sizes separated by 'x', e.g. 1x3x224x224)");
+    shape.push_back(value);
+    if (end == std::string::npos) return shape;
+    start = end + 1;
+  }
+}
+
+Expected<double> parseNumber(const std::string& flag, const std::string& text) {
+  char* rest = nullptr;
+  double value = std::strtod(text.c_str(), &rest);
+  if (text.empty() || *rest != '\0' || !(value >= 0)) return makeError(flag + " expects a non-negative number, got '" + text + "'");
+  return value;
+}
+
+/// Returns nullopt after --help.
+Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
+  Options options;
+  options.backend = tools::defaultBackendName();
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    // Both --flag=value and --flag value.
+    std::string flag = arg, value;
+    bool hasValue = false;
+    if (arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos) {
+      flag = arg.substr(0, arg.find('='));
+      value = arg.substr(arg.find('=') + 1);
+      hasValue = true;
+    }
+    auto takeValue = [&]() -> Expected<std::string> {
+      if (hasValue) return value;
+      if (i + 1 >= args.size()) return makeError(flag + " needs a value");
+      return args[++i];
+    };
+    if (flag == "--help" || flag == "-h") {
+      printUsage(stdout);
+      return std::optional<Options>();
+    } else if (flag == "--backend") {
+      NUTSHELL_ASSIGN(options.backend, takeValue());
+    } else if (flag == "--input" || flag == "--output") {
+      NUTSHELL_ASSIGN(std::string text, takeValue());
+      NUTSHELL_ASSIGN(auto assignment, splitAssignment(flag, text));
+      (flag == "--input" ? options.inputs : options.outputs).push_back(assignment);
+    } else if (flag == "--test-data") {
+      NUTSHELL_ASSIGN(options.testData, takeValue());
+    } else if (flag == "--input-shape") {
+      NUTSHELL_ASSIGN(std::string text, takeValue());
+      NUTSHELL_ASSIGN(auto assignment, splitAssignment(flag, text));
+      NUTSHELL_ASSIGN(options.inputShapes[assignment.first], parseShape(assignment.second));
+    } else if (flag == "--random-inputs") {
+      options.randomInputs = true;
+    } else if (flag == "--rtol" || flag == "--atol") {
+      NUTSHELL_ASSIGN(std::string text, takeValue());
+      NUTSHELL_ASSIGN(double number, parseNumber(flag, text));
+      (flag == "--rtol" ? options.tolerance.rtol : options.tolerance.atol) = number;
+    } else if (arg.rfind("-", 0) == 0) {
+      return makeError("unknown option '" + arg + "' (see --help)");
+    } else if (options.model.empty()) {
+      options.model = arg;
+    } else {
+      return makeError("more than one model given: '" + options.model + "' and '" + arg + "'");
+    }
+  }
+  if (options.model.empty()) return makeError("no model given (see --help)");
+  return std::optional<Options>(std::move(options));
+}
+
+// ---- model loading ------------------------------------------------------------
+
+bool hasExtension(const std::string& path, const std::string& ext) {
+  return path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
+}
+
+Expected<std::unique_ptr<ir::Graph>> loadModel(const std::string& path,
+                                               const std::map<std::string, std::vector<int64_t>>& shapes) {
+  if (!fs::exists(path)) return makeError("cannot open model '" + path + "': no such file");
+  if (hasExtension(path, ".onnx")) {
+#ifdef NUTSHELL_HAVE_ONNX
+    onnx::ImportOptions importOptions;
+    importOptions.inputShapes = shapes;
+    return onnx::importOnnxFile(path, importOptions);
+#else
+    return makeError("'" + path + "': this build has no ONNX importer (configure with NUTSHELL_WITH_ONNX=ON)");
+#endif
+  }
+  if (hasExtension(path, ".nsir")) {
+    NUTSHELL_ASSIGN(auto graph, ir::parseGraphFile(path));
+    if (!shapes.empty()) {
+      Status bound = ir::bindInputShapes(*graph, shapes);
+      if (!bound) return makeError(path + ": " + bound.message());
+    }
+    return graph;
+  }
+  return makeError("'" + path + "': unknown model format (expected .onnx or .nsir)");
+}
+
+bool isStatic(const ir::TensorType& type) { return type.isStatic(); }
+
+ElementType elementTypeOf(ir::DType dtype) { return dtype == ir::DType::F32 ? ElementType::F32 : ElementType::I64; }
+
+/// Does `tensor` fit the declared input type (dtype, rank, static dims)?
+Status checkInputFits(const ir::Value& input, const Tensor& tensor, const std::string& source) {
+  bool fits = elementTypeOf(input.type.dtype) == tensor.type() && input.type.rank() == tensor.rank();
+  for (size_t i = 0; fits && i < tensor.rank(); ++i)
+    if (input.type.dims[i].isStatic() && input.type.dims[i].size != tensor.shape()[i]) fits = false;
+  if (fits) return Status::success();
+  return makeError("input '" + input.name + "': " + source + " holds " + tensor.typeString() +
+                   " but the model expects " + input.type.str());
+}
+
+// ---- inputs -----------------------------------------------------------------------
+
+/// Test-data files `PREFIX_0.pb`, `PREFIX_1.pb`, ... in order.
+std::vector<std::string> numberedFiles(const std::string& dir, const std::string& prefix) {
+  std::vector<std::string> files;
+  for (int k = 0;; ++k) {
+    std::string path = (fs::path(dir) / (prefix + "_" + std::to_string(k) + ".pb")).string();
+    if (!fs::exists(path)) break;
+    files.push_back(path);
+  }
+  return files;
+}
+
+struct Feed {
+  Tensor tensor;
+  std::string source;  // file name, for messages
+};
+
+/// Collect input tensors by graph input name from --input and --test-data.
+Expected<std::map<std::string, Feed>> readInputs(const Options& options, const ir::Graph& graph) {
+  std::map<std::string, Feed> feeds;
+  std::vector<std::string> names;
+  for (const ir::Value* input : graph.inputs) names.push_back(input->name);
+
+  if (!options.testData.empty()) {
+    if (!fs::is_directory(options.testData))
+      return makeError("--test-data '" + options.testData + "' is not a directory");
+    std::vector<std::string> files = numberedFiles(options.testData, "input");
+    if (files.size() > names.size())
+      return makeError("--test-data '" + options.testData + "' has " + std::to_string(files.size()) +
+                       " input files but the model has " + std::to_string(names.size()) + " inputs");
+    // ONNX layout: input_K is the K-th graph input, whatever name it carries.
+    for (size_t k = 0; k < files.size(); ++k) {
+      NUTSHELL_ASSIGN(NamedTensor named, readTensorFile(files[k]));
+      feeds[names[k]] = Feed{std::move(named.tensor), files[k]};
+    }
+  }
+  for (const auto& [name, file] : options.inputs) {
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      return makeError("--input names '" + name + "', which is not a model input (inputs: " + joinNames(names) + ")");
+    NUTSHELL_ASSIGN(NamedTensor named, readTensorFile(file));
+    feeds[name] = Feed{std::move(named.tensor), file};
+  }
+  return feeds;
+}
+
+Tensor randomTensor(const ir::TensorType& type, std::mt19937& rng) {
+  Tensor t(elementTypeOf(type.dtype), type.shape());
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  if (t.type() == ElementType::F32)
+    for (int64_t i = 0; i < t.numElements(); ++i) t.f32()[i] = dist(rng);
+  return t;  // i64 inputs (indices, shapes) stay zero: always in range
+}
+
+// ---- output ---------------------------------------------------------------------
+
+void printTensorPreview(const std::string& name, const Tensor& tensor) {
+  const int64_t shown = std::min<int64_t>(tensor.numElements(), 8);
+  std::string values;
+  for (int64_t i = 0; i < shown; ++i) {
+    if (i) values += ", ";
+    values += tensor.type() == ElementType::F32 ? tools::formatDouble(tensor.f32()[i])
+                                                 : std::to_string(tensor.i64()[i]);
+  }
+  if (shown < tensor.numElements()) values += ", ...";
+  std::printf("output '%s': %s = [%s]\n", name.c_str(), tensor.typeString().c_str(), values.c_str());
+}
+
+/// The whole run; returns the exit status or an error (exit 2).
+Expected<int> run(const Options& options) {
+  // Import once to learn the inputs; when data binds symbolic dims, import
+  // again with those shapes so that shape-dependent ops fold at import.
+  NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph, loadModel(options.model, options.inputShapes));
+  NUTSHELL_ASSIGN(auto feeds, readInputs(options, *graph));
+
+  std::map<std::string, std::vector<int64_t>> shapes = options.inputShapes;
+  bool rebind = false;
+  for (const ir::Value* input : graph->inputs) {
+    auto feed = feeds.find(input->name);
+    if (feed == feeds.end()) continue;
+    NUTSHELL_TRY(checkInputFits(*input, feed->second.tensor, "'" + feed->second.source + "'"));
+    if (!isStatic(input->type)) {
+      shapes[input->name] = feed->second.tensor.shape();
+      rebind = true;
+    }
+  }
+  if (rebind) {
+    auto rebound = loadModel(options.model, shapes);
+    if (!rebound) return makeError("binding input shapes from the data: " + rebound.message());
+    graph = rebound.take();
+  }
+
+  TensorMap inputs;
+  std::mt19937 rng(42);
+  for (const ir::Value* input : graph->inputs) {
+    auto feed = feeds.find(input->name);
+    if (feed != feeds.end()) {
+      inputs[input->name] = std::move(feed->second.tensor);
+    } else if (options.randomInputs && isStatic(input->type)) {
+      inputs[input->name] = randomTensor(input->type, rng);
+    } else if (options.randomInputs) {
+      return makeError("input '" + input->name + "' has symbolic type " + input->type.str() +
+                       "; bind it with --input-shape " + input->name + "=DxDx...");
+    } else {
+      return makeError("no data for input '" + input->name + "' " + input->type.str() +
+                       " (give --input " + input->name + "=FILE, --test-data DIR or --random-inputs)");
+    }
+  }
+
+  // Backend selection is the only backend-specific step: each backend runs the
+  // passes it needs inside compile().
+  NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, tools::createBackendByName(options.backend));
+  BackendOptions backendOptions;
+  NUTSHELL_ASSIGN(std::unique_ptr<Executable> executable, backend->compile(*graph, backendOptions));
+  NUTSHELL_ASSIGN(TensorMap outputs, executable->run(inputs));
+
+  std::vector<std::string> outputNames;
+  for (const ir::Value* output : graph->outputs) {
+    if (!outputs.count(output->name))
+      return makeError("backend '" + options.backend + "' returned no value for output '" + output->name + "'");
+    outputNames.push_back(output->name);
+  }
+
+  for (const auto& [name, file] : options.outputs) {
+    auto it = outputs.find(name);
+    if (it == outputs.end())
+      return makeError("--output names '" + name + "', which is not a model output (outputs: " +
+                       joinNames(outputNames) + ")");
+    NUTSHELL_TRY(writeTensorFile(it->second, file, name));
+  }
+
+  if (options.testData.empty()) {
+    if (options.outputs.empty())
+      for (const std::string& name : outputNames) printTensorPreview(name, outputs.at(name));
+    return 0;
+  }
+
+  std::vector<std::string> expectedFiles = numberedFiles(options.testData, "output");
+  if (expectedFiles.size() != outputNames.size())
+    return makeError("--test-data '" + options.testData + "' has " + std::to_string(expectedFiles.size()) +
+                     " output files but the model has " + std::to_string(outputNames.size()) + " outputs");
+  bool allMatch = true;
+  for (size_t k = 0; k < outputNames.size(); ++k) {
+    NUTSHELL_ASSIGN(NamedTensor expected, readTensorFile(expectedFiles[k]));
+    tools::CompareResult cmp = tools::compareTensors(outputs.at(outputNames[k]), expected.tensor, options.tolerance);
+    std::printf("output '%s': max_abs_err=%s max_rel_err=%s %s\n", outputNames[k].c_str(),
+                tools::formatDouble(cmp.maxAbsError).c_str(), tools::formatDouble(cmp.maxRelError).c_str(),
+                cmp.match ? "OK" : "MISMATCH");
+    if (!cmp.match) std::printf("  %s\n", cmp.detail.c_str());
+    allMatch &= cmp.match;
+  }
+  return allMatch ? 0 : kExitMismatch;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto options = parseArguments(argc, argv);
+  if (!options) {
+    std::fprintf(stderr, "nutshell-run: error: %s\n", options.message().c_str());
+    return kExitError;
+  }
+  if (!*options) return 0;  // --help
+  auto status = run(**options);
+  if (!status) {
+    std::fprintf(stderr, "nutshell-run: error: %s\n", status.message().c_str());
+    return kExitError;
+  }
+  std::fflush(stdout);
+  return *status;
+}
