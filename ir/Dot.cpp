@@ -41,17 +41,17 @@ std::string printDot(const Graph& graph) {
   std::unordered_map<const Value*, std::string> source;  // value -> dot node id
   for (size_t i = 0; i < graph.inputs.size(); ++i) {
     const Value* v = graph.inputs[i];
-    std::string id = "in" + std::to_string(i);
+    std::string id = std::string("in") + std::to_string(i);
     source[v] = id;
     out += "  " + id + " [shape=ellipse, label=\"" +
-           escapeLabel("%" + text::formatName(v->name) + "\n" + text::formatType(v->type)) + "\"];\n";
+           escapeLabel(std::string("%") + text::formatName(v->name) + "\n" + text::formatType(v->type)) + "\"];\n";
   }
   for (size_t n = 0; n < graph.nodes().size(); ++n) {
     const Node& node = *graph.nodes()[n];
-    std::string id = "n" + std::to_string(n);
+    std::string id = std::string("n") + std::to_string(n);
     std::string label(opName(node.op));
     for (const Value* r : node.results) {
-      label += "\n%" + text::formatName(r->name) + " : " + text::formatType(r->type);
+      label += std::string("\n%") + text::formatName(r->name) + " : " + text::formatType(r->type);
       if (r->arenaOffset >= 0) label += " @arena+" + std::to_string(r->arenaOffset);
     }
     for (const AttrSpec& spec : node.info().attrs) {
@@ -67,13 +67,13 @@ std::string printDot(const Graph& graph) {
       std::string edge = "  " + it->second + " -> " + id;
       // Name the value on edges from multi-result nodes.
       if (operand->producer && operand->producer->results.size() > 1)
-        edge += " [label=\"" + escapeLabel("%" + text::formatName(operand->name)) + "\"]";
+        edge += " [label=\"" + escapeLabel(std::string("%") + text::formatName(operand->name)) + "\"]";
       out += edge + ";\n";
     }
     for (const Value* r : node.results) source[r] = id;
   }
   for (size_t i = 0; i < graph.outputs.size(); ++i) {
-    std::string id = "out" + std::to_string(i);
+    std::string id = std::string("out") + std::to_string(i);
     const Value* v = graph.outputs[i];
     if (!v) continue;
     out += "  " + id + " [shape=ellipse, label=\"" +

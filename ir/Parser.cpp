@@ -70,7 +70,7 @@ private:
     return Status::success();
   }
   Status expectIdent(std::string_view text) {
-    if (!isIdent(text)) return unexpected("'" + std::string(text) + "'");
+    if (!isIdent(text)) return unexpected(std::string("'").append(text).append("'"));
     bump();
     return Status::success();
   }

@@ -74,7 +74,9 @@ public:
 
 private:
   static std::string valueRef(const Value* value) {
-    return value ? "%" + text::formatName(value->name) : std::string("%\"<null>\"");
+    std::string ref = "%";
+    ref += value ? text::formatName(value->name) : std::string("\"<null>\"");
+    return ref;
   }
 
   static std::string typeWithArena(const Value* value) {
@@ -85,11 +87,17 @@ private:
 
   void printNode(const Node& node) {
     out_ += "  ";
-    for (size_t i = 0; i < node.results.size(); ++i) out_ += (i ? ", " : "") + valueRef(node.results[i]);
+    for (size_t i = 0; i < node.results.size(); ++i) {
+      if (i) out_ += ", ";
+      out_ += valueRef(node.results[i]);
+    }
     if (node.results.empty()) out_ += "%\"<no result>\"";
     out_ += " = " + std::string(opName(node.op));
     if (node.op == OpKind::Const && !node.results.empty() && node.results[0]) {
-      out_ += " " + text::formatType(node.results[0]->type) + " " + payload(node, node.results[0]->type);
+      out_ += ' ';
+      out_ += text::formatType(node.results[0]->type);
+      out_ += ' ';
+      out_ += payload(node, node.results[0]->type);
       if (node.results[0]->arenaOffset >= 0) out_ += " @arena+" + std::to_string(node.results[0]->arenaOffset);
       out_ += "\n";
       return;

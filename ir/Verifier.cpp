@@ -25,7 +25,10 @@ bool isOneOf(std::string_view name, std::initializer_list<std::string_view> name
 
 std::string joined(std::initializer_list<std::string_view> names) {
   std::string s;
-  for (std::string_view n : names) s += (s.empty() ? "" : "|") + std::string(n);
+  for (std::string_view n : names) {
+    if (!s.empty()) s += '|';
+    s += n;
+  }
   return s;
 }
 

@@ -7,14 +7,16 @@
 //    all-zero / all-one operands that do not broadcast x;
 //  - gemm -> dense when B is a constant and trans_a = 0: the weights become
 //    alpha * op(B) as [K,N] at compile time, beta*C becomes the bias when C
-//    is constant and broadcasts along rows only;
+//    is constant and broadcasts along rows only; matmul of a rank-2 x by a
+//    constant [K,N] is a dense too;
 //  - batch_norm folds into the conv2d / fused_conv2d (no activation, pool or
 //    dest) that produces its input when that result has no other use;
 //  - a constant-mode, zero-valued pad of the spatial dims only folds into
 //    the pads of the conv2d / fused_conv2d it feeds (its only use);
 //  - reshape / flatten / squeeze / unsqueeze of such an op becomes one
 //    reshape of the original operand, with the result shape as attribute
-//    (a symbolic dim becomes -1; results with two symbols are left alone).
+//    (a symbolic dim becomes -1; results with two symbols are left alone),
+//    or nothing when the chain ends at the type it started from.
 // Weights and nodes a rewrite retires are erased when nothing else uses them.
 #include <cmath>
 #include <unordered_set>
@@ -70,6 +72,7 @@ private:
     if (dropNoOp(node)) return true;
     switch (node->op) {
       case ir::OpKind::Gemm: return gemmToDense(node);
+      case ir::OpKind::MatMul: return matmulToDense(node);
       case ir::OpKind::BatchNorm: return foldBatchNorm(node);
       case ir::OpKind::Conv2d:
       case ir::OpKind::FusedConv2d: return foldPad(node);
@@ -87,7 +90,6 @@ private:
       case ir::OpKind::Dense:
       case ir::OpKind::FusedDense:
       case ir::OpKind::Maxout:
-      case ir::OpKind::MatMul:
       case ir::OpKind::Add:
       case ir::OpKind::Sub:
       case ir::OpKind::Mul:
@@ -272,6 +274,16 @@ private:
     return true;
   }
 
+  /// matmul(x[M,K], w[K,N]) with a constant w is dense(x, w).
+  bool matmulToDense(ir::Node* node) {
+    ir::Value* w = node->operands[1];
+    if (node->operands[0]->type.rank() != 2 || w->type.rank() != 2 || w->type.dtype != ir::DType::F32) return false;
+    if (!w->producer || w->producer->op != ir::OpKind::Const) return false;
+    node->op = ir::OpKind::Dense;
+    node->attrs.clear();
+    return true;
+  }
+
   // ---- batch_norm into conv ----------------------------------------------------
   bool foldBatchNorm(ir::Node* bn) {
     ir::Value* y = bn->operands[0];
@@ -349,6 +361,14 @@ private:
     if (node->operands.size() != 1) return false;
     const ir::TensorType& type = node->result()->type;
     if (!wellDefined(type)) return false;
+    // Back to where the chain started (squeeze of unsqueeze): no op at all.
+    ir::Value* source = inner->operands[0];
+    if (source->type == type && canReplace(graph_, node->result(), source)) {
+      retired_.push_back(node->operands[0]);
+      erased_.insert(node);
+      replaceNode(graph_, node, {source});
+      return true;
+    }
     std::vector<int64_t> shape;
     int symbols = 0;
     for (const ir::Dim& d : type.dims) {

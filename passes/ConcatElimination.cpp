@@ -10,10 +10,10 @@
 // stored separately and never copied. The chain follows the graph's
 // topological order, which adds only edges from earlier to later nodes; the
 // buffer is created just before the first branch.
-#include "passes/FusionPatterns.h"
-
 #include <algorithm>
 #include <unordered_map>
+
+#include "passes/FusionPatterns.h"
 
 namespace nutshell::passes::fusion {
 
@@ -23,7 +23,8 @@ using ir::Value;
 
 namespace {
 
-bool eliminateConcat(ir::Graph& graph, Node* concat, const std::unordered_map<const Node*, size_t>& position) {
+bool eliminateConcat(ir::Graph& graph, Node* concat,
+                     const std::unordered_map<const Node*, size_t>& position) {
   const ir::TensorType& type = concat->result()->type;
   if (type.rank() != 4 || !type.isStatic() || type.dtype != ir::DType::F32) return false;
   int64_t axis = concat->getInt("axis");
@@ -45,7 +46,7 @@ bool eliminateConcat(ir::Graph& graph, Node* concat, const std::unordered_map<co
             [&](const auto& a, const auto& b) { return position.at(a.first) < position.at(b.first); });
 
   Node* buffer = graph.insertNodeBefore(branches.front().first, OpKind::Empty, {}, {type}, {},
-                                        {graph.uniqueName(concat->name() + "_buf")});
+                                        {concat->name() + "_buf"});
   Value* previous = buffer->result();
   for (auto& [branch, channelOffset] : branches) {
     branch->operands.push_back(previous);

@@ -1,9 +1,9 @@
 #include "passes/ConvCostModel.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace nutshell::passes {
 
@@ -12,16 +12,22 @@ namespace {
 constexpr double kF32 = 4.0;      // bytes per real
 constexpr double kComplex = 8.0;  // bytes per complex f32
 
-double ceilDiv(int64_t a, int64_t b) { return double((a + b - 1) / b); }
+double ceilDiv(int64_t a, int64_t b) {
+  return double((a + b - 1) / b);
+}
 
 }  // namespace
 
 std::string_view convAlgorithmName(ConvAlgorithm algorithm) {
   switch (algorithm) {
-    case ConvAlgorithm::Direct: return "direct";
-    case ConvAlgorithm::Im2col: return "im2col";
-    case ConvAlgorithm::Fft: return "fft";
-    case ConvAlgorithm::Winograd: return "winograd";
+    case ConvAlgorithm::Direct:
+      return "direct";
+    case ConvAlgorithm::Im2col:
+      return "im2col";
+    case ConvAlgorithm::Fft:
+      return "fft";
+    case ConvAlgorithm::Winograd:
+      return "winograd";
   }
   return "direct";
 }
@@ -56,7 +62,8 @@ Expected<ConvProblem> ConvProblem::fromNode(const ir::Node& node) {
   const ir::TensorType& x = node.operands[0]->type;
   const ir::TensorType& w = node.operands[1]->type;
   if (x.rank() != 4 || w.rank() != 4)
-    return makeError(fmt::format("{}: expects 4-D input and weights, got {} and {}", where, x.str(), w.str()));
+    return makeError(
+        fmt::format("{}: expects 4-D input and weights, got {} and {}", where, x.str(), w.str()));
   for (size_t i = 1; i < 4; ++i)
     if (!x.dims[i].isStatic() || !w.dims[i].isStatic() || !w.dims[0].isStatic())
       return makeError(fmt::format("{}: the cost model needs static channel and spatial sizes, got {} and {}",
@@ -135,8 +142,9 @@ std::string ConvCostModel::rejectionReason(const ConvProblem& p, ConvAlgorithm a
   std::vector<std::string> reasons;
   auto common = [&] {
     if (p.strideHeight != 1 || p.strideWidth != 1)
-      reasons.push_back(p.strideHeight == p.strideWidth ? fmt::format("stride {}", p.strideHeight)
-                                                         : fmt::format("stride {}x{}", p.strideHeight, p.strideWidth));
+      reasons.push_back(p.strideHeight == p.strideWidth
+                            ? fmt::format("stride {}", p.strideHeight)
+                            : fmt::format("stride {}x{}", p.strideHeight, p.strideWidth));
     if (p.dilationHeight != 1 || p.dilationWidth != 1)
       reasons.push_back(p.dilationHeight == p.dilationWidth
                             ? fmt::format("dilation {}", p.dilationHeight)
@@ -149,7 +157,8 @@ std::string ConvCostModel::rejectionReason(const ConvProblem& p, ConvAlgorithm a
       break;
     case ConvAlgorithm::Fft:
       common();
-      if (p.inChannels < kFftMinChannels) reasons.push_back(fmt::format("C={}<{}", p.inChannels, kFftMinChannels));
+      if (p.inChannels < kFftMinChannels)
+        reasons.push_back(fmt::format("C={}<{}", p.inChannels, kFftMinChannels));
       break;
     case ConvAlgorithm::Winograd:
       if (p.kernelHeight != 3 || p.kernelWidth != 3)
@@ -176,7 +185,8 @@ double ConvCostModel::bandwidthFor(double bytes) const {
   return target_.dramBandwidthGBs * 1e9;
 }
 
-double ConvCostModel::stageSeconds(double flops, double efficiency, double bytesMoved, double workingSet) const {
+double ConvCostModel::stageSeconds(double flops, double efficiency, double bytesMoved,
+                                   double workingSet) const {
   double peak = target_.peakGflopsPerCore * 1e9 * std::max(target_.cores, 1);
   double compute = flops > 0 ? flops / (peak * efficiency) : 0.0;
   double memory = bytesMoved > 0 ? bytesMoved / bandwidthFor(workingSet) : 0.0;
@@ -193,10 +203,14 @@ ConvEstimate ConvCostModel::estimate(const ConvProblem& problem, ConvAlgorithm a
     return e;
   }
   switch (algorithm) {
-    case ConvAlgorithm::Direct: return estimateDirect(problem);
-    case ConvAlgorithm::Im2col: return estimateIm2col(problem);
-    case ConvAlgorithm::Fft: return estimateFft(problem);
-    case ConvAlgorithm::Winograd: return estimateWinograd(problem);
+    case ConvAlgorithm::Direct:
+      return estimateDirect(problem);
+    case ConvAlgorithm::Im2col:
+      return estimateIm2col(problem);
+    case ConvAlgorithm::Fft:
+      return estimateFft(problem);
+    case ConvAlgorithm::Winograd:
+      return estimateWinograd(problem);
   }
   return estimateDirect(problem);
 }
@@ -218,7 +232,8 @@ ConvEstimate ConvCostModel::estimateDirect(const ConvProblem& p) const {
   e.algorithm = ConvAlgorithm::Direct;
   e.mflops = flops / 1e6;
   e.microseconds =
-      stageSeconds(flops, efficiencies_.direct, n * (input + output) + weights, input + weights + output) * 1e6;
+      stageSeconds(flops, efficiencies_.direct, n * (input + output) + weights, input + weights + output) *
+      1e6;
   return e;
 }
 
@@ -230,12 +245,15 @@ ConvEstimate ConvCostModel::estimateIm2col(const ConvProblem& p) const {
   double input = double(p.inChannels * p.inHeight * p.inWidth) * kF32;
   double weights = double(p.outChannels * p.channelsPerGroup() * p.kernelHeight * p.kernelWidth) * kF32;
   double output = double(p.outChannels * p.outHeight() * p.outWidth()) * kF32;
-  bool identityUnfold = p.kernelHeight == 1 && p.kernelWidth == 1 && p.strideHeight == 1 && p.strideWidth == 1 &&
-                        p.padTop == 0 && p.padLeft == 0 && p.padBottom == 0 && p.padRight == 0;
+  bool identityUnfold = p.kernelHeight == 1 && p.kernelWidth == 1 && p.strideHeight == 1 &&
+                        p.strideWidth == 1 && p.padTop == 0 && p.padLeft == 0 && p.padBottom == 0 &&
+                        p.padRight == 0;
   // One group's buffer, reused across groups and images.
-  double buffer = identityUnfold ? 0.0
-                                 : double(p.channelsPerGroup() * p.kernelHeight * p.kernelWidth * p.outHeight() *
-                                          p.outWidth()) * kF32;
+  double buffer =
+      identityUnfold
+          ? 0.0
+          : double(p.channelsPerGroup() * p.kernelHeight * p.kernelWidth * p.outHeight() * p.outWidth()) *
+                kF32;
   double groups = double(p.groups);
   double unfold = buffer > 0 ? stageSeconds(0, 1, n * (input + groups * buffer), input + buffer) : 0.0;
   double gemmInput = identityUnfold ? input : groups * buffer;
@@ -270,14 +288,14 @@ ConvEstimate ConvCostModel::estimateFft(const ConvProblem& p) const {
   double forwardFlops = batch * c * planeFlops;
   double pointwiseFlops = 8.0 * batch * c * k * freqs;
   double inverseFlops = batch * k * planeFlops;
-  double forward = stageSeconds(forwardFlops, efficiencies_.fftTransform, batch * (inputPlanes + inputSpectra),
-                                inputPlanes + inputSpectra);
+  double forward = stageSeconds(forwardFlops, efficiencies_.fftTransform,
+                                batch * (inputPlanes + inputSpectra), inputPlanes + inputSpectra);
   // Kernel spectra are streamed once per batch (frequencies outermost).
-  double pointwise =
-      stageSeconds(pointwiseFlops, efficiencies_.fftPointwise, kernelSpectra + batch * (inputSpectra + outputSpectra),
-                   kernelSpectra + inputSpectra + outputSpectra);
-  double inverse = stageSeconds(inverseFlops, efficiencies_.fftTransform, batch * (outputSpectra + outputPlanes),
-                                outputSpectra + outputPlanes);
+  double pointwise = stageSeconds(pointwiseFlops, efficiencies_.fftPointwise,
+                                  kernelSpectra + batch * (inputSpectra + outputSpectra),
+                                  kernelSpectra + inputSpectra + outputSpectra);
+  double inverse = stageSeconds(inverseFlops, efficiencies_.fftTransform,
+                                batch * (outputSpectra + outputPlanes), outputSpectra + outputPlanes);
   ConvEstimate e;
   e.algorithm = ConvAlgorithm::Fft;
   e.mflops = (forwardFlops + pointwiseFlops + inverseFlops) / 1e6;

@@ -63,9 +63,9 @@ struct ConvEstimate {
   bool applicable = true;
   std::string rejection;  // when !applicable: "C=3<16", "stride 2", "5x5 kernel" (joined by ", ")
   double microseconds = 0;
-  double mflops = 0;            // run-time FLOPs of all stages, in millions
-  int64_t workspaceBytes = 0;   // scratch buffers + compile-time transformed weights
-  std::string variant;          // "n=128" (FFT size), "F(4x4,3x3)" (Winograd tile); may be empty
+  double mflops = 0;           // run-time FLOPs of all stages, in millions
+  int64_t workspaceBytes = 0;  // scratch buffers + compile-time transformed weights
+  std::string variant;         // "n=128" (FFT size), "F(4x4,3x3)" (Winograd tile); may be empty
 
   /// "direct 12.1us 0.47 MFLOP", "im2col 14.0us 0.47 MFLOP +48 KB",
   /// "fft rejected: C=3<16".
@@ -75,12 +75,12 @@ struct ConvEstimate {
 /// The per-stage efficiencies (fraction of peak FLOP/s a stage reaches). The
 /// defaults are documented in docs/conv-algorithms.md.
 struct ConvEfficiencies {
-  double direct = 0.60;          // register-blocked direct loops
-  double gemm = 0.80;            // packed GEMM (im2col)
-  double fftTransform = 0.20;    // radix-2 real FFT butterflies, strided access
-  double fftPointwise = 0.50;    // complex multiply-accumulate over channels
+  double direct = 0.60;        // register-blocked direct loops
+  double gemm = 0.80;          // packed GEMM (im2col)
+  double fftTransform = 0.20;  // radix-2 real FFT butterflies, strided access
+  double fftPointwise = 0.50;  // complex multiply-accumulate over channels
   double winogradTransform = 0.30;
-  double winogradGemm = 0.70;    // batched GEMM in the transformed domain
+  double winogradGemm = 0.70;  // batched GEMM in the transformed domain
 };
 
 /// Minimum input channels for FFT: below it the input spectra cost as much as
@@ -88,7 +88,7 @@ struct ConvEfficiencies {
 inline constexpr int64_t kFftMinChannels = 16;
 
 class ConvCostModel {
-public:
+ public:
   explicit ConvCostModel(TargetDescription target = {}, ConvEfficiencies efficiencies = {});
 
   /// Estimate one algorithm (or its rejection).
@@ -113,7 +113,7 @@ public:
   /// Seconds of one stage: max(compute, memory).
   double stageSeconds(double flops, double efficiency, double bytesMoved, double workingSet) const;
 
-private:
+ private:
   ConvEstimate estimateDirect(const ConvProblem& p) const;
   ConvEstimate estimateIm2col(const ConvProblem& p) const;
   ConvEstimate estimateFft(const ConvProblem& p) const;

@@ -7,9 +7,9 @@
 // chain value must be the left operand of each binary step; add and mul
 // commute, so there it may be either. A chain of two or more nodes becomes one
 // node: one pass over memory instead of one per op.
-#include "passes/FusionPatterns.h"
-
 #include <unordered_set>
+
+#include "passes/FusionPatterns.h"
 
 namespace nutshell::passes::fusion {
 
@@ -21,14 +21,17 @@ namespace {
 
 bool isChainable(const Node& node) {
   const ir::OpInfo& info = node.info();
-  if (!info.has(ir::Trait::Elementwise) || info.has(ir::Trait::Fused) || node.results.size() != 1) return false;
+  if (!info.has(ir::Trait::Elementwise) || info.has(ir::Trait::Fused) || node.results.size() != 1)
+    return false;
   if (node.result()->type.dtype != ir::DType::F32) return false;
   for (const Value* operand : node.operands)
     if (!operand || operand->type.dtype != ir::DType::F32) return false;
   return info.has(ir::Trait::Unary) ? node.operands.size() == 1 : node.operands.size() == 2;
 }
 
-bool commutes(OpKind op) { return op == OpKind::Add || op == OpKind::Mul; }
+bool commutes(OpKind op) {
+  return op == OpKind::Add || op == OpKind::Mul;
+}
 
 /// The step name and its two params, as fused_elementwise spells them.
 void appendStep(const Node& node, std::vector<std::string>& steps, std::vector<double>& params) {
@@ -87,8 +90,8 @@ Expected<bool> fuseElementwiseChains(ir::Graph& graph) {
     }
     if (chain.size() < 2) continue;
     Node* last = chain.back();
-    Node* fused = graph.insertNodeBefore(last, OpKind::FusedElementwise, std::move(operands), {last->result()->type},
-                                         {{"steps", steps}, {"params", params}});
+    Node* fused = graph.insertNodeBefore(last, OpKind::FusedElementwise, std::move(operands),
+                                         {last->result()->type}, {{"steps", steps}, {"params", params}});
     consumed.insert(chain.begin(), chain.end());
     replaceChain(graph, chain, fused);
     changed = true;

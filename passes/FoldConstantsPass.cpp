@@ -11,9 +11,8 @@
 // elements (default 65536) and more than all their constant operands
 // together: folding must not grow the model (a transpose of a weight may
 // fold, a constant_of_shape of [1000,1000] may not). Nodes this pass made
-// unused are erased; finally types are re-inferred, since folded values can
-// make `?` dims static.
-#include "ir/ShapeInference.h"
+// unused are erased; finally types are refined (refineResultTypes), since
+// folded values can make `?` dims static.
 #include "passes/ConstantEvaluator.h"
 #include "passes/PassOptions.h"
 #include "passes/PassRegistry.h"
@@ -80,10 +79,7 @@ public:
       if (node->op == ir::OpKind::Const || node->results.size() != 1) continue;
       // Operands folded earlier in this walk can make this node's `?` dims
       // static; refresh its type first so that size limits see real sizes.
-      if (changed) {
-        auto types = ir::inferResultTypes(*node);
-        if (types) node->result()->type = types->front();
-      }
+      if (changed) (void)refineResultTypes(*node);
       std::optional<ir::TensorDataPtr> folded;
       if (node->op == ir::OpKind::Shape) {
         if (auto dims = staticShapeRange(*node, nullptr)) folded = ir::makeI64({int64_t(dims->size())}, *dims);
@@ -96,9 +92,15 @@ public:
         const ir::TensorType& type = node->result()->type;
         if ((*folded)->type.dtype != type.dtype || (*folded)->type.rank() != type.rank()) continue;
         if (type.isStatic() && !((*folded)->type == type)) continue;
-        ir::Value* constant = graph.insertConstantBefore(node, *folded, node->result()->name);
+        std::string name = node->result()->name;
+        ir::Value* constant = graph.insertConstantBefore(node, *folded, name + "_folded");
         for (ir::Value* operand : node->operands) retired.push_back(operand);
         replaceNode(graph, node, {constant});
+        // The constant takes the folded value's name (freed by the erase).
+        if (constant->name != name) {
+          constant->name = name;
+          graph.reindexNames();
+        }
         changed = true;
         continue;
       }
@@ -113,7 +115,7 @@ public:
     }
     if (!changed) return false;
     eraseDeadProducers(graph, std::move(retired));
-    NUTSHELL_TRY(ir::inferShapes(graph));
+    NUTSHELL_TRY(refineAllTypes(graph));
     return true;
   }
 

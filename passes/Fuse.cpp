@@ -15,6 +15,7 @@
 // A value is fused into its user only when that user is its one use and it is
 // not a graph output: fusion must never recompute or hide a value.
 #include "passes/FusionPatterns.h"
+#include "passes/PassOptions.h"
 #include "passes/PassRegistry.h"
 
 namespace nutshell::passes {
@@ -22,12 +23,11 @@ namespace nutshell::passes {
 namespace {
 
 class FusePass final : public Pass {
-public:
+ public:
   std::string_view name() const override { return "fuse"; }
 
   Expected<bool> run(ir::Graph& graph, PassContext& context) override {
-    if (!context.options.empty())
-      return makeError("fuse takes no options, got '" + context.options.begin()->first + "'");
+    NUTSHELL_TRY(checkOptions("fuse", context, {}));
     bool changed = false;
     for (auto rewrite : {fusion::fuseConvolutions, fusion::fuseDenseLayers, fusion::fuseMaxout,
                          fusion::fuseElementwiseChains, fusion::eliminateConcats}) {
@@ -40,6 +40,8 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Pass> createFusePass() { return std::make_unique<FusePass>(); }
+std::unique_ptr<Pass> createFusePass() {
+  return std::make_unique<FusePass>();
+}
 
 }  // namespace nutshell::passes

@@ -60,7 +60,8 @@ void replaceChain(ir::Graph& graph, const std::vector<Node*>& chain, Node* repla
   std::vector<Node*> outside;  // producers of operands the chain leaves behind
   for (Node* node : chain)
     for (Value* operand : node->operands)
-      if (operand && operand->producer && !inChain.count(operand->producer)) outside.push_back(operand->producer);
+      if (operand && operand->producer && !inChain.count(operand->producer))
+        outside.push_back(operand->producer);
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) graph.eraseNode(*it);
   eraseDeadNodes(graph, outside);
   renameValue(graph, replacement->result(), name);
@@ -68,12 +69,14 @@ void replaceChain(ir::Graph& graph, const std::vector<Node*>& chain, Node* repla
 
 Value* insertZeroBias(ir::Graph& graph, Node* position, int64_t k, const std::string& baseName) {
   return graph.insertConstantBefore(position, ir::makeF32({k}, std::vector<float>(size_t(k), 0.0f)),
-                                    graph.uniqueName(baseName + "_bias"));
+                                    baseName + "_bias");
 }
 
 namespace {
 
-bool isConst(const Value* value) { return value && value->producer && value->producer->op == OpKind::Const; }
+bool isConst(const Value* value) {
+  return value && value->producer && value->producer->op == OpKind::Const;
+}
 
 /// An activation a conv/dense kernel can apply in its epilogue.
 struct Activation {
@@ -141,7 +144,8 @@ struct Epilogue {
 
 /// Walk the single-use chain after `producer`: bias add, activation, and
 /// (for convolutions) pooling, each optional, in that order.
-Epilogue matchEpilogue(const ir::Graph& graph, Node* producer, size_t channelAxis, int64_t k, bool allowPool) {
+Epilogue matchEpilogue(const ir::Graph& graph, Node* producer, size_t channelAxis, int64_t k,
+                       bool allowPool) {
   Epilogue e;
   e.chain.push_back(producer);
   Value* current = producer->result();
@@ -210,7 +214,7 @@ void finishRewrite(ir::Graph& graph, const Epilogue& e, Node* fused, const std::
 /// `position`), the producer's own bias, or zeros.
 Value* biasOperand(ir::Graph& graph, Node* producer, const Epilogue& e, Node* position, int64_t k,
                    bool zeroWhenAbsent) {
-  if (e.bias) return graph.insertConstantBefore(position, e.bias, graph.uniqueName(addendName(producer, e) + "_k"));
+  if (e.bias) return graph.insertConstantBefore(position, e.bias, addendName(producer, e) + "_k");
   if (producer->operands.size() > 2) return producer->operands[2];
   if (!zeroWhenAbsent) return nullptr;
   return insertZeroBias(graph, position, k, producer->name());
@@ -236,8 +240,9 @@ bool fuseConvolution(ir::Graph& graph, Node* conv) {
   }
   std::string biasName = e.bias ? addendName(conv, e) : "";
   Value* bias = biasOperand(graph, conv, e, last, k, /*zeroWhenAbsent=*/true);
-  Node* fused = graph.insertNodeBefore(last, OpKind::FusedConv2d, {conv->operands[0], conv->operands[1], bias},
-                                       {last->result()->type}, std::move(attrs));
+  Node* fused =
+      graph.insertNodeBefore(last, OpKind::FusedConv2d, {conv->operands[0], conv->operands[1], bias},
+                             {last->result()->type}, std::move(attrs));
   finishRewrite(graph, e, fused, biasName);
   return true;
 }
@@ -255,8 +260,8 @@ bool fuseDense(ir::Graph& graph, Node* dense) {
   std::string biasName = e.bias ? addendName(dense, e) : "";
   std::vector<Value*> operands{dense->operands[0], dense->operands[1]};
   if (Value* bias = biasOperand(graph, dense, e, last, n, /*zeroWhenAbsent=*/false)) operands.push_back(bias);
-  Node* fused =
-      graph.insertNodeBefore(last, OpKind::FusedDense, std::move(operands), {last->result()->type}, std::move(attrs));
+  Node* fused = graph.insertNodeBefore(last, OpKind::FusedDense, std::move(operands), {last->result()->type},
+                                       std::move(attrs));
   finishRewrite(graph, e, fused, biasName);
   return true;
 }
@@ -267,11 +272,12 @@ bool fuseMaxoutAt(ir::Graph& graph, Node* reduce) {
   const auto& axes = reduce->getInts("axes");
   if (axes != std::vector<int64_t>{2} && axes != std::vector<int64_t>{-1}) return false;
   Node* reshape = reduce->operands[0]->producer;
-  if (!reshape || reshape->op != OpKind::Reshape || soleUser(graph, reshape->result()) != reduce) return false;
+  if (!reshape || reshape->op != OpKind::Reshape || soleUser(graph, reshape->result()) != reduce)
+    return false;
   Node* dense = reshape->operands[0]->producer;
   if (!dense || soleUser(graph, dense->result()) != reshape) return false;
-  bool plainDense = dense->op == OpKind::Dense ||
-                    (dense->op == OpKind::FusedDense && dense->getString("act") == "none");
+  bool plainDense =
+      dense->op == OpKind::Dense || (dense->op == OpKind::FusedDense && dense->getString("act") == "none");
   if (!plainDense) return false;
   // [M, N] viewed as [M, N/p, p] (row-major) and reduced over the last axis:
   // output j is the max of dense outputs j*p .. j*p+p-1, maxout's layout.
@@ -285,8 +291,9 @@ bool fuseMaxoutAt(ir::Graph& graph, Node* reduce) {
 
   Value* bias = dense->operands.size() > 2 ? dense->operands[2]
                                            : insertZeroBias(graph, reduce, flat.dims[1].size, dense->name());
-  Node* maxout = graph.insertNodeBefore(reduce, OpKind::Maxout, {dense->operands[0], dense->operands[1], bias},
-                                        {reduce->result()->type}, {{"pieces", pieces}});
+  Node* maxout =
+      graph.insertNodeBefore(reduce, OpKind::Maxout, {dense->operands[0], dense->operands[1], bias},
+                             {reduce->result()->type}, {{"pieces", pieces}});
   replaceChain(graph, {dense, reshape, reduce}, maxout);
   return true;
 }
@@ -324,14 +331,16 @@ Expected<bool> fuseDenseLayers(ir::Graph& graph) {
 }
 
 Expected<bool> fuseMaxout(ir::Graph& graph) {
-  return forEachNode(graph, OpKind::ReduceMax, [](ir::Graph& g, Node* reduce) { return fuseMaxoutAt(g, reduce); });
+  return forEachNode(graph, OpKind::ReduceMax,
+                     [](ir::Graph& g, Node* reduce) { return fuseMaxoutAt(g, reduce); });
 }
 
 Node* convertToFusedConv(ir::Graph& graph, Node* conv) {
   int64_t k = conv->operands[1]->type.dims[0].size;
   Value* bias = conv->operands.size() > 2 ? conv->operands[2] : insertZeroBias(graph, conv, k, conv->name());
-  Node* fused = graph.insertNodeBefore(conv, OpKind::FusedConv2d, {conv->operands[0], conv->operands[1], bias},
-                                       {conv->result()->type}, conv->attrs);
+  Node* fused =
+      graph.insertNodeBefore(conv, OpKind::FusedConv2d, {conv->operands[0], conv->operands[1], bias},
+                             {conv->result()->type}, conv->attrs);
   replaceChain(graph, {conv}, fused);
   return fused;
 }

@@ -1,9 +1,13 @@
 // infer-shapes: recompute every node's result types from its operands, in
-// topological order (ir::inferShapes). Needed after input shapes are bound
-// and after rewrites that change an operand's type; reports a change when any
-// result type differs from before.
-#include "ir/ShapeInference.h"
+// topological order. Needed after input shapes are bound and after rewrites
+// that change an operand's type; reports a change when any result type
+// differs from before. Unlike a plain ir::inferShapes, a dim the shape rule
+// cannot know (`?`, e.g. a reshape to a computed shape) keeps the size or
+// symbol the graph already had, so running the pass never loses what the
+// importer or the author declared (see refineResultTypes).
+#include "passes/PassOptions.h"
 #include "passes/PassRegistry.h"
+#include "passes/RewriteUtils.h"
 
 namespace nutshell::passes {
 
@@ -13,16 +17,9 @@ class InferShapesPass final : public Pass {
 public:
   std::string_view name() const override { return "infer-shapes"; }
 
-  Expected<bool> run(ir::Graph& graph, PassContext&) override {
-    std::vector<ir::TensorType> before;
-    for (const auto& node : graph.nodes())
-      for (const ir::Value* result : node->results) before.push_back(result->type);
-    NUTSHELL_TRY(ir::inferShapes(graph));
-    size_t i = 0;
-    for (const auto& node : graph.nodes())
-      for (const ir::Value* result : node->results)
-        if (!(result->type == before[i++])) return true;
-    return false;
+  Expected<bool> run(ir::Graph& graph, PassContext& context) override {
+    NUTSHELL_TRY(checkOptions(name(), context, {}));
+    return refineAllTypes(graph);
   }
 };
 

@@ -189,6 +189,10 @@ void PassManager::addPass(std::unique_ptr<Pass> pass, std::map<std::string, std:
   steps_.push_back(std::move(step));
 }
 
+void PassManager::addSteps(std::vector<PipelineStep> steps) {
+  for (auto& step : steps) steps_.push_back(std::move(step));
+}
+
 Status PassManager::checkInstrumentationNames() const {
   // A dump or stop flag naming a pass that never runs is almost always a typo;
   // say so instead of silently printing nothing.

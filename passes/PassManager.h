@@ -74,6 +74,8 @@ public:
   /// Append one pass instance (tests use this to add passes that are not
   /// registered).
   void addPass(std::unique_ptr<Pass> pass, std::map<std::string, std::string> options = {});
+  /// Append parsed (possibly edited) steps.
+  void addSteps(std::vector<PipelineStep> steps);
 
   /// The pipeline as a string that addPipeline() accepts.
   std::string pipelineString() const { return printPipeline(steps_); }

@@ -13,7 +13,7 @@ Status checkOptions(std::string_view pass, const PassContext& context, std::init
       list += (list.empty() ? "" : ", ") + std::string(name);
     }
     if (!found)
-      return makeError("pass '" + std::string(pass) + "' has no option '" + key + "'" +
+      return makeError(std::string(pass) + " has no option '" + key + "'" +
                        (list.empty() ? std::string(" (it takes none)") : " (options: " + list + ")"));
   }
   return Status::success();
@@ -27,7 +27,7 @@ Expected<int64_t> intOption(std::string_view pass, const PassContext& context, c
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size())
-    return makeError("pass '" + std::string(pass) + "': option " + key + "=" + text + " is not an integer");
+    return makeError(std::string(pass) + " option " + key + "=" + text + " is not an integer");
   return value;
 }
 

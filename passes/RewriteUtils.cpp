@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "ir/ShapeInference.h"
+
 namespace nutshell::passes {
 
 const ir::TensorData* constantPayload(const ir::Value* value) {
@@ -47,6 +49,36 @@ void eraseDeadProducers(ir::Graph& graph, std::vector<ir::Value*> values) {
     std::erase_if(values, [&](ir::Value* v) { return v->producer == producer; });
     graph.eraseNode(producer);
   }
+}
+
+namespace {
+bool isUnknownDim(const ir::Dim& d) { return !d.isStatic() && (d.symbol.empty() || d.symbol == "?"); }
+}  // namespace
+
+Expected<bool> refineResultTypes(ir::Node& node) {
+  NUTSHELL_ASSIGN(std::vector<ir::TensorType> inferred, ir::inferResultTypes(node));
+  bool changed = false;
+  for (size_t i = 0; i < node.results.size() && i < inferred.size(); ++i) {
+    ir::TensorType& current = node.results[i]->type;
+    ir::TensorType merged = inferred[i];
+    if (merged.rank() == current.rank() && merged.dtype == current.dtype)
+      for (size_t d = 0; d < merged.rank(); ++d)
+        if (isUnknownDim(merged.dims[d])) merged.dims[d] = current.dims[d];
+    if (!(merged == current)) {
+      current = std::move(merged);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+Expected<bool> refineAllTypes(ir::Graph& graph) {
+  bool changed = false;
+  for (const auto& node : graph.nodes()) {
+    NUTSHELL_ASSIGN(bool nodeChanged, refineResultTypes(*node));
+    changed = changed || nodeChanged;
+  }
+  return changed;
 }
 
 }  // namespace nutshell::passes

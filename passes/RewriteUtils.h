@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ir/Graph.h"
+#include "nutshell/Expected.h"
 
 namespace nutshell::passes {
 
@@ -25,5 +26,15 @@ void replaceNode(ir::Graph& graph, ir::Node* node, const std::vector<ir::Value*>
 /// producers) that no longer have any use. Used by rewrites that retire
 /// weights, so that one pass leaves no garbage behind.
 void eraseDeadProducers(ir::Graph& graph, std::vector<ir::Value*> values);
+
+/// Recompute the result types of `node` from its operands and merge them
+/// into the current ones dim by dim: an inferred static or named dim wins,
+/// an inferred `?` keeps what the graph already knew (a declared N stays N
+/// where the rule cannot see through a computed shape). True when a type
+/// changed. Errors come from the shape rule.
+Expected<bool> refineResultTypes(ir::Node& node);
+
+/// refineResultTypes over the whole graph in topological order.
+Expected<bool> refineAllTypes(ir::Graph& graph);
 
 }  // namespace nutshell::passes

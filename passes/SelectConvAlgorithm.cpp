@@ -18,12 +18,13 @@
 //     ("fft forced but not applicable: stride 2; chose direct").
 // A convolution whose channel or spatial sizes are still symbolic gets
 // algo="direct" and a why saying it was not estimated.
-#include <set>
-
 #include <fmt/format.h>
+
+#include <set>
 
 #include "passes/ConvCostModel.h"
 #include "passes/FusionPatterns.h"
+#include "passes/PassOptions.h"
 #include "passes/PassRegistry.h"
 
 namespace nutshell::passes {
@@ -42,12 +43,13 @@ struct Request {
 Expected<Request> parseRequest(const std::string& name, const std::string& source) {
   if (name == "auto") return Request{std::nullopt, source};
   if (auto algorithm = parseConvAlgorithm(name)) return Request{algorithm, source};
-  return makeError(fmt::format("{}: unknown convolution algorithm '{}' (expected auto, direct, im2col, fft or winograd)",
-                               source, name));
+  return makeError(
+      fmt::format("{}: unknown convolution algorithm '{}' (expected auto, direct, im2col, fft or winograd)",
+                  source, name));
 }
 
 class SelectConvAlgorithmPass final : public Pass {
-public:
+ public:
   std::string_view name() const override { return "select-conv-algo"; }
 
   Expected<bool> run(ir::Graph& graph, PassContext& context) override {
@@ -65,22 +67,24 @@ public:
       if (node->op != OpKind::FusedConv2d) continue;
       seen.insert(node->name());
       auto it = perNode.find(node->name());
-      NUTSHELL_ASSIGN(bool nodeChanged, decide(*node, model, global, it == perNode.end() ? nullptr : &it->second));
+      NUTSHELL_ASSIGN(bool nodeChanged,
+                      decide(*node, model, global, it == perNode.end() ? nullptr : &it->second));
       changed = changed || nodeChanged;
     }
     for (const auto& [nodeName, request] : perNode)
       if (!seen.count(nodeName))
-        return makeError(fmt::format("{}: the graph has no convolution named '%{}'", request.source, nodeName));
+        return makeError(
+            fmt::format("{}: the graph has no convolution named '%{}'", request.source, nodeName));
     return changed;
   }
 
-private:
+ private:
   static Expected<Request> globalRequest(const PassContext& context) {
-    for (const auto& [key, value] : context.options)
-      if (key != "mode") return makeError("select-conv-algo has one option, mode; got '" + key + "'");
+    NUTSHELL_TRY(checkOptions("select-conv-algo", context, {"mode"}));
     if (context.convAlgo != "auto") return parseRequest(context.convAlgo, "--conv-algo=" + context.convAlgo);
     auto mode = context.options.find("mode");
-    if (mode != context.options.end()) return parseRequest(mode->second, "select-conv-algo{mode=" + mode->second + "}");
+    if (mode != context.options.end())
+      return parseRequest(mode->second, "select-conv-algo{mode=" + mode->second + "}");
     return Request{std::nullopt, ""};
   }
 
@@ -113,9 +117,10 @@ private:
       if (override && override->algorithm) {
         const ConvEstimate& forced = estimates[size_t(*override->algorithm)];
         if (!forced.applicable)
-          return makeError(fmt::format("node '%{}' (fused_conv2d): {} is not applicable: {} (input {}, weights {})",
-                                       node.name(), override->source, forced.rejection,
-                                       node.operands[0]->type.str(), node.operands[1]->type.str()));
+          return makeError(
+              fmt::format("node '%{}' (fused_conv2d): {} is not applicable: {} (input {}, weights {})",
+                          node.name(), override->source, forced.rejection, node.operands[0]->type.str(),
+                          node.operands[1]->type.str()));
         chosen = &forced;
         note = "forced by " + override->source;
       } else if (!override && global.algorithm) {
@@ -143,6 +148,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Pass> createSelectConvAlgorithmPass() { return std::make_unique<SelectConvAlgorithmPass>(); }
+std::unique_ptr<Pass> createSelectConvAlgorithmPass() {
+  return std::make_unique<SelectConvAlgorithmPass>();
+}
 
 }  // namespace nutshell::passes

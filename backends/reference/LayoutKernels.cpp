@@ -176,7 +176,9 @@ Results runSlice(const ir::Node& node, const Operands& ops) {
     // clamps start to [0, d-1] and end to [-1, d-1].
     int64_t b = starts[i] < 0 ? starts[i] + d : starts[i];
     int64_t e = ends[i] < 0 ? ends[i] + d : ends[i];
-    if (st > 0) {
+    if (d == 0) {
+      b = e = 0;  // nothing to take (and the clamps below need d >= 1)
+    } else if (st > 0) {
       b = std::clamp<int64_t>(b, 0, d);
       e = std::clamp<int64_t>(e, 0, d);
     } else {

@@ -4,6 +4,7 @@
 // rules and passes that declare something other than what the op computes.
 #include "backends/reference/ReferenceInterpreter.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <unordered_map>
@@ -32,8 +33,12 @@ Results evaluateConst(const ir::Node& node) {
   const size_t stored = isF32 ? data->f32.size() : data->i64.size();
   if (n < 0 || stored != size_t(n))
     return nodeError(node, fmt::format("constant {} holds {} values", data->type.str(), stored));
-  if (isF32) return single(Tensor::f32(data->type.shape(), data->f32));
-  return single(Tensor::i64(data->type.shape(), data->i64));
+  Tensor out(toElementType(data->type.dtype), data->type.shape());
+  if (isF32)
+    std::copy(data->f32.begin(), data->f32.end(), out.f32());
+  else
+    std::copy(data->i64.begin(), data->i64.end(), out.i64());
+  return single(std::move(out));
 }
 
 Results evaluateEmpty(const ir::Node& node) {

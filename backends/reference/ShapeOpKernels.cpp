@@ -29,7 +29,9 @@ Results runShape(const ir::Node& node, const Operands& ops) {
   // Like slice bounds: negative counts from the end, then clamp to [0, rank].
   auto bound = [&](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank); };
   const int64_t start = bound(node.getInt("start")), end = std::max(start, bound(node.getInt("end")));
-  return single(Tensor::i64({end - start}, std::vector<int64_t>(x.shape().begin() + start, x.shape().begin() + end)));
+  Tensor out(ElementType::I64, {end - start});
+  std::copy(x.shape().begin() + start, x.shape().begin() + end, out.i64());
+  return single(std::move(out));
 }
 
 Results runGather(const ir::Node& node, const Operands& ops) {

@@ -17,8 +17,10 @@
 
 namespace nutshell::onnx {
 
-/// Oldest and newest default-domain opsets the importer understands.
-inline constexpr int64_t kMinOpset = 7;
+/// Oldest and newest default-domain opsets the importer understands. Opsets
+/// 1-6 are accepted for the ops whose meaning did not change at opset 7; the
+/// converters reject the legacy forms that did (see docs/onnx.md).
+inline constexpr int64_t kMinOpset = 1;
 inline constexpr int64_t kMaxOpset = 18;
 
 /// Converts one ONNX TensorProto (initializer, Constant value, attribute) into

@@ -17,6 +17,13 @@ Status importBinary(NodeView& node) {
       {"Add", OpKind::Add}, {"Sub", OpKind::Sub}, {"Mul", OpKind::Mul}, {"Div", OpKind::Div}};
   NUTSHELL_TRY(node.expectInputs(2, 2));
   NUTSHELL_TRY(node.expectOutputs(1));
+  if (node.opset() < 7) {
+    // Before opset 7, broadcasting was opt-in and could align b at `axis`;
+    // without an axis it right-aligns b, which numpy broadcasting also does.
+    NUTSHELL_ASSIGN(int64_t broadcast, node.intAttr("broadcast", 0));
+    if (broadcast && node.hasAttr("axis"))
+      return node.unsupported("legacy broadcasting with an axis (opset < 7)");
+  }
   NUTSHELL_ASSIGN(ir::Value * a, node.input(0));
   NUTSHELL_ASSIGN(ir::Value * b, node.input(1));
   return node.emit(kinds.at(node.opType()), {a, b});

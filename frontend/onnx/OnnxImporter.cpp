@@ -88,7 +88,7 @@ Status checkSupportedOps(const ModelProto& model) {
 Expected<ir::TensorType> inputType(const ::onnx::ValueInfoProto& info, const ImportOptions& options) {
   const std::string& name = info.name();
   if (!info.type().has_tensor_type())
-    return makeError(fmt::format("graph input '{}' is not a tensor", name));
+    return makeError(fmt::format("graph input '{}' is not a tensor (sequence, map and optional inputs are not supported)", name));
   const auto& tt = info.type().tensor_type();
   auto dtype = convertElementType(tt.elem_type());
   if (!dtype)
@@ -132,6 +132,25 @@ Expected<ir::TensorType> inputType(const ::onnx::ValueInfoProto& info, const Imp
   if (type.isStatic() && type.numElements() < 0)
     return makeError(fmt::format("graph input '{}' has too many elements: {}", name, type.str()));
   return type;
+}
+
+/// A value given for a graph input must agree with its declaration.
+Status checkConstantInput(const ::onnx::ValueInfoProto& info, const ir::TensorDataPtr& data) {
+  const std::string& name = info.name();
+  if (!data || data->elided) return makeError(fmt::format("constant input '{}' has no values", name));
+  if (!info.type().has_tensor_type()) return makeError(fmt::format("graph input '{}' is not a tensor", name));
+  const auto& tt = info.type().tensor_type();
+  auto dtype = convertElementType(tt.elem_type());
+  // int32 declarations accept i64 values: nutshell widens int32 to int64.
+  bool dtypeOk = dtype ? *dtype == data->type.dtype
+                       : tt.elem_type() == ::onnx::TensorProto::INT32 && data->type.dtype == ir::DType::I64;
+  if (!dtypeOk)
+    return makeError(fmt::format("constant input '{}' is {}, the model declares {}", name, data->type.str(),
+                                 onnxTypeName(tt.elem_type())));
+  if (tt.has_shape() && size_t(tt.shape().dim_size()) != data->type.rank())
+    return makeError(fmt::format("constant input '{}' is {}, the model declares rank {}", name, data->type.str(),
+                                 tt.shape().dim_size()));
+  return Status::success();
 }
 
 /// Node indices in an order where every input is defined first (ONNX graphs
@@ -191,8 +210,8 @@ Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const 
                                                  const std::string& baseDir) {
   if (!model.has_graph()) return makeError("not a valid ONNX model: it has no graph");
   if (model.ir_version() <= 0) return makeError("not a valid ONNX model: ir_version is missing");
-  NUTSHELL_ASSIGN(int64_t opset, defaultOpset(model));
   NUTSHELL_TRY(checkSupportedOps(model));
+  NUTSHELL_ASSIGN(int64_t opset, defaultOpset(model));
   const GraphProto& g = model.graph();
 
   auto graph = std::make_unique<ir::Graph>();
@@ -218,16 +237,24 @@ Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const 
     if (info.name().empty()) return makeError("a graph input has no name");
     if (!inputNames.insert(info.name()).second)
       return makeError(fmt::format("graph input '{}' is declared twice", info.name()));
+    available.insert(info.name());
+    auto known = options.constantInputs.find(info.name());
+    if (known != options.constantInputs.end()) {
+      NUTSHELL_TRY(checkConstantInput(info, known->second));
+      ctx.defineConstant(info.name(), known->second);
+      continue;
+    }
     NUTSHELL_ASSIGN(ir::TensorType type, inputType(info, options));
     ctx.defineValue(info.name(), graph->addInput(info.name(), std::move(type)));
-    available.insert(info.name());
   }
-  for (const auto& [name, shape] : options.inputShapes)
-    if (!inputNames.count(name)) {
-      std::string known;
-      for (const auto& in : inputNames) known += (known.empty() ? "" : ", ") + in;
-      return makeError(fmt::format("--input-shape names '{}', which is not a graph input (inputs: {})", name, known));
-    }
+  auto requireInput = [&](const std::string& name, const char* what) -> Status {
+    if (inputNames.count(name)) return Status::success();
+    std::string known;
+    for (const auto& in : inputNames) known += (known.empty() ? "" : ", ") + in;
+    return makeError(fmt::format("{} names '{}', which is not a graph input (inputs: {})", what, name, known));
+  };
+  for (const auto& entry : options.inputShapes) NUTSHELL_TRY(requireInput(entry.first, "--input-shape"));
+  for (const auto& entry : options.constantInputs) NUTSHELL_TRY(requireInput(entry.first, "a constant input"));
 
   NUTSHELL_ASSIGN(std::vector<int> order, orderNodes(g, available));
   const ConverterTable& table = converterTable();

@@ -14,6 +14,12 @@ namespace nutshell::onnx {
 struct ImportOptions {
   /// Binds symbolic input dims: input name -> full static shape.
   std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// Graph inputs whose values are known at import time: they become `const`
+  /// nodes instead of graph inputs (and are no longer fed at run time), so
+  /// parameters ONNX passes as tensors (Slice starts, Pad pads, Clip min/max,
+  /// reduce axes) can come from them, as in the ONNX conformance tests. The
+  /// dtype and rank must match the input's declaration.
+  std::map<std::string, ir::TensorDataPtr> constantInputs;
 };
 
 /// Import an .onnx file (external-data weights resolved relative to it).

@@ -18,6 +18,14 @@ using ir::AttrMap;
 using ir::OpKind;
 
 Status importReshape(NodeView& node) {
+  if (node.opset() < 5) {
+    // The target shape was an attribute before opset 5.
+    NUTSHELL_TRY(node.expectInputs(1, 1));
+    NUTSHELL_TRY(node.expectOutputs(1));
+    NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
+    NUTSHELL_ASSIGN(std::vector<int64_t> shape, node.intsAttr("shape"));
+    return node.emit(OpKind::Reshape, {x}, {{"shape", shape}});
+  }
   NUTSHELL_TRY(node.expectInputs(2, 2));
   NUTSHELL_TRY(node.expectOutputs(1));
   NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
@@ -113,7 +121,9 @@ Status importPad(NodeView& node) {
   if (mode != "constant" && mode != "reflect" && mode != "edge") return node.unsupported(fmt::format("mode '{}'", mode));
   std::vector<int64_t> pads;
   double value = 0.0;
-  if (node.opset() < 11) {
+  if (node.opset() < 2) {
+    return node.unsupported("Pad before opset 2 ('paddings' attribute)");
+  } else if (node.opset() < 11) {
     NUTSHELL_TRY(node.expectInputs(1, 1));
     NUTSHELL_ASSIGN(pads, node.intsAttr("pads"));
     NUTSHELL_ASSIGN(value, node.floatAttr("value", 0.0));

@@ -8,6 +8,8 @@
 
 #include "backends/reference/ReferenceInterpreter.h"
 #include "examples/Networks.h"
+#include "frontend/GraphBuilder.h"
+#include "ir/ShapeInference.h"
 
 using namespace nutshell;
 
@@ -55,5 +57,34 @@ TEST_CASE("example networks run on the reference interpreter", "[examples][refer
         }
       }
     }
+  }
+}
+
+TEST_CASE("a graph built with a symbolic batch runs once the batch is bound", "[builder][reference]") {
+  GraphBuilder b("symbolic", 3);
+  auto x = b.input("x", {"N", 3, 8, 8});
+  auto h = b.relu(b.conv2d(x, 4, {3, 3}, {.pads = {1, 1, 1, 1}}));
+  h = b.globalAvgPool(h);
+  b.output(b.softmax(b.flatten(h)), "y");
+  auto built = b.finish();
+  REQUIRE(built.ok());
+  ir::Graph& graph = **built;
+  CHECK(graph.outputs[0]->type.str() == "f32[N,4]");
+  REQUIRE(ir::bindInputShapes(graph, {{"x", {3, 3, 8, 8}}}).ok());
+  CHECK(graph.outputs[0]->type.str() == "f32[3,4]");
+
+  std::vector<float> values(3 * 3 * 8 * 8);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = float(i % 7) - 3.0f;
+  TensorMap inputs;
+  inputs.emplace("x", Tensor::f32({3, 3, 8, 8}, values));
+  auto outputs = reference::runGraph(graph, inputs);
+  INFO((outputs.ok() ? std::string() : outputs.message()));
+  REQUIRE(outputs.ok());
+  const Tensor& y = outputs->at("y");
+  REQUIRE(y.shape() == std::vector<int64_t>{3, 4});
+  for (int64_t row = 0; row < 3; ++row) {
+    double sum = 0;
+    for (int64_t col = 0; col < 4; ++col) sum += y.f32()[row * 4 + col];
+    CHECK(sum == Approx(1.0).epsilon(1e-5));
   }
 }

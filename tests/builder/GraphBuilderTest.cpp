@@ -225,7 +225,7 @@ TEST_CASE("concat mismatch names the op and the shapes", "[builder][errors]") {
   CHECK(contains(b.errorMessage(), "f32[1,4,9,9]"));
 }
 
-TEST_CASE("the first error sticks; later calls are no-ops", "[builder][errors]") {
+TEST_CASE("the first error sticks and later calls are no-ops", "[builder][errors]") {
   GraphBuilder b("sticky");
   Handle x = b.input("x", {1, 3, 8, 8});
   Handle bad = b.reshape(x, {7, 7});  // 192 elements do not make 49

@@ -498,3 +498,54 @@ TEST_CASE("nodes out of topological order are sorted", "[importer][ops]") {
   auto g = importOk(mb);
   CHECK(g->nodes()[0]->op == ir::OpKind::Exp);
 }
+
+TEST_CASE("opsets before 7: unchanged ops import, legacy forms are named", "[importer][ops]") {
+  {
+    ModelBuilder mb(1);
+    mb.input("x", {1, 3, 4, 4}).output("y");
+    mb.node("GlobalAveragePool", {"x"}, {"y"});
+    auto g = importOk(mb);
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({1, 3, 1, 1}));
+  }
+  {
+    ModelBuilder mb(4);
+    mb.input("x", {2, 6}).output("y");
+    auto& n = mb.node("Reshape", {"x"}, {"y"});
+    test::setInts(n, "shape", {3, 4});
+    auto g = importOk(mb);
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({3, 4}));
+  }
+  {
+    ModelBuilder mb(6);
+    mb.input("a", {2, 3, 4}).input("b", {3}).output("y");
+    auto& n = mb.node("Add", {"a", "b"}, {"y"});
+    test::setInt(n, "broadcast", 1);
+    test::setInt(n, "axis", 1);
+    CHECK_THAT(importFail(mb), Catch::Contains("(Add): unsupported: legacy broadcasting with an axis"));
+  }
+}
+
+TEST_CASE("constant inputs replace graph inputs", "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {4, 10}).input("starts", {1}, 7).input("ends", {1}, 7).output("y");
+  mb.node("Slice", {"x", "starts", "ends"}, {"y"});
+  CHECK_THAT(importFail(mb), Catch::Contains("(Slice): unsupported: starts (input 'starts') must be a constant"));
+
+  importer::ImportOptions options;
+  options.constantInputs["starts"] = ir::makeI64({1}, {1});
+  options.constantInputs["ends"] = ir::makeI64({1}, {3});
+  auto g = importOk(mb, options);
+  REQUIRE(g->inputs.size() == 1);
+  CHECK(g->outputs[0]->type == ir::TensorType::f32({2, 10}));
+
+  options.constantInputs["ends"] = ir::makeF32({1}, {3});
+  auto wrong = mb.import(options);
+  REQUIRE_FALSE(wrong);
+  CHECK_THAT(wrong.message(), Catch::Contains("constant input 'ends' is f32[1], the model declares int64"));
+
+  options.constantInputs.clear();
+  options.constantInputs["nope"] = ir::makeI64({1}, {3});
+  auto unknown = mb.import(options);
+  REQUIRE_FALSE(unknown);
+  CHECK_THAT(unknown.message(), Catch::Contains("a constant input names 'nope', which is not a graph input"));
+}

@@ -165,7 +165,10 @@ TestResult runTest(const fs::path& testDir, const Options& options, tools::Toler
   auto graph = nutshell::onnx::importOnnxFile(modelPath);
   if (!graph) {
     Outcome outcome = isUnsupportedImport(graph.message()) ? Outcome::Unsupported : Outcome::Failed;
-    return {outcome, "import: " + graph.message()};
+    // Messages start with the model's path; the test name already says it.
+    std::string message = graph.message();
+    if (message.rfind(modelPath + ": ", 0) == 0) message = message.substr(modelPath.size() + 2);
+    return {outcome, "import: " + message};
   }
   std::vector<fs::path> dataSets;
   for (const auto& entry : fs::directory_iterator(testDir))
@@ -269,7 +272,23 @@ std::string featureKey(const std::string& message) {
   size_t close = text.find("): ", open == std::string::npos ? 0 : open);
   if (text.rfind("node '", 0) == 0 && open != std::string::npos && close != std::string::npos)
     text = text.substr(open + 3, close - open - 3) + ": " + text.substr(close + 3);
+  // "graph input 'x' has element type int8" -> "graph input has element type int8"
+  if (text.rfind("graph input '", 0) == 0) {
+    size_t end = text.find('\'', 13);
+    if (end != std::string::npos) text = "graph input" + text.substr(end + 1);
+  }
   return text;
+}
+
+/// Text safe inside a markdown table cell.
+std::string tableCell(const std::string& text) {
+  std::string cell;
+  for (char c : text) {
+    if (c == '|') cell += "\\|";
+    else if (c == '\n') cell += ' ';
+    else cell += c;
+  }
+  return cell;
 }
 
 Status writeCoverage(const Report& report, const Options& options, int total, const std::string& path) {
@@ -304,18 +323,14 @@ Status writeCoverage(const Report& report, const Options& options, int total, co
   md << "\n## Unsupported features of supported ops\n\n"
      << "Tests the importer declines for an attribute value, element type or output nutshell does not have.\n\n"
      << "| reason | tests |\n| --- | ---: |\n";
-  for (const auto& [reason, count] : report.unsupportedFeatures) {
-    std::string escaped;
-    for (char c : reason) escaped += c == '|' ? std::string("\\|") : std::string(1, c);
-    md << "| " << escaped << " | " << count << " |\n";
-  }
+  for (const auto& [reason, count] : report.unsupportedFeatures) md << "| " << tableCell(reason) << " | " << count << " |\n";
   if (!report.expectedFails.empty()) {
     md << "\n## Known failures\n\n| test | reason |\n| --- | --- |\n";
-    for (const auto& [test, reason] : report.expectedFails) md << "| " << test << " | " << reason << " |\n";
+    for (const auto& [test, reason] : report.expectedFails) md << "| " << test << " | " << tableCell(reason) << " |\n";
   }
   if (!report.failures.empty()) {
     md << "\n## Failing tests\n\n| test | error |\n| --- | --- |\n";
-    for (const auto& [test, message] : report.failures) md << "| " << test << " | " << message << " |\n";
+    for (const auto& [test, message] : report.failures) md << "| " << test << " | " << tableCell(message) << " |\n";
   }
   std::ofstream out(path);
   if (!out) return makeError("cannot write '" + path + "'");

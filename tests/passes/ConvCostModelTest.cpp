@@ -10,7 +10,8 @@ using namespace nutshell::passes;
 
 namespace {
 
-ConvProblem conv(int64_t n, int64_t c, int64_t h, int64_t k, int64_t r, int64_t stride = 1, int64_t pad = -1) {
+ConvProblem conv(int64_t n, int64_t c, int64_t h, int64_t k, int64_t r, int64_t stride = 1,
+                 int64_t pad = -1) {
   ConvProblem p;
   p.batch = n;
   p.inChannels = c;
@@ -92,7 +93,8 @@ TEST_CASE("few input channels never use fft", "[conv-cost]") {
   }
   ConvProblem trafficsign = conv(1, 3, 32, 4, 5, 1, 0);
   CHECK(ConvCostModel().estimate(trafficsign, ConvAlgorithm::Fft).str() == "fft rejected: C=3<16");
-  CHECK(ConvCostModel().estimate(trafficsign, ConvAlgorithm::Winograd).str() == "winograd rejected: 5x5 kernel");
+  CHECK(ConvCostModel().estimate(trafficsign, ConvAlgorithm::Winograd).str() ==
+        "winograd rejected: 5x5 kernel");
 }
 
 TEST_CASE("stride-2 convolutions never use fft or winograd", "[conv-cost]") {
@@ -113,7 +115,8 @@ TEST_CASE("rejection reasons list every violated condition", "[conv-cost]") {
   p.dilationHeight = p.dilationWidth = 2;
   p.groups = 2;
   CHECK(ConvCostModel::rejectionReason(p, ConvAlgorithm::Fft) == "stride 2, dilation 2, groups 2, C=8<16");
-  CHECK(ConvCostModel::rejectionReason(p, ConvAlgorithm::Winograd) == "5x5 kernel, stride 2, dilation 2, groups 2");
+  CHECK(ConvCostModel::rejectionReason(p, ConvAlgorithm::Winograd) ==
+        "5x5 kernel, stride 2, dilation 2, groups 2");
   CHECK(ConvCostModel::rejectionReason(p, ConvAlgorithm::Direct).empty());
   CHECK(ConvCostModel::rejectionReason(p, ConvAlgorithm::Im2col).empty());
 }
@@ -173,9 +176,9 @@ TEST_CASE("ConvProblem::fromNode reads conv2d and fused_conv2d", "[conv-cost]") 
   ir::Graph g;
   ir::Value* x = g.addInput("x", ir::TensorType(ir::DType::F32, {ir::Dim::symbolic("N"), 32, 64, 64}));
   ir::Value* w = g.addConstant(ir::makeF32({16, 32, 3, 3}, std::vector<float>(16 * 32 * 9, 0.0f)), "w");
-  ir::Node* node = g.addNode(ir::OpKind::Conv2d, {x, w},
-                             {ir::TensorType(ir::DType::F32, {ir::Dim::symbolic("N"), 16, 32, 32})},
-                             {{"strides", std::vector<int64_t>{2, 2}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  ir::Node* node = g.addNode(
+      ir::OpKind::Conv2d, {x, w}, {ir::TensorType(ir::DType::F32, {ir::Dim::symbolic("N"), 16, 32, 32})},
+      {{"strides", std::vector<int64_t>{2, 2}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}}});
   auto p = ConvProblem::fromNode(*node);
   REQUIRE(p);
   CHECK(p->batchAssumed);
@@ -185,7 +188,8 @@ TEST_CASE("ConvProblem::fromNode reads conv2d and fused_conv2d", "[conv-cost]") 
   CHECK(p->padBottom == 1);
 
   ir::Value* y = g.addInput("y", ir::TensorType(ir::DType::F32, {1, 32, ir::Dim::symbolic("H"), 64}));
-  ir::Node* symbolic = g.addNode(ir::OpKind::Conv2d, {y, w}, {ir::TensorType(ir::DType::F32, {1, 16, ir::Dim(), 62})});
+  ir::Node* symbolic =
+      g.addNode(ir::OpKind::Conv2d, {y, w}, {ir::TensorType(ir::DType::F32, {1, 16, ir::Dim(), 62})});
   auto bad = ConvProblem::fromNode(*symbolic);
   REQUIRE_FALSE(bad);
   CHECK(bad.message().find(symbolic->name()) != std::string::npos);

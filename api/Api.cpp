@@ -1,0 +1,218 @@
+// The host API (include/nutshell/nutshell.h): import -> bind shapes -> -O2
+// pipeline -> backend compile, and input checking around Executable::run.
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "backends/Backend.h"
+#include "backends/reference/ReferenceInterpreter.h"
+#include "ir/Graph.h"
+#include "ir/Parser.h"
+#include "ir/ShapeInference.h"
+#include "nutshell/nutshell.h"
+#include "passes/PipelineOptions.h"
+
+#ifdef NUTSHELL_HAVE_CPU_BACKEND
+#include "backends/cpu/CpuBackend.h"
+#endif
+#ifdef NUTSHELL_HAVE_ONNX
+#include "frontend/onnx/OnnxImporter.h"
+#endif
+
+namespace nutshell {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double msSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::string shapeText(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
+  return s + "]";
+}
+
+std::string describe(const TensorInfo& info) {
+  return fmt::format("'{}' {}{}", info.name, elementTypeName(info.type), shapeText(info.shape));
+}
+
+TensorInfo infoOf(const ir::Value* v) {
+  TensorInfo info;
+  info.name = v->name;
+  info.type = v->type.dtype == ir::DType::F32 ? ElementType::F32 : ElementType::I64;
+  for (const ir::Dim& d : v->type.dims) info.shape.push_back(d.isStatic() ? d.size : -1);
+  return info;
+}
+
+Expected<std::unique_ptr<Backend>> makeBackend(const std::string& name) {
+  if (name == "reference") return reference::createReferenceBackend();
+#ifdef NUTSHELL_HAVE_CPU_BACKEND
+  if (name == "cpu") return cpu::createCpuBackend();
+#endif
+  return makeError(fmt::format("unknown backend '{}' (this build has: {}reference)", name,
+#ifdef NUTSHELL_HAVE_CPU_BACKEND
+                               "cpu, "
+#else
+                               ""
+#endif
+                               ));
+}
+
+bool hasSuffix(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// Passes + backend for a graph whose inputs are all static.
+Expected<std::unique_ptr<Executable>> compileBound(std::unique_ptr<ir::Graph> graph, const CompileOptions& options,
+                                                   CompileTimings& timings) {
+  auto start = Clock::now();
+  if (options.optLevel != 0 || !options.passes.empty()) {
+    passes::PipelineOptions pipeline;
+    if (!options.passes.empty())
+      pipeline.passes = options.passes;
+    else
+      pipeline.optLevel = options.optLevel;
+    pipeline.convAlgo = options.convAlgo;
+    std::ostringstream dumps;
+    NUTSHELL_TRY(passes::runPipeline(*graph, pipeline, dumps));
+  }
+  timings.passesMs = msSince(start);
+  BackendOptions backendOptions;
+  backendOptions.threads = options.threads;
+  backendOptions.targetCpu = options.targetCpu;
+#ifdef NUTSHELL_HAVE_CPU_BACKEND
+  if (options.backend == "cpu") {
+    cpu::CompileTimings cpuTimings;
+    NUTSHELL_ASSIGN(auto executable, cpu::compileForCpu(*graph, backendOptions, &cpuTimings));
+    timings.codegenMs = cpuTimings.codegenMs;
+    timings.optimizeMs = cpuTimings.optimizeMs;
+    timings.jitMs = cpuTimings.jitMs;
+    return executable;
+  }
+#endif
+  NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, makeBackend(options.backend));
+  return backend->compile(*graph, backendOptions);
+}
+
+}  // namespace
+
+struct Model::State {
+  CompileOptions options;
+  std::unique_ptr<ir::Graph> graph;  // kept while inputs have symbolic dims
+  std::mutex mutex;
+  std::map<std::string, std::unique_ptr<Executable>> variants;  // by input shapes
+};
+
+Model::Model() : state_(std::make_unique<State>()) {}
+Model::~Model() = default;
+
+Expected<Executable*> Model::executableFor(const TensorMap& inputs) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  std::string key;
+  std::map<std::string, std::vector<int64_t>> shapes;
+  if (state_->graph) {
+    for (const TensorInfo& in : inputs_) {
+      shapes[in.name] = inputs.at(in.name).shape();
+      key += shapeText(shapes[in.name]) + ";";
+    }
+  }
+  auto it = state_->variants.find(key);
+  if (it != state_->variants.end()) return it->second.get();
+  std::unique_ptr<ir::Graph> graph = state_->graph->clone();
+  NUTSHELL_TRY(ir::bindInputShapes(*graph, shapes));
+  CompileTimings timings;
+  NUTSHELL_ASSIGN(auto executable, compileBound(std::move(graph), state_->options, timings));
+  Executable* raw = executable.get();
+  state_->variants[key] = std::move(executable);
+  return raw;
+}
+
+Expected<TensorMap> Model::run(const TensorMap& inputs) {
+  std::string expected;
+  for (const TensorInfo& in : inputs_) expected += (expected.empty() ? "" : ", ") + describe(in);
+  for (const auto& [name, tensor] : inputs) {
+    bool known = false;
+    for (const TensorInfo& in : inputs_) known = known || in.name == name;
+    if (!known) return makeError(fmt::format("'{}' is not an input of the model (inputs: {})", name, expected));
+  }
+  for (const TensorInfo& in : inputs_) {
+    auto it = inputs.find(in.name);
+    if (it == inputs.end()) return makeError(fmt::format("missing input {} (inputs: {})", describe(in), expected));
+    const Tensor& t = it->second;
+    if (t.type() != in.type)
+      return makeError(fmt::format("input '{}' has dtype {}, expected {}", in.name, elementTypeName(t.type()),
+                                   describe(in)));
+    bool match = t.rank() == in.shape.size();
+    for (size_t d = 0; match && d < t.rank(); ++d) match = in.shape[d] < 0 || in.shape[d] == t.shape()[d];
+    if (!match)
+      return makeError(fmt::format("input '{}' has shape {}, expected {}", in.name, shapeText(t.shape()), describe(in)));
+  }
+  NUTSHELL_ASSIGN(Executable * executable, executableFor(inputs));
+  return executable->run(inputs);
+}
+
+Expected<std::unique_ptr<Model>> compileModel(const std::string& path, const CompileOptions& options) {
+  auto start = Clock::now();
+  if (!std::filesystem::exists(path)) return makeError(fmt::format("cannot open model '{}': no such file", path));
+  std::unique_ptr<ir::Graph> graph;
+  if (hasSuffix(path, ".onnx")) {
+#ifdef NUTSHELL_HAVE_ONNX
+    onnx::ImportOptions importOptions;
+    importOptions.inputShapes = options.inputShapes;
+    NUTSHELL_ASSIGN(graph, onnx::importOnnxFile(path, importOptions));
+#else
+    return makeError(fmt::format("'{}': this build has no ONNX importer", path));
+#endif
+  } else if (hasSuffix(path, ".nsir")) {
+    NUTSHELL_ASSIGN(graph, ir::parseGraphFile(path));
+  } else {
+    return makeError(fmt::format("'{}': unknown model format (expected .onnx or .nsir)", path));
+  }
+  double importMs = msSince(start);
+  NUTSHELL_ASSIGN(auto model, compileModel(*graph, options));
+  model->timings_.importMs = importMs;
+  return model;
+}
+
+Expected<std::unique_ptr<Model>> compileModel(const ir::Graph& source, const CompileOptions& options) {
+  std::unique_ptr<ir::Graph> graph = source.clone();
+  if (!options.inputShapes.empty()) {
+    std::map<std::string, std::vector<int64_t>> shapes;
+    for (const ir::Value* input : graph->inputs) {
+      auto it = options.inputShapes.find(input->name);
+      if (it != options.inputShapes.end()) {
+        shapes[input->name] = it->second;
+      } else if (input->type.isStatic()) {
+        shapes[input->name] = input->type.shape();
+      }
+    }
+    for (const auto& [name, shape] : options.inputShapes)
+      if (!shapes.count(name)) return makeError(fmt::format("inputShapes names '{}', which is not a model input", name));
+    bool allBound = shapes.size() == graph->inputs.size();
+    if (allBound) NUTSHELL_TRY(ir::bindInputShapes(*graph, shapes));
+  }
+
+  // Backend names are checked now, not at the first run.
+  NUTSHELL_TRY(makeBackend(options.backend));
+  std::unique_ptr<Model> model(new Model());
+  model->backend_ = options.backend;
+  model->state_->options = options;
+  for (const ir::Value* v : graph->inputs) model->inputs_.push_back(infoOf(v));
+  for (const ir::Value* v : graph->outputs) model->outputs_.push_back(infoOf(v));
+  bool symbolic = false;
+  for (const ir::Value* input : graph->inputs) symbolic = symbolic || !input->type.isStatic();
+  if (symbolic) {
+    // Optimized and compiled per input shape, on first use.
+    model->state_->graph = std::move(graph);
+    return model;
+  }
+  NUTSHELL_ASSIGN(auto executable, compileBound(std::move(graph), options, model->timings_));
+  model->state_->variants[""] = std::move(executable);
+  return model;
+}
+
+}  // namespace nutshell

@@ -1,0 +1,79 @@
+// Elementwise kernels (broadcasting, f32 and i64, fused chains) against the
+// reference interpreter.
+#include "tests/cpu/CpuTestUtil.h"
+
+using namespace nutshell;
+using namespace nutshell::cputest;
+using ir::OpKind;
+
+TEST_CASE("cpu: binary ops broadcast like numpy", "[cpu][elementwise]") {
+  auto rng = makeRng("binary");
+  struct Case {
+    std::vector<int64_t> a, b;
+  };
+  std::vector<Case> cases = {{{5}, {5}},           {{2, 3, 17}, {17}},        {{2, 3, 1, 5}, {3, 4, 1}},
+                             {{1}, {7, 33}},       {{4, 1}, {1, 19}},         {{2, 19, 5, 5}, {1, 19, 1, 1}},
+                             {{1000}, {1}},        {{3, 4100}, {3, 1}},       {{1, 1, 1}, {1}}};
+  for (OpKind kind : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div}) {
+    for (const Case& c : cases) {
+      INFO(ir::opName(kind) << " " << c.a.size() << "-d");
+      ir::Graph g;
+      ir::Value* x = g.addInput("x", ir::TensorType::f32(c.a));
+      ir::Value* y = g.addInput("y", ir::TensorType::f32(c.b));
+      g.outputs.push_back(op(g, kind, {x, y}));
+      TensorMap inputs;
+      inputs["x"] = randomTensor(c.a, rng);
+      inputs["y"] = randomTensor(c.b, rng, 0.5f, 2.f);
+      checkAgainstReference(g, inputs);
+    }
+  }
+}
+
+TEST_CASE("cpu: unary activations", "[cpu][elementwise]") {
+  auto rng = makeRng("unary");
+  std::vector<std::pair<OpKind, ir::AttrMap>> ops = {
+      {OpKind::Relu, {}},
+      {OpKind::LeakyRelu, {{"alpha", 0.2}}},
+      {OpKind::Sigmoid, {}},
+      {OpKind::Tanh, {}},
+      {OpKind::Clip, {{"min", -0.5}, {"max", 0.75}}},
+      {OpKind::Exp, {}},
+  };
+  for (auto& [kind, attrs] : ops) {
+    INFO(ir::opName(kind));
+    ir::Graph g;
+    ir::Value* x = g.addInput("x", ir::TensorType::f32({3, 37}));
+    g.outputs.push_back(op(g, kind, {x}, attrs));
+    TensorMap inputs;
+    inputs["x"] = randomTensor({3, 37}, rng, -6.f, 6.f);
+    checkAgainstReference(g, inputs);
+  }
+}
+
+TEST_CASE("cpu: fused_elementwise chain", "[cpu][elementwise]") {
+  auto rng = makeRng("fused");
+  ir::Graph g;
+  ir::Value* x = g.addInput("x", ir::TensorType::f32({2, 8, 9}));
+  ir::Value* y = g.addInput("y", ir::TensorType::f32({8, 1}));
+  ir::Value* z = g.addInput("z", ir::TensorType::f32({9}));
+  ir::AttrMap attrs;
+  attrs["steps"] = std::vector<std::string>{"add", "relu", "mul", "tanh", "clip", "sigmoid"};
+  attrs["params"] = std::vector<double>{0, 0, 0, 0, 0, 0, 0, 0, -0.3, 0.3, 0, 0};
+  g.outputs.push_back(op(g, OpKind::FusedElementwise, {x, y, z}, attrs));
+  TensorMap inputs;
+  inputs["x"] = randomTensor({2, 8, 9}, rng);
+  inputs["y"] = randomTensor({8, 1}, rng);
+  inputs["z"] = randomTensor({9}, rng);
+  checkAgainstReference(g, inputs);
+}
+
+TEST_CASE("cpu: i64 arithmetic", "[cpu][elementwise]") {
+  ir::Graph g;
+  ir::Value* x = g.addInput("x", ir::TensorType::i64({4}));
+  ir::Value* c = g.addConstant(ir::makeI64({1}, {3}));
+  ir::Value* s = op(g, OpKind::Mul, {x, c});
+  g.outputs.push_back(op(g, OpKind::Div, {s, g.addConstant(ir::makeI64({1}, {2}))}));
+  TensorMap inputs;
+  inputs["x"] = Tensor::i64({4}, {1, -7, 20, 5});
+  checkAgainstReference(g, inputs);
+}
