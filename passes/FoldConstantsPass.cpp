@@ -5,8 +5,10 @@
 //    static dims out of a `shape` whose other dims are still symbolic;
 //  - a node whose operands are all constants is evaluated by the
 //    ConstantEvaluator (shape sub-graph ops, elementwise, layout ops);
-//  - reshape(x, shape) with a constant shape operand moves it into the
-//    `shape` attribute.
+//  - reshape(x, shape) moves its shape operand into the `shape` attribute
+//    when the operand is constant, or computed from dims that are static or
+//    named (a symbolic batch N equal to x's dim becomes 0, see
+//    reshapeAttribute).
 // Results are not folded when they would hold more than `max-elements`
 // elements (default 65536) and more than all their constant operands
 // together: folding must not grow the model (a transpose of a weight may
@@ -63,6 +65,132 @@ std::optional<ir::TensorDataPtr> foldGatherOfShape(const ir::Node& gather) {
   return ir::makeI64(indices->type.shape(), values);
 }
 
+/// Entries of a 1-D i64 shape value as dims (static, or a named symbol such
+/// as the batch N) when they can be read off the graph: constants, `shape`
+/// of a value whose dims are static or named, and gather (of constant
+/// indices) / unsqueeze / squeeze / concat / cast / identity of those.
+std::optional<std::vector<ir::Dim>> shapeEntries(const ir::Value* value, int depth = 0) {
+  if (depth > 16 || !value->producer || value->type.dtype != ir::DType::I64 || value->type.rank() > 1)
+    return std::nullopt;
+  const ir::Node& node = *value->producer;
+  auto operandEntries = [&](size_t i) { return shapeEntries(node.operands[i], depth + 1); };
+  switch (node.op) {
+    case ir::OpKind::Const: {
+      const ir::TensorData* data = constantPayload(value);
+      if (!data) return std::nullopt;
+      return std::vector<ir::Dim>(data->i64.begin(), data->i64.end());
+    }
+    case ir::OpKind::Shape: {
+      std::vector<bool> isStatic;
+      auto dims = staticShapeRange(node, &isStatic);
+      const ir::TensorType& type = node.operands[0]->type;
+      int64_t rank = int64_t(type.rank()), start = node.getInt("start");
+      if (start < 0) start = std::max<int64_t>(start + rank, 0);
+      std::vector<ir::Dim> entries;
+      for (size_t i = 0; i < dims->size(); ++i) {
+        const ir::Dim& d = type.dims[size_t(start) + i];
+        if (!d.isStatic() && (d.symbol.empty() || d.symbol == "?")) return std::nullopt;
+        entries.push_back(d);
+      }
+      return entries;
+    }
+    case ir::OpKind::Gather: {
+      const ir::TensorData* indices = constantPayload(node.operands[1]);
+      auto source = operandEntries(0);
+      if (!indices || !source || node.getInt("axis") != 0) return std::nullopt;
+      std::vector<ir::Dim> entries;
+      for (int64_t index : indices->i64) {
+        if (index < 0) index += int64_t(source->size());
+        if (index < 0 || index >= int64_t(source->size())) return std::nullopt;
+        entries.push_back((*source)[size_t(index)]);
+      }
+      return entries;
+    }
+    case ir::OpKind::Concat: {
+      std::vector<ir::Dim> entries;
+      for (size_t i = 0; i < node.operands.size(); ++i) {
+        auto part = operandEntries(i);
+        if (!part) return std::nullopt;
+        entries.insert(entries.end(), part->begin(), part->end());
+      }
+      return entries;
+    }
+    case ir::OpKind::Unsqueeze:
+    case ir::OpKind::Squeeze:
+    case ir::OpKind::Cast:
+    case ir::OpKind::Identity:
+      // Rank 0 <-> 1 changes only (checked above): the entries stay.
+      return operandEntries(0);
+    case ir::OpKind::Empty:
+    case ir::OpKind::Conv2d:
+    case ir::OpKind::FusedConv2d:
+    case ir::OpKind::MaxPool2d:
+    case ir::OpKind::AvgPool2d:
+    case ir::OpKind::GlobalAvgPool:
+    case ir::OpKind::GlobalMaxPool:
+    case ir::OpKind::Dense:
+    case ir::OpKind::FusedDense:
+    case ir::OpKind::Maxout:
+    case ir::OpKind::Gemm:
+    case ir::OpKind::MatMul:
+    case ir::OpKind::Add:
+    case ir::OpKind::Sub:
+    case ir::OpKind::Mul:
+    case ir::OpKind::Div:
+    case ir::OpKind::Relu:
+    case ir::OpKind::LeakyRelu:
+    case ir::OpKind::Sigmoid:
+    case ir::OpKind::Tanh:
+    case ir::OpKind::Clip:
+    case ir::OpKind::Exp:
+    case ir::OpKind::FusedElementwise:
+    case ir::OpKind::Softmax:
+    case ir::OpKind::LogSoftmax:
+    case ir::OpKind::ReduceMax:
+    case ir::OpKind::ReduceMean:
+    case ir::OpKind::ReduceSum:
+    case ir::OpKind::BatchNorm:
+    case ir::OpKind::Lrn:
+    case ir::OpKind::Reshape:
+    case ir::OpKind::Flatten:
+    case ir::OpKind::Transpose:
+    case ir::OpKind::Slice:
+    case ir::OpKind::Pad:
+    case ir::OpKind::Lstm:
+    case ir::OpKind::ConstantOfShape:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+/// The `shape` attribute for reshape(x, s) when s is computed from dims that
+/// are known or named: a named dim equal to x's dim at the same position is
+/// 0 (copy), one other named dim is -1 (inferred). The ONNX export of
+/// x.view(x.size(0), -1) with a symbolic batch becomes shape=[0,-1].
+std::optional<std::vector<int64_t>> reshapeAttribute(const ir::Node& reshape) {
+  auto entries = shapeEntries(reshape.operands[1]);
+  if (!entries) return std::nullopt;
+  const ir::TensorType& x = reshape.operands[0]->type;
+  std::vector<int64_t> shape;
+  bool inferred = false;
+  for (size_t i = 0; i < entries->size(); ++i) {
+    const ir::Dim& d = (*entries)[i];
+    if (d.isStatic()) {
+      // Literal 0 and -1 keep their reshape meaning, as in the operand.
+      shape.push_back(d.size);
+      inferred = inferred || d.size == -1;
+    } else if (i < x.rank() && x.dims[i] == d) {
+      shape.push_back(0);
+    } else if (!inferred) {
+      shape.push_back(-1);
+      inferred = true;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return shape;
+}
+
 class FoldConstantsPass final : public Pass {
 public:
   std::string_view name() const override { return "fold-constants"; }
@@ -104,12 +232,12 @@ public:
         changed = true;
         continue;
       }
-      if (node->op == ir::OpKind::Reshape && node->operands.size() == 2) {
-        const ir::TensorData* shape = constantPayload(node->operands[1]);
-        if (!shape || shape->type.dtype != ir::DType::I64 || shape->type.rank() != 1) continue;
+      if (node->op == ir::OpKind::Reshape && node->operands.size() == 2 && node->operands[1]->type.rank() == 1) {
+        auto shape = reshapeAttribute(*node);
+        if (!shape) continue;
         retired.push_back(node->operands[1]);
         node->operands.resize(1);
-        node->setAttr("shape", shape->i64);
+        node->setAttr("shape", *shape);
         changed = true;
       }
     }

@@ -224,6 +224,10 @@ Status PassManager::run(ir::Graph& graph) {
   if (instrumentation_.verifyEach) {
     Status valid = ir::verifyGraph(graph);
     if (!valid) return makeError("input graph is invalid: " + valid.message());
+    if (graph.arenaBytes >= 0) {
+      Status plan = verifyMemoryPlan(graph);
+      if (!plan) return makeError("input graph has an invalid memory plan: " + plan.message());
+    }
   }
   if (!instrumentation_.dumpDir.empty()) {
     std::error_code ec;

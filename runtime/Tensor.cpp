@@ -33,18 +33,20 @@ Tensor::Tensor(ElementType type, std::vector<int64_t> shape) : type_(type), shap
 
 Tensor Tensor::f32(std::vector<int64_t> shape, const std::vector<float>& values) {
   Tensor t(ElementType::F32, std::move(shape));
-  std::memcpy(t.data(), values.data(), std::min(t.byteSize(), values.size() * sizeof(float)));
+  size_t bytes = std::min(t.byteSize(), values.size() * sizeof(float));
+  if (bytes) std::memcpy(t.data(), values.data(), bytes);
   return t;
 }
 
 Tensor Tensor::i64(std::vector<int64_t> shape, const std::vector<int64_t>& values) {
   Tensor t(ElementType::I64, std::move(shape));
-  std::memcpy(t.data(), values.data(), std::min(t.byteSize(), values.size() * sizeof(int64_t)));
+  size_t bytes = std::min(t.byteSize(), values.size() * sizeof(int64_t));
+  if (bytes) std::memcpy(t.data(), values.data(), bytes);
   return t;
 }
 
 Tensor::Tensor(const Tensor& other) : Tensor(other.type_, other.shape_) {
-  if (other.storage_) std::memcpy(data(), other.data(), byteSize());
+  if (other.storage_ && byteSize()) std::memcpy(data(), other.data(), byteSize());
 }
 
 Tensor& Tensor::operator=(const Tensor& other) {

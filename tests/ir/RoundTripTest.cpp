@@ -180,7 +180,8 @@ TEST_CASE("writeGraphFile puts large constants in the weights file", "[roundtrip
   REQUIRE(!missing);
   CHECK_THAT(missing.message(), Catch::Contains("cannot read weights file"));
   // A corrupt side file is reported.
-  std::ofstream(path + ".weights", std::ios::binary) << "NSWEIGHT\x01\x00\x00\x00\x05\x00\x00\x00";
+  std::string header("NSWEIGHT\x01\0\0\0\x05\0\0\0", 16);
+  std::ofstream(path + ".weights", std::ios::binary).write(header.data(), std::streamsize(header.size()));
   auto corrupt = parseGraphFile(path);
   REQUIRE(!corrupt);
   CHECK_THAT(corrupt.message(), Catch::Contains("truncated"));

@@ -119,13 +119,12 @@ TEST_CASE("const payloads and dtypes", "[verifier]") {
 TEST_CASE("attribute ranges", "[verifier]") {
   Graph g;
   Value* x = g.addInput("x", T("f32[1,3,8,8]"));
-  Value* w = g.addConstant(makeF32({3, 1, 1, 1}, {1, 2, 3}));
+  Value* w = g.addConstant(makeF32({3, 3, 1, 1}, std::vector<float>(9, 1.f)));
   auto conv = [&](AttrMap attrs) {
     Node* n = g.addNode(OpKind::FusedConv2d, {x, w, w}, {T("f32[1,3,8,8]")}, std::move(attrs));
     Status s = verifyNode(*n);
     return s ? std::string("ok") : s.message();
   };
-  // bias w is [3,1,1,1]: fix with a real bias for the range checks.
   Value* b = g.addConstant(makeF32({3}, {0, 0, 0}));
   auto fused = [&](AttrMap attrs) {
     Node* n = g.addNode(OpKind::FusedConv2d, {x, w, b}, {T("f32[1,3,8,8]")}, std::move(attrs));

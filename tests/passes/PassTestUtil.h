@@ -109,6 +109,19 @@ inline std::unique_ptr<ir::Graph> optimized(const ir::Graph& graph, const std::s
 }
 
 /// The reference interpreter gives the same outputs for `graph` before and
+/// after `pipeline` on `inputs`.
+inline void requireSameOutputsOn(const ir::Graph& graph, const std::string& pipeline, const TensorMap& inputs,
+                                 const std::string& what) {
+  auto after = optimized(graph, pipeline);
+  INFO(what << "\nIR after " << pipeline << ":\n" << ir::printGraph(*after));
+  auto want = reference::runGraph(graph, inputs);
+  if (!want) FAIL("before: " << want.message());
+  auto got = reference::runGraph(*after, inputs);
+  if (!got) FAIL("after: " << got.message());
+  requireClose(*want, *got);
+}
+
+/// The reference interpreter gives the same outputs for `graph` before and
 /// after `pipeline` on fresh random inputs.
 inline void requireSameOutputs(const ir::Graph& graph, const std::string& pipeline, const std::string& what) {
   auto after = optimized(graph, pipeline);
