@@ -50,12 +50,13 @@ constexpr const char* kUsage =
 /// `x=1x3x224x224` -> {"x", {1,3,224,224}}.
 Status parseInputShape(const std::string& text, OptOptions& options) {
   size_t eq = text.rfind('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+  if (eq == std::string::npos || eq == 0)
     return makeError("--input-shape expects NAME=D0xD1x..., got '" + text + "'");
   std::vector<int64_t> dims;
   std::string rest = text.substr(eq + 1);
   size_t pos = 0;
-  while (pos <= rest.size()) {
+  // `NAME=` binds a scalar.
+  while (!rest.empty() && pos <= rest.size()) {
     size_t x = rest.find('x', pos);
     std::string part = rest.substr(pos, x == std::string::npos ? std::string::npos : x - pos);
     if (part.empty() || part.size() > 15 || part.find_first_not_of("0123456789") != std::string::npos)

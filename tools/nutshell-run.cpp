@@ -7,12 +7,14 @@
 // Exit status: 0 success (and every output matched), 1 an output mismatched
 // the test data, 2 any error (message on stderr).
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,9 @@
 
 #ifdef NUTSHELL_HAVE_ONNX
 #include "frontend/onnx/OnnxImporter.h"
+#endif
+#ifdef NUTSHELL_HAVE_PASSES
+#include "passes/PipelineOptions.h"
 #endif
 
 namespace fs = std::filesystem;
@@ -49,7 +54,13 @@ const char* kUsage =
     "  --input-shape NAME=DxDx.. bind the symbolic dims of an input\n"
     "  --random-inputs           fill inputs not given otherwise with random values\n"
     "  --rtol R, --atol A        comparison tolerance: |a-b| <= atol + rtol*|b|\n"
-    "                            (defaults 1e-4, 1e-5)\n";
+    "                            (defaults 1e-4, 1e-5)\n"
+    "  --threads T               threads for the cpu backend (default: NUTSHELL_NUM_THREADS\n"
+    "                            or all cores)\n"
+    "  --bench N                 after a warm-up run, time N runs; prints median_ms, min_ms, max_ms\n"
+    "  --target-cpu CPU          cpu backend: generate code for this LLVM CPU (default: host)\n"
+    "  --time-passes             also print the compile phases (import, passes, codegen,\n"
+    "                            LLVM optimize, JIT)\n";
 
 struct Options {
   std::string model;
@@ -60,6 +71,13 @@ struct Options {
   std::map<std::string, std::vector<int64_t>> inputShapes;
   bool randomInputs = false;
   tools::Tolerance tolerance;
+  int threads = 0;
+  int bench = 0;
+  std::string targetCpu;
+  bool timePhases = false;
+#ifdef NUTSHELL_HAVE_PASSES
+  passes::PipelineOptions pipeline;  // --passes, -O0/-O2, --time-passes, ... (default -O2)
+#endif
 };
 
 std::string joinNames(const std::vector<std::string>& names) {
@@ -124,8 +142,16 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
       if (i + 1 >= args.size()) return makeError(flag + " needs a value");
       return args[++i];
     };
+    if (arg == "--time-passes") options.timePhases = true;
+#ifdef NUTSHELL_HAVE_PASSES
+    NUTSHELL_ASSIGN(bool pipelineFlag, passes::consumePipelineFlag(arg, options.pipeline));
+    if (pipelineFlag) continue;
+#endif
     if (flag == "--help" || flag == "-h") {
       printUsage(stdout);
+#ifdef NUTSHELL_HAVE_PASSES
+      std::fputs(passes::pipelineFlagsHelp().c_str(), stdout);
+#endif
       return std::optional<Options>();
     } else if (flag == "--backend") {
       NUTSHELL_ASSIGN(options.backend, takeValue());
@@ -145,6 +171,17 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
       NUTSHELL_ASSIGN(std::string text, takeValue());
       NUTSHELL_ASSIGN(double number, parseNumber(flag, text));
       (flag == "--rtol" ? options.tolerance.rtol : options.tolerance.atol) = number;
+    } else if (flag == "--threads" || flag == "--bench") {
+      NUTSHELL_ASSIGN(std::string text, takeValue());
+      char* rest = nullptr;
+      long number = std::strtol(text.c_str(), &rest, 10);
+      if (text.empty() || *rest != '\0' || number < (flag == "--threads" ? 1 : 0) || number > 100000)
+        return makeError(flag + " expects a positive count, got '" + text + "'");
+      (flag == "--threads" ? options.threads : options.bench) = static_cast<int>(number);
+    } else if (flag == "--target-cpu") {
+      NUTSHELL_ASSIGN(options.targetCpu, takeValue());
+    } else if (arg == "--time-passes") {
+      // Without the pass library: phases only.
     } else if (arg.rfind("-", 0) == 0) {
       return makeError("unknown option '" + arg + "' (see --help)");
     } else if (options.model.empty()) {
@@ -272,6 +309,11 @@ void printTensorPreview(const std::string& name, const Tensor& tensor) {
 Expected<int> run(const Options& options) {
   // Import once to learn the inputs; when data binds symbolic dims, import
   // again with those shapes so that shape-dependent ops fold at import.
+  using Clock = std::chrono::steady_clock;
+  auto msSince = [](Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  };
+  auto importStart = Clock::now();
   NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph, loadModel(options.model, options.inputShapes));
   NUTSHELL_ASSIGN(auto feeds, readInputs(options, *graph));
 
@@ -309,12 +351,68 @@ Expected<int> run(const Options& options) {
     }
   }
 
-  // Backend selection is the only backend-specific step: each backend runs the
-  // passes it needs inside compile().
+  double importMs = msSince(importStart);
+
+  // The optimization pipeline (-O2 unless --passes / -O0 say otherwise).
+  auto passesStart = Clock::now();
+#ifdef NUTSHELL_HAVE_PASSES
+  {
+    std::ostringstream dumps;
+    Status optimized = passes::runPipeline(*graph, options.pipeline, dumps);
+    std::fputs(dumps.str().c_str(), stderr);
+    NUTSHELL_TRY(optimized);
+  }
+#endif
+  double passesMs = msSince(passesStart);
+
+  // Backend selection is the only backend-specific step.
   NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, tools::createBackendByName(options.backend));
   BackendOptions backendOptions;
-  NUTSHELL_ASSIGN(std::unique_ptr<Executable> executable, backend->compile(*graph, backendOptions));
+  backendOptions.threads = options.threads;
+  backendOptions.targetCpu = options.targetCpu;
+  auto compileStart = Clock::now();
+  std::unique_ptr<Executable> executable;
+#ifdef NUTSHELL_HAVE_CPU_BACKEND
+  cpu::CompileTimings cpuTimings;
+  if (options.backend == "cpu") {
+    NUTSHELL_ASSIGN(executable, cpu::compileForCpu(*graph, backendOptions, &cpuTimings));
+  }
+#endif
+  if (!executable) {
+    NUTSHELL_ASSIGN(executable, backend->compile(*graph, backendOptions));
+  }
+  double compileMs = msSince(compileStart);
+  if (options.timePhases) {
+    std::fprintf(stderr, "compile phases (ms):\n  import   %9.2f\n  passes   %9.2f\n", importMs, passesMs);
+#ifdef NUTSHELL_HAVE_CPU_BACKEND
+    if (options.backend == "cpu") {
+      std::fprintf(stderr, "  codegen  %9.2f\n  optimize %9.2f\n  jit      %9.2f\n", cpuTimings.codegenMs,
+                   cpuTimings.optimizeMs, cpuTimings.jitMs);
+    } else
+#endif
+    {
+      std::fprintf(stderr, "  compile  %9.2f\n", compileMs);
+    }
+  }
+  auto firstRun = Clock::now();
   NUTSHELL_ASSIGN(TensorMap outputs, executable->run(inputs));
+  double firstRunMs = msSince(firstRun);
+  if (options.timePhases) std::fprintf(stderr, "  first run %8.2f\n", firstRunMs);
+
+  if (options.bench > 0) {
+    // The run above was the warm-up.
+    std::vector<double> times;
+    for (int i = 0; i < options.bench; ++i) {
+      auto start = Clock::now();
+      NUTSHELL_ASSIGN(TensorMap ignored, executable->run(inputs));
+      times.push_back(msSince(start));
+    }
+    std::sort(times.begin(), times.end());
+    size_t n = times.size();
+    double median = n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
+    std::printf("median_ms: %.4f\nmin_ms: %.4f\nmax_ms: %.4f\nruns: %d\n", median, times.front(), times.back(),
+                options.bench);
+  }
 
   std::vector<std::string> outputNames;
   for (const ir::Value* output : graph->outputs) {

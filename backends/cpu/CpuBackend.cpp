@@ -128,7 +128,9 @@ public:
     for (Tensor& t : outputs) outputPointers.push_back(t.data());
     {
       std::lock_guard<std::mutex> lock(compiled->mutex);
-      ScopedNumThreads threads(threads_);
+      // threads 0: whatever the calling thread asked for (setNumThreads),
+      // else NUTSHELL_NUM_THREADS or all cores.
+      ScopedNumThreads threads(threads_ > 0 ? threads_ : numThreads());
       compiled->run(inputPointers.data(), outputPointers.data(), compiled->workspace.get());
     }
     TensorMap result;

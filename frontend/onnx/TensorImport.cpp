@@ -18,7 +18,10 @@ using ::onnx::TensorProto;
 
 std::string formatDims(const TensorProto& tensor) {
   std::string s = "[";
-  for (int i = 0; i < tensor.dims_size(); ++i) s += (i ? "," : "") + std::to_string(tensor.dims(i));
+  for (int i = 0; i < tensor.dims_size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(tensor.dims(i));
+  }
   return s + "]";
 }
 

@@ -21,6 +21,7 @@
 #include "backends/cpu/CpuBackend.h"
 #include "backends/reference/ReferenceInterpreter.h"
 #include "ir/ShapeInference.h"
+#include "runtime/ThreadPool.h"
 
 namespace nutshell::cputest {
 
@@ -116,10 +117,20 @@ inline void checkAgainstReference(const ir::Graph& graph, const TensorMap& input
   auto expected = reference::runGraph(graph, inputs);
   INFO("reference: " << (expected ? std::string() : expected.message()));
   REQUIRE(expected.ok());
-  auto one = runCpu(graph, inputs, 1);
+  // One compile, run with 1 and with 2 threads (threads=0 follows the
+  // calling thread's setting).
+  auto backend = cpu::createCpuBackend();
+  auto executable = backend->compile(graph, BackendOptions{});
+  INFO("cpu compile: " << (executable ? std::string() : executable.message()));
+  REQUIRE(executable.ok());
+  auto runWith = [&](int threads) {
+    ScopedNumThreads scope(threads);
+    return (*executable)->run(inputs);
+  };
+  auto one = runWith(1);
   INFO("cpu (1 thread): " << (one ? std::string() : one.message()));
   REQUIRE(one.ok());
-  auto two = runCpu(graph, inputs, 2);
+  auto two = runWith(2);
   INFO("cpu (2 threads): " << (two ? std::string() : two.message()));
   REQUIRE(two.ok());
   for (const auto& [name, want] : *expected) {

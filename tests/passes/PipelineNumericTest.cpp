@@ -46,7 +46,7 @@ size_t countOps(const ir::Graph& graph, ir::OpKind op) {
 }  // namespace
 
 #ifdef NUTSHELL_HAVE_ONNX
-TEST_CASE("-O2 keeps the outputs of every test model", "[passes][numeric][models]") {
+TEST_CASE("the -O2 pipeline keeps the outputs of every test model", "[passes][numeric][models]") {
   std::filesystem::path models = std::filesystem::path(NUTSHELL_TEST_DATA_DIR) / "models";
   REQUIRE(std::filesystem::exists(models));
   int count = 0;
@@ -77,7 +77,7 @@ TEST_CASE("-O2 keeps the outputs of every test model", "[passes][numeric][models
 #endif
 
 #ifdef NUTSHELL_HAVE_EXAMPLES
-TEST_CASE("-O2 keeps the outputs of every example network", "[passes][numeric][examples]") {
+TEST_CASE("the -O2 pipeline keeps the outputs of every example network", "[passes][numeric][examples]") {
   for (const examples::ExampleNetwork& network : examples::allExampleNetworks()) {
     SECTION(std::string(network.name)) {
       auto graph = network.build(2, 7);
