@@ -21,6 +21,7 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "passes/PassOptions.h"
 #include "passes/PassRegistry.h"
 #include "passes/RewriteUtils.h"
 
@@ -397,7 +398,8 @@ class CanonicalizePass final : public Pass {
 public:
   std::string_view name() const override { return "canonicalize"; }
 
-  Expected<bool> run(ir::Graph& graph, PassContext&) override {
+  Expected<bool> run(ir::Graph& graph, PassContext& context) override {
+    NUTSHELL_TRY(checkOptions(name(), context, {}));
     Canonicalizer canonicalizer(graph);
     bool changed = false;
     for (int i = 0; i < kMaxSweeps && canonicalizer.sweep(); ++i) changed = true;

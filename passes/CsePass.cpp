@@ -13,6 +13,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include "passes/PassOptions.h"
 #include "passes/PassRegistry.h"
 #include "passes/RewriteUtils.h"
 
@@ -74,7 +75,8 @@ class CsePass final : public Pass {
 public:
   std::string_view name() const override { return "cse"; }
 
-  Expected<bool> run(ir::Graph& graph, PassContext&) override {
+  Expected<bool> run(ir::Graph& graph, PassContext& context) override {
+    NUTSHELL_TRY(checkOptions(name(), context, {}));
     std::unordered_multimap<size_t, ir::Node*> seen;
     int merged = 0;
     // Snapshot: replaceNode erases from the node list.

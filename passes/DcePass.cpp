@@ -4,6 +4,7 @@
 // topological order marks liveness, then dead nodes are erased.
 #include <unordered_set>
 
+#include "passes/PassOptions.h"
 #include "passes/PassRegistry.h"
 
 namespace nutshell::passes {
@@ -14,7 +15,8 @@ class DcePass final : public Pass {
 public:
   std::string_view name() const override { return "dce"; }
 
-  Expected<bool> run(ir::Graph& graph, PassContext&) override {
+  Expected<bool> run(ir::Graph& graph, PassContext& context) override {
+    NUTSHELL_TRY(checkOptions(name(), context, {}));
     std::unordered_set<const ir::Value*> live(graph.outputs.begin(), graph.outputs.end());
     std::vector<ir::Node*> dead;
     const auto& nodes = graph.nodes();

@@ -30,6 +30,13 @@ thread_local bool tlsInsideTask = false;
 /// Workers wait for a new generation of work: they spin briefly (kernels come
 /// back to back, and waking a sleeping thread costs tens of microseconds),
 /// then sleep on a condition variable.
+///
+/// A job is split into one contiguous chunk per thread. Chunks are claimed
+/// through one atomic word holding (generation, next chunk), so the caller
+/// also runs chunks whose worker has not woken up yet (on a busy machine a
+/// descheduled worker would otherwise stall the whole run), and a worker that
+/// wakes late can never claim chunks of a newer job. Which thread runs a
+/// chunk does not change its result.
 class Pool {
 public:
   static Pool& instance() {
@@ -47,18 +54,21 @@ public:
     }
     int chunks = static_cast<int>(std::min<int64_t>(threads, numTasks));
     ensureWorkers(chunks - 1);
-    Job job{fn, args, numTasks, chunks};
-    pending_.store(chunks - 1, std::memory_order_relaxed);
+    uint64_t generation;
     {
       // Job and generation change together under the lock, so a worker that
       // notices a new generation reads that generation's job.
       std::lock_guard<std::mutex> lock(wakeMutex_);
-      job_ = job;
-      generation_.fetch_add(1, std::memory_order_release);
+      job_ = Job{fn, args, numTasks, chunks};
+      generation = generation_.load(std::memory_order_relaxed) + 1;
+      done_.store(0, std::memory_order_relaxed);
+      claim_.store(generation << 32, std::memory_order_release);
+      generation_.store(generation, std::memory_order_release);
     }
     wakeCv_.notify_all();
-    runChunk(job, 0);
-    while (pending_.load(std::memory_order_acquire) != 0) NUTSHELL_CPU_RELAX();
+    Job job{fn, args, numTasks, chunks};
+    runClaimedChunks(job, generation);
+    while (done_.load(std::memory_order_acquire) != chunks) NUTSHELL_CPU_RELAX();
   }
 
   static void runSerial(TaskFn fn, void* args, int64_t numTasks) {
@@ -69,14 +79,6 @@ public:
   }
 
 private:
-  void ensureWorkers(int count) {
-    while (static_cast<int>(workers_.size()) < count) {
-      int index = static_cast<int>(workers_.size()) + 1;  // chunk 0 is the caller's
-      workers_.emplace_back([this, index] { workerLoop(index); });
-      workers_.back().detach();
-    }
-  }
-
   struct Job {
     TaskFn fn = nullptr;
     void* args = nullptr;
@@ -84,17 +86,34 @@ private:
     int numChunks = 0;
   };
 
-  static void runChunk(const Job& job, int chunk) {
-    int64_t begin = job.numTasks * chunk / job.numChunks;
-    int64_t end = job.numTasks * (chunk + 1) / job.numChunks;
-    if (begin < end) {
-      tlsInsideTask = true;
-      job.fn(job.args, begin, end);
-      tlsInsideTask = false;
+  void ensureWorkers(int count) {
+    while (static_cast<int>(workers_.size()) < count) {
+      workers_.emplace_back([this] { workerLoop(); });
+      workers_.back().detach();
     }
   }
 
-  void workerLoop(int index) {
+  /// Claims and runs chunks of generation `generation` until none is left.
+  void runClaimedChunks(const Job& job, uint64_t generation) {
+    for (;;) {
+      uint64_t state = claim_.load(std::memory_order_acquire);
+      for (;;) {
+        if ((state >> 32) != generation || static_cast<int>(state & 0xffffffffu) >= job.numChunks) return;
+        if (claim_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) break;
+      }
+      int chunk = static_cast<int>(state & 0xffffffffu);
+      int64_t begin = job.numTasks * chunk / job.numChunks;
+      int64_t end = job.numTasks * (chunk + 1) / job.numChunks;
+      if (begin < end) {
+        tlsInsideTask = true;
+        job.fn(job.args, begin, end);
+        tlsInsideTask = false;
+      }
+      done_.fetch_add(1, std::memory_order_acq_rel);
+    }
+  }
+
+  void workerLoop() {
     uint64_t seen = 0;
     for (;;) {
       for (int spin = 0; spin < 20000; ++spin) {
@@ -108,13 +127,7 @@ private:
         seen = generation_.load(std::memory_order_acquire);
         job = job_;
       }
-      // A worker that was not needed for an earlier generation may only now
-      // see the latest one; the caller waits for every participant, so no
-      // participant can miss its generation.
-      if (index < job.numChunks) {
-        runChunk(job, index);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
-      }
+      runClaimedChunks(job, seen);
     }
   }
 
@@ -122,7 +135,8 @@ private:
   std::mutex wakeMutex_;
   std::condition_variable wakeCv_;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> claim_{0};  // (generation << 32) | next chunk
+  std::atomic<int> done_{0};
   std::vector<std::thread> workers_;
   Job job_;  // guarded by wakeMutex_
 };

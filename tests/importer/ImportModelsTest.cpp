@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <filesystem>
 #include <set>
 
 #include "ir/Verifier.h"
@@ -178,4 +179,28 @@ TEST_CASE("--input-shape must name an input with the right rank", "[importer][er
   graph = importer::importOnnxFile(modelPath("mlp"), options);
   REQUIRE_FALSE(graph);
   CHECK_THAT(graph.message(), Catch::Contains("dim 1 is 3 but the model fixes it to 1"));
+}
+
+TEST_CASE("every ONNX node test imports or is declined with a message", "[importer][node-tests]") {
+  const std::filesystem::path dir = NUTSHELL_ONNX_NODE_TESTS_DIR;
+  if (!std::filesystem::exists(dir)) {
+    WARN("ONNX node tests not installed at " << dir.string());
+    return;
+  }
+  int imported = 0, declined = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    auto model = entry.path() / "model.onnx";
+    if (!std::filesystem::exists(model)) continue;
+    auto graph = importer::importOnnxFile(model.string());
+    INFO(model.string() << ": " << (graph ? std::string("ok") : graph.message()));
+    if (graph) {
+      ++imported;
+      CHECK(ir::verifyGraph(**graph).ok());
+    } else {
+      ++declined;
+      CHECK_FALSE(graph.message().empty());
+    }
+  }
+  INFO(imported << " imported, " << declined << " declined");
+  CHECK(imported >= 150);
 }

@@ -320,3 +320,47 @@ TEST_CASE("runPipeline prints the pipeline and the time table to the dump stream
                        Catch::Contains("arena peak bytes: "));
   CHECK(graph->arenaBytes >= 0);
 }
+
+TEST_CASE("the -O2 pipeline on a 2,400-node graph stays far below a second", "[passes][time]") {
+  // 300 blocks of conv, duplicate relus, add, a reshape round trip and an
+  // identity: every clean-up pass has work on every block.
+  std::string text = "graph @big(%x: f32[1,8,16,16]) -> (f32[1,8,16,16]) {\n  %w = const f32[8,8,3,3] <elided>\n";
+  std::string prev = "x";
+  for (int i = 0; i < 300; ++i) {
+    std::string n = std::to_string(i);
+    text += "  %s" + n + " = const f32[8] <elided>\n";
+    text += "  %c" + n + " = conv2d(%" + prev + ", %w) {pads=[1,1,1,1]} : f32[1,8,16,16]\n";
+    text += "  %r" + n + " = relu(%c" + n + ") : f32[1,8,16,16]\n";
+    text += "  %q" + n + " = relu(%c" + n + ") : f32[1,8,16,16]\n";
+    text += "  %a" + n + " = add(%r" + n + ", %q" + n + ") : f32[1,8,16,16]\n";
+    text += "  %f" + n + " = reshape(%a" + n + ") {shape=[1,2048]} : f32[1,2048]\n";
+    text += "  %g" + n + " = reshape(%f" + n + ") {shape=[1,8,16,16]} : f32[1,8,16,16]\n";
+    text += "  %i" + n + " = identity(%g" + n + ") : f32[1,8,16,16]\n";
+    prev = "i" + n;
+  }
+  text += "  return %" + prev + "\n}\n";
+  auto graph = parse(text);
+  REQUIRE(graph->nodes().size() == 2401);
+  PassManager manager;
+  REQUIRE(manager.addPipeline(*pipelineForLevel(2)));
+  REQUIRE(manager.run(*graph));
+  std::ostringstream table;
+  manager.printTimings(table, *graph);
+  std::printf("%s", table.str().c_str());
+  double total = 0;
+  for (const PassTiming& t : manager.timings()) total += t.ms;
+  // About 60 ms in a release build; the bound leaves room for slow machines
+  // and sanitizer builds but catches quadratic blow-ups.
+  CHECK(total < 2000.0);
+  CHECK(graph->arenaBytes >= 0);
+  size_t relus = 0, identities = 0;
+  for (const auto& node : graph->nodes()) {
+    relus += node->op == ir::OpKind::Relu;
+    identities += node->op == ir::OpKind::Identity || node->op == ir::OpKind::Reshape;
+  }
+  CHECK(identities == 0);  // canonicalize: identities and reshape round trips
+  if (isPassRegistered("fuse"))
+    CHECK(relus == 0);  // merged by cse, then fused into the convs
+  else
+    CHECK(relus == 300);  // merged by cse
+}
