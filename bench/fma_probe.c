@@ -91,12 +91,14 @@ typedef struct {
 
 static void* worker(void* arg) {
   Work* w = (Work*)arg;
-  /* Calibrate: grow the iteration count until one repetition takes ~50 ms. */
-  long iterations = 1000;
+  /* Calibrate: grow the iteration count until one repetition takes ~2 ms:
+   * short enough that some repetitions run between two preemptions on a
+   * loaded machine (the best one is the peak), long enough for the clock. */
+  long iterations = 16;
   for (;;) {
     double t0 = now_seconds();
     w->sink += fma_chains(iterations, 1.0f);
-    if (now_seconds() - t0 > 0.05) break;
+    if (now_seconds() - t0 > 0.002) break;
     iterations *= 2;
   }
   double end = now_seconds() + w->seconds;

@@ -19,6 +19,8 @@ Reshape, ReduceMax, LSTM, Concat, Constant, Shape, Gather, Unsqueeze, Squeeze,
 ConstantOfShape, Identity, Dropout, BatchNormalization, Transpose.
 """
 
+import warnings
+
 import numpy as np
 import onnx
 from onnx import numpy_helper
@@ -135,10 +137,12 @@ class OnnxModule(torch.nn.Module):
         if at.get("transA", 0):
             A = A.t()
         W = B if at.get("transB", 0) else B.t()  # F.linear wants [N, K]
+        self.flops += 2 * A.shape[0] * A.shape[1] * W.shape[0]
+        if alpha == 1.0 and beta == 1.0 and C is not None and C.dim() == 1:
+            return F.linear(A, W, C)  # what nn.Linear runs
         y = F.linear(A, W) if alpha == 1.0 else alpha * F.linear(A, W)
         if C is not None:
             y = y + (C if beta == 1.0 else beta * C)
-        self.flops += 2 * A.shape[0] * A.shape[1] * W.shape[0]
         return y
 
     def _op_MatMul(self, a, at, ins):
@@ -373,7 +377,9 @@ def count_flops(path, input_shape):
 def frozen_torch_module(module, example):
     """torch.jit.trace + freeze + optimize_for_inference: the 'frozen' PyTorch peer."""
     module = module.eval()
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # Shapes and constants become trace constants on purpose (fixed batch).
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
         traced = torch.jit.trace(module, (example,), check_trace=False)
         frozen = torch.jit.freeze(traced.eval())
         return torch.jit.optimize_for_inference(frozen)

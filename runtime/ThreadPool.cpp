@@ -178,3 +178,7 @@ extern "C" void nutshell_parallel_for(void (*fn)(void* args, int64_t begin, int6
   }
   Pool::instance().run(fn, args, numTasks, threads);
 }
+
+extern "C" void nutshell_set_num_threads(int threads) { nutshell::setNumThreads(threads); }
+
+extern "C" int nutshell_get_num_threads(void) { return nutshell::numThreads(); }

@@ -13,6 +13,10 @@ extern "C" {
 /// one per thread of the pool; returns when all chunks are done. Called from
 /// inside a task it runs serially (no nested parallelism).
 void nutshell_parallel_for(void (*fn)(void* args, int64_t begin, int64_t end), void* args, int64_t numTasks);
+/// C wrappers of setNumThreads / numThreads below, for programs that embed an
+/// AOT-compiled model (declared again in the headers nutshell-compile writes).
+void nutshell_set_num_threads(int threads);
+int nutshell_get_num_threads(void);
 }
 
 namespace nutshell {

@@ -113,7 +113,7 @@ int64_t emitConvBands(KernelBuilder& kb, const ConvSpec& s, const ConvBandPlan& 
     body(ctx);
     if (!s.pooled) return;
     // Pool epilogue: pooled rows [p0, p1) of every channel from the band.
-    kb.loops.forLoop(0, s.K, 1, [&](llvm::Value* k) {
+    kb.loops.forLoop(int64_t{0}, s.K, 1, [&](llvm::Value* k) {
       llvm::Value* channel = b.CreateAdd(b.CreateMul(ctx.n, c64(s.outChannels)), b.CreateAdd(k, c64(s.channelOffset)));
       llvm::Value* kBase = b.CreateMul(k, c64(bandKStride));
       kb.loops.forLoop(p0, p1, 1, [&](llvm::Value* p) {
@@ -152,7 +152,7 @@ public:
     // parts*TB*KV <= 24 of the 32 vector registers.
     const int64_t nKV = Kpad_ / W;
     KV_ = std::min<int64_t>(nKV, 2);
-    TB_ = (a_.parts == 2 ? 12 : 24) / (a_.parts * KV_);
+    TB_ = 24 / (a_.parts * KV_);
     // About 2 GEMM blocks of tiles per band: weights are streamed once per
     // band, so bands should be wide; bands also give the parallelism.
     int64_t target = 2 * TB_;
@@ -216,12 +216,12 @@ private:
                     llvm::Value* numTiles) {
     const int W = kb_.W;
     llvm::Value* planeLanes = laneOffsets(kb_, s_.H * s_.W);
-    kb_.loops.forLoop(0, numTiles, 1, [&](llvm::Value* t) {
+    kb_.loops.forLoop(int64_t{0}, numTiles, 1, [&](llvm::Value* t) {
       llvm::Value *oy, *ox;
       tileOrigin(tr0, t, oy, ox);
       llvm::Value* iy0 = b_.CreateSub(oy, c64(s_.padTop));
       llvm::Value* ix0 = b_.CreateSub(ox, c64(s_.padLeft));
-      kb_.loops.forLoop(0, Cpad_ / W, 1, [&](llvm::Value* cb) {
+      kb_.loops.forLoop(int64_t{0}, Cpad_ / W, 1, [&](llvm::Value* cb) {
         llvm::Value* c0 = b_.CreateMul(cb, c64(W));
         llvm::Value* channelMask = kb_.laneMask(b_.CreateSub(c64(s_.C), c0));
         llvm::Value* plane = b_.CreateMul(b_.CreateAdd(b_.CreateMul(ctx.n, c64(s_.C)), c0), c64(s_.H * s_.W));
@@ -253,14 +253,14 @@ private:
     const int64_t fullBlocks = nKV / KV_;
     const int64_t tail = nKV % KV_;
     llvm::Value* tileBlocks = b_.CreateUDiv(b_.CreateAdd(numTiles, c64(TB_ - 1)), c64(TB_));
-    kb_.loops.forLoop(0, a_.positions, 1, [&](llvm::Value* pos) {
+    kb_.loops.forLoop(int64_t{0}, a_.positions, 1, [&](llvm::Value* pos) {
       auto blocks = [&](llvm::Value* kv0, int64_t nv) {
-        kb_.loops.forLoop(0, tileBlocks, 1, [&](llvm::Value* tb) {
+        kb_.loops.forLoop(int64_t{0}, tileBlocks, 1, [&](llvm::Value* tb) {
           gemmBlock(x, y, pos, b_.CreateMul(tb, c64(TB_)), kv0, nv);
         }, "tb");
       };
       if (fullBlocks > 0)
-        kb_.loops.forLoop(0, fullBlocks, 1, [&](llvm::Value* kvb) { blocks(b_.CreateMul(kvb, c64(KV_)), KV_); }, "kvb");
+        kb_.loops.forLoop(int64_t{0}, fullBlocks, 1, [&](llvm::Value* kvb) { blocks(b_.CreateMul(kvb, c64(KV_)), KV_); }, "kvb");
       if (tail > 0) blocks(c64(fullBlocks * KV_), tail);
     }, "pos");
   }
@@ -283,7 +283,7 @@ private:
           b_.CreateMul(b_.CreateAdd(b_.CreateMul(b_.CreateAdd(t0, c64(i)), c64(a_.positions)), pos), c64(P)),
           c64(Cpad_)));
     llvm::Value* uBase = b_.CreateAdd(b_.CreateMul(pos, c64(s_.C * P * Kpad_)), k0);
-    kb_.loops.forLoop(0, s_.C, 1, [&](llvm::Value* c) {
+    kb_.loops.forLoop(int64_t{0}, s_.C, 1, [&](llvm::Value* c) {
       llvm::Value* uc = b_.CreateAdd(uBase, b_.CreateMul(c, c64(P * Kpad_)));
       std::vector<llvm::Value*> u(size_t(P * nv));
       for (int part = 0; part < P; ++part)
@@ -329,10 +329,10 @@ private:
     const int W = kb_.W;
     const ConvSink& sink = ctx.sink;
     llvm::Value* sinkLanes = laneOffsets(kb_, sink.kStride);
-    kb_.loops.forLoop(0, numTiles, 1, [&](llvm::Value* t) {
+    kb_.loops.forLoop(int64_t{0}, numTiles, 1, [&](llvm::Value* t) {
       llvm::Value *oy, *ox;
       tileOrigin(tr0, t, oy, ox);
-      kb_.loops.forLoop(0, Kpad_ / W, 1, [&](llvm::Value* kv) {
+      kb_.loops.forLoop(int64_t{0}, Kpad_ / W, 1, [&](llvm::Value* kv) {
         llvm::Value* k0 = b_.CreateMul(kv, c64(W));
         llvm::Value* kMask = kb_.laneMask(b_.CreateSub(c64(s_.K), k0));
         llvm::Value* biasV = bias_ ? kb_.loadVec(bias_, k0, kMask) : kb_.fconst(kb_.vecTy(), 0.0);

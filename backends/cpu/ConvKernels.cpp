@@ -13,6 +13,7 @@
 // Summation order is fixed (bias, then r, s, c ascending): results do not
 // depend on the thread count.
 #include "backends/cpu/ConvKernels.h"
+#include "backends/cpu/ConvAlgorithms.h"
 
 #include <fmt/format.h>
 
@@ -362,8 +363,16 @@ Expected<KernelInfo> emitConv2d(KernelBuilder& kb) {
   const std::string& algo = spec.algo;
   if (algo == "auto" || algo == "direct" || algo.empty()) return emitDirectConv(kb, spec);
   if (algo == "im2col" || algo == "fft" || algo == "winograd") {
-    kb.note(fmt::format("algo={} is not implemented by the cpu backend yet: using direct", algo));
-    return emitDirectConv(kb, spec);
+    // ConvAlgorithms.h: the fallback covers what the pass cannot see (e.g.
+    // weights that are not constants).
+    std::string unsupported = convAlgorithmUnsupported(kb, spec, algo);
+    if (!unsupported.empty()) {
+      kb.note(fmt::format("algo={} not possible here ({}): using direct", algo, unsupported));
+      return emitDirectConv(kb, spec);
+    }
+    if (algo == "im2col") return emitIm2colConv(kb, spec);
+    if (algo == "fft") return emitFftConv(kb, spec);
+    return emitWinogradConv(kb, spec);
   }
   return kb.error(fmt::format("unknown conv algorithm '{}' (auto|direct|im2col|fft|winograd)", algo));
 }

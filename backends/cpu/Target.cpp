@@ -52,12 +52,15 @@ Expected<TargetInfo> detectTarget(const std::string& cpuOverride) {
     }
     info.features = features;
   } else {
+    // Validate the name against a generic machine first: LLVM only warns
+    // (and falls back to a baseline) for a CPU it does not know.
+    NUTSHELL_ASSIGN(auto generic, makeMachine(info.triple, "", ""));
+    if (!generic->getMCSubtargetInfo()->isCPUStringValid(cpuOverride))
+      return makeError(fmt::format("cpu backend: unknown --target-cpu '{}' for {}", cpuOverride, info.triple));
     info.cpuName = cpuOverride;
   }
   NUTSHELL_ASSIGN(auto machine, makeMachine(info.triple, info.cpuName, info.features));
   const llvm::MCSubtargetInfo* sti = machine->getMCSubtargetInfo();
-  if (!cpuOverride.empty() && !sti->isCPUStringValid(info.cpuName))
-    return makeError(fmt::format("cpu backend: unknown --target-cpu '{}' for {}", info.cpuName, info.triple));
   llvm::Triple triple(info.triple);
   if (triple.isX86()) {
     info.hasAvx512 = sti->checkFeatures("+avx512f");

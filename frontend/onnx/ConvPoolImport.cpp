@@ -28,9 +28,10 @@ std::string intsStr(const std::vector<int64_t>& v) {
 Status requireSpatial2d(const NodeView& node, const ir::Value* x) {
   if (x->type.rank() == 4) return Status::success();
   if (x->type.rank() >= 3)
-    return node.unsupported(fmt::format("{}-D {} (input {} has rank {}); nutshell supports 2-D windows on NCHW "
-                                        "(rank 4) only",
-                                        x->type.rank() - 2, node.opType(), x->type.str(), x->type.rank()));
+    return node.unsupported(
+        fmt::format("{}-D {} (input {} has rank {}); nutshell supports 2-D windows on NCHW "
+                    "(rank 4) only",
+                    x->type.rank() - 2, node.opType(), x->type.str(), x->type.rank()));
   return node.error(fmt::format("input {} must have rank 4 (NCHW)", x->type.str()));
 }
 
@@ -45,7 +46,8 @@ Expected<std::vector<int64_t>> pairAttr(const NodeView& node, const char* name, 
                                         int64_t minValue) {
   NUTSHELL_ASSIGN(std::vector<int64_t> v, node.intsAttr(name, fallback));
   if (v.size() != fallback.size())
-    return node.error(fmt::format("attribute '{}' {} must have {} values (2-D)", name, intsStr(v), fallback.size()));
+    return node.error(
+        fmt::format("attribute '{}' {} must have {} values (2-D)", name, intsStr(v), fallback.size()));
   for (int64_t e : v)
     if (e < minValue || e > ir::kMaxElements)
       return node.error(fmt::format("attribute '{}' {} has an invalid value {}", name, intsStr(v), e));
@@ -58,7 +60,8 @@ Expected<Window> windowParams(const NodeView& node, const ir::Value* x, const st
   NUTSHELL_ASSIGN(w.strides, pairAttr(node, "strides", {1, 1}, 1));
   NUTSHELL_ASSIGN(w.dilations, pairAttr(node, "dilations", {1, 1}, 1));
   if (!allowDilations && (w.dilations[0] != 1 || w.dilations[1] != 1))
-    return node.unsupported(fmt::format("dilations {} (nutshell's {} has none)", intsStr(w.dilations), node.opType()));
+    return node.unsupported(
+        fmt::format("dilations {} (nutshell's {} has none)", intsStr(w.dilations), node.opType()));
   NUTSHELL_ASSIGN(std::string autoPad, node.stringAttr("auto_pad", "NOTSET"));
   if (autoPad == "NOTSET" || autoPad.empty()) {
     NUTSHELL_ASSIGN(w.pads, pairAttr(node, "pads", {0, 0, 0, 0}, 0));
@@ -70,13 +73,19 @@ Expected<Window> windowParams(const NodeView& node, const ir::Value* x, const st
     for (int axis = 0; axis < 2; ++axis) {
       const ir::Dim& in = x->type.dims[size_t(2 + axis)];
       if (!in.isStatic())
-        return node.error(fmt::format("auto_pad {} needs static spatial dims, input is {}; bind them with "
-                                      "--input-shape",
-                                      autoPad, x->type.str()));
-      int64_t stride = w.strides[size_t(axis)];
-      int64_t out = (in.size + stride - 1) / stride;
-      int64_t effective = (kernel[size_t(axis)] - 1) * w.dilations[size_t(axis)] + 1;
-      int64_t total = std::max<int64_t>(0, (out - 1) * stride + effective - in.size);
+        return node.error(
+            fmt::format("auto_pad {} needs static spatial dims, input is {}; bind them with "
+                        "--input-shape",
+                        autoPad, x->type.str()));
+      // Sizes are bounded by kMaxElements; 128-bit products cannot overflow.
+      const __int128 stride = w.strides[size_t(axis)];
+      const __int128 out = (in.size + stride - 1) / stride;
+      const __int128 effective = __int128(kernel[size_t(axis)] - 1) * w.dilations[size_t(axis)] + 1;
+      const __int128 needed = (out - 1) * stride + effective - in.size;
+      if (needed > ir::kMaxElements)
+        return node.error(
+            fmt::format("auto_pad {}: the window is too large for input {}", autoPad, x->type.str()));
+      int64_t total = needed > 0 ? int64_t(needed) : 0;
       int64_t small = total / 2, large = total - small;
       w.pads[size_t(axis)] = autoPad == "SAME_UPPER" ? small : large;
       w.pads[size_t(axis + 2)] = autoPad == "SAME_UPPER" ? large : small;
@@ -93,8 +102,7 @@ Status importConv(NodeView& node) {
   NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
   NUTSHELL_ASSIGN(ir::Value * w, node.input(1));
   NUTSHELL_TRY(requireSpatial2d(node, x));
-  if (w->type.rank() != 4)
-    return node.error(fmt::format("weight {} must have rank 4 (OIHW)", w->type.str()));
+  if (w->type.rank() != 4) return node.error(fmt::format("weight {} must have rank 4 (OIHW)", w->type.str()));
   std::vector<int64_t> kernel;
   for (int i = 2; i < 4; ++i) {
     const ir::Dim& d = w->type.dims[size_t(i)];
@@ -104,11 +112,13 @@ Status importConv(NodeView& node) {
     NUTSHELL_ASSIGN(std::vector<int64_t> given, pairAttr(node, "kernel_shape", {1, 1}, 1));
     for (int i = 0; i < 2; ++i)
       if (kernel[size_t(i)] >= 0 && kernel[size_t(i)] != given[size_t(i)])
-        return node.error(fmt::format("kernel_shape {} does not match weight {}", intsStr(given), w->type.str()));
+        return node.error(
+            fmt::format("kernel_shape {} does not match weight {}", intsStr(given), w->type.str()));
     kernel = given;
   }
   if (kernel[0] < 0 || kernel[1] < 0)
-    return node.error(fmt::format("weight {} needs static kernel dims (or a kernel_shape attribute)", w->type.str()));
+    return node.error(
+        fmt::format("weight {} needs static kernel dims (or a kernel_shape attribute)", w->type.str()));
   NUTSHELL_ASSIGN(int64_t group, node.intAttr("group", 1));
   if (group < 1 || group > ir::kMaxElements) return node.error(fmt::format("group {} must be >= 1", group));
   NUTSHELL_ASSIGN(Window win, windowParams(node, x, kernel, true));

@@ -39,7 +39,7 @@ std::string onnxTypeName(int32_t onnxType);
 /// `const` nodes only when first used, so a converter that consumes a constant
 /// itself (Gemm transposing its weight, axes inputs) leaves no dead consts.
 class ImportContext {
-public:
+ public:
   ImportContext(ir::Graph& graph, int64_t opset, std::string baseDir)
       : graph(graph), opset(opset), baseDir(std::move(baseDir)) {}
 
@@ -58,7 +58,7 @@ public:
   /// (initializer, Constant output, or a value produced by a `const` node).
   ir::TensorDataPtr constantOf(const std::string& name) const;
 
-private:
+ private:
   std::unordered_map<std::string, ir::Value*> values_;
   std::unordered_map<std::string, ir::TensorDataPtr> constants_;
 };
@@ -66,7 +66,7 @@ private:
 /// The ONNX node being converted, with typed attribute access and helpers
 /// that emit IR nodes. Every error it makes names the node and its op type.
 class NodeView {
-public:
+ public:
   NodeView(const ::onnx::NodeProto& proto, ImportContext& ctx);
 
   const ::onnx::NodeProto& proto;
@@ -79,7 +79,9 @@ public:
 
   Error error(const std::string& message) const { return makeError(label_ + ": " + message); }
   /// An input or attribute combination nutshell does not support.
-  Error unsupported(const std::string& reason) const { return makeError(label_ + ": unsupported: " + reason); }
+  Error unsupported(const std::string& reason) const {
+    return makeError(label_ + ": unsupported: " + reason);
+  }
 
   // ---- inputs ----
   /// Optional inputs may be absent or given as "".
@@ -125,7 +127,7 @@ public:
   /// Axis in [0, rank) from an ONNX axis in [-rank, rank).
   Expected<int64_t> normalizeAxis(int64_t axis, size_t rank, const std::string& what) const;
 
-private:
+ private:
   std::string label_;
 };
 

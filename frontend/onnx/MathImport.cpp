@@ -30,12 +30,10 @@ Status importBinary(NodeView& node) {
 }
 
 Status importUnary(NodeView& node) {
-  static const std::map<std::string, OpKind, std::less<>> kinds{{"Relu", OpKind::Relu},
-                                                                 {"LeakyRelu", OpKind::LeakyRelu},
-                                                                 {"Sigmoid", OpKind::Sigmoid},
-                                                                 {"Tanh", OpKind::Tanh},
-                                                                 {"Exp", OpKind::Exp},
-                                                                 {"Identity", OpKind::Identity}};
+  static const std::map<std::string, OpKind, std::less<>> kinds{
+      {"Relu", OpKind::Relu},       {"LeakyRelu", OpKind::LeakyRelu},
+      {"Sigmoid", OpKind::Sigmoid}, {"Tanh", OpKind::Tanh},
+      {"Exp", OpKind::Exp},         {"Identity", OpKind::Identity}};
   NUTSHELL_TRY(node.expectInputs(1, 1));
   NUTSHELL_TRY(node.expectOutputs(1));
   NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
@@ -107,9 +105,9 @@ Status importSoftmax(NodeView& node) {
   if (node.opset() >= 13 || axis == int64_t(rank) - 1) return node.emit(kind, {x}, {{"axis", axis}});
 
   NUTSHELL_ASSIGN(ir::Node * flat, node.add(OpKind::Flatten, {x}, {{"axis", axis}}, {node.helperName("2d")}));
-  NUTSHELL_ASSIGN(ir::Node * soft, node.add(kind, {flat->result()}, {{"axis", int64_t(1)}}, {node.helperName("2d_out")}));
-  if (x->type.isStatic())
-    return node.emit(OpKind::Reshape, {soft->result()}, {{"shape", x->type.shape()}});
+  NUTSHELL_ASSIGN(ir::Node * soft,
+                  node.add(kind, {flat->result()}, {{"axis", int64_t(1)}}, {node.helperName("2d_out")}));
+  if (x->type.isStatic()) return node.emit(OpKind::Reshape, {soft->result()}, {{"shape", x->type.shape()}});
   NUTSHELL_ASSIGN(ir::Node * shape, node.add(OpKind::Shape, {x}, {}, {node.helperName("shape")}));
   return node.emit(OpKind::Reshape, {soft->result(), shape->result()});
 }
@@ -126,8 +124,8 @@ Status importReduce(NodeView& node) {
   std::vector<int64_t> axes;
   if (axesInput) {
     if (node.hasInput(1)) {
-    NUTSHELL_ASSIGN(axes, node.constantInts(1, "axes"));
-  }
+      NUTSHELL_ASSIGN(axes, node.constantInts(1, "axes"));
+    }
   } else {
     NUTSHELL_ASSIGN(axes, node.intsAttr("axes"));
   }
@@ -164,8 +162,8 @@ Status importGemm(NodeView& node) {
   NUTSHELL_ASSIGN(ir::Value * a, node.input(0));
 
   ir::TensorDataPtr b = node.ctx.constantOf(node.inputName(1));
-  bool dense = alpha == 1.0 && beta == 1.0 && transA == 0 && a->type.rank() == 2 && b && b->type.rank() == 2 &&
-               b->type.dtype == ir::DType::F32;
+  bool dense = alpha == 1.0 && beta == 1.0 && transA == 0 && a->type.rank() == 2 && b &&
+               b->type.rank() == 2 && b->type.dtype == ir::DType::F32;
   ir::Value* c = nullptr;
   if (node.hasInput(2)) {
     NUTSHELL_ASSIGN(c, node.input(2));

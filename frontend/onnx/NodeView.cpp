@@ -1,8 +1,8 @@
 // ImportContext and NodeView: value lookup, typed attribute access and node
 // emission shared by all op converters.
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "frontend/onnx/ImportContext.h"
 #include "ir/ShapeInference.h"
@@ -48,8 +48,8 @@ NodeView::NodeView(const ::onnx::NodeProto& p, ImportContext& c) : proto(p), ctx
 
 Status NodeView::expectInputs(int minCount, int maxCount) const {
   if (proto.input_size() < minCount || proto.input_size() > maxCount) {
-    std::string range = minCount == maxCount ? std::to_string(minCount)
-                                             : fmt::format("{} to {}", minCount, maxCount);
+    std::string range =
+        minCount == maxCount ? std::to_string(minCount) : fmt::format("{} to {}", minCount, maxCount);
     return error(fmt::format("has {} inputs, expected {}", proto.input_size(), range));
   }
   for (int i = 0; i < minCount; ++i)
@@ -76,15 +76,17 @@ Expected<ir::TensorDataPtr> NodeView::constantInput(int i, const std::string& wh
   if (!hasInput(i)) return error(fmt::format("{} (input {}) is missing", what, i));
   ir::TensorDataPtr data = ctx.constantOf(proto.input(i));
   if (!data)
-    return unsupported(fmt::format("{} (input '{}') must be a constant (an initializer or a Constant output); "
-                                   "it is computed at run time",
-                                   what, proto.input(i)));
+    return unsupported(
+        fmt::format("{} (input '{}') must be a constant (an initializer or a Constant output); "
+                    "it is computed at run time",
+                    what, proto.input(i)));
   return data;
 }
 
 Expected<std::vector<int64_t>> NodeView::constantInts(int i, const std::string& what) const {
   NUTSHELL_ASSIGN(ir::TensorDataPtr data, constantInput(i, what));
-  if (data->type.rank() > 1) return error(fmt::format("{} must be a 1-D tensor, got {}", what, data->type.str()));
+  if (data->type.rank() > 1)
+    return error(fmt::format("{} must be a 1-D tensor, got {}", what, data->type.str()));
   if (data->type.dtype == ir::DType::I64) return data->i64;
   std::vector<int64_t> ints;
   for (float f : data->f32) {
@@ -111,26 +113,38 @@ const AttributeProto* NodeView::findAttr(std::string_view name) const {
 namespace {
 std::string attrTypeName(int type) {
   switch (type) {
-    case AttributeProto::FLOAT: return "float";
-    case AttributeProto::INT: return "int";
-    case AttributeProto::STRING: return "string";
-    case AttributeProto::TENSOR: return "tensor";
-    case AttributeProto::GRAPH: return "graph";
-    case AttributeProto::FLOATS: return "floats";
-    case AttributeProto::INTS: return "ints";
-    case AttributeProto::STRINGS: return "strings";
-    case AttributeProto::TENSORS: return "tensors";
-    case AttributeProto::GRAPHS: return "graphs";
-    case AttributeProto::SPARSE_TENSOR: return "sparse tensor";
-    default: return "undefined";
+    case AttributeProto::FLOAT:
+      return "float";
+    case AttributeProto::INT:
+      return "int";
+    case AttributeProto::STRING:
+      return "string";
+    case AttributeProto::TENSOR:
+      return "tensor";
+    case AttributeProto::GRAPH:
+      return "graph";
+    case AttributeProto::FLOATS:
+      return "floats";
+    case AttributeProto::INTS:
+      return "ints";
+    case AttributeProto::STRINGS:
+      return "strings";
+    case AttributeProto::TENSORS:
+      return "tensors";
+    case AttributeProto::GRAPHS:
+      return "graphs";
+    case AttributeProto::SPARSE_TENSOR:
+      return "sparse tensor";
+    default:
+      return "undefined";
   }
 }
 }  // namespace
 
-#define NUTSHELL_CHECK_ATTR_TYPE(a, expected)                                                             \
-  if ((a)->type() != AttributeProto::expected)                                                           \
-  return error(fmt::format("attribute '{}' has type {}, expected {}", (a)->name(), attrTypeName((a)->type()), \
-                           attrTypeName(AttributeProto::expected)))
+#define NUTSHELL_CHECK_ATTR_TYPE(a, expected)                                      \
+  if ((a)->type() != AttributeProto::expected)                                     \
+  return error(fmt::format("attribute '{}' has type {}, expected {}", (a)->name(), \
+                           attrTypeName((a)->type()), attrTypeName(AttributeProto::expected)))
 
 Expected<int64_t> NodeView::intAttr(std::string_view name, int64_t fallback) const {
   const AttributeProto* a = findAttr(name);
@@ -153,7 +167,8 @@ Expected<std::string> NodeView::stringAttr(std::string_view name, const std::str
   return a->s();
 }
 
-Expected<std::vector<int64_t>> NodeView::intsAttr(std::string_view name, std::vector<int64_t> fallback) const {
+Expected<std::vector<int64_t>> NodeView::intsAttr(std::string_view name,
+                                                  std::vector<int64_t> fallback) const {
   const AttributeProto* a = findAttr(name);
   if (!a) return fallback;
   NUTSHELL_CHECK_ATTR_TYPE(a, INTS);
@@ -185,7 +200,8 @@ Expected<ir::TensorDataPtr> NodeView::tensorAttr(std::string_view name) const {
 
 Expected<int64_t> NodeView::normalizeAxis(int64_t axis, size_t rank, const std::string& what) const {
   const int64_t r = int64_t(rank);
-  if (axis < -r || axis >= r) return error(fmt::format("{} {} is out of range for rank {}", what, axis, rank));
+  if (axis < -r || axis >= r)
+    return error(fmt::format("{} {} is out of range for rank {}", what, axis, rank));
   return axis < 0 ? axis + r : axis;
 }
 
@@ -199,7 +215,8 @@ Expected<ir::Node*> NodeView::add(ir::OpKind op, std::vector<ir::Value*> operand
                                   std::vector<std::string> names) const {
   const ir::OpInfo& info = ir::opInfo(op);
   std::vector<ir::TensorType> placeholders(size_t(info.numResults));
-  ir::Node* node = ctx.graph.addNode(op, std::move(operands), std::move(placeholders), std::move(attrs), std::move(names));
+  ir::Node* node =
+      ctx.graph.addNode(op, std::move(operands), std::move(placeholders), std::move(attrs), std::move(names));
   auto types = ir::inferResultTypes(*node);
   if (!types) {
     std::string message = types.message();
@@ -218,7 +235,8 @@ Status NodeView::emit(ir::OpKind op, std::vector<ir::Value*> operands, ir::AttrM
   std::vector<std::string> names;
   for (const auto& out : proto.output()) names.push_back(out);
   NUTSHELL_ASSIGN(ir::Node * node, add(op, std::move(operands), std::move(attrs), std::move(names)));
-  for (int i = 0; i < proto.output_size() && i < int(node->results.size()); ++i) bindOutput(i, node->results[size_t(i)]);
+  for (int i = 0; i < proto.output_size() && i < int(node->results.size()); ++i)
+    bindOutput(i, node->results[size_t(i)]);
   return Status::success();
 }
 

@@ -8,14 +8,14 @@
 // connect the graph outputs; verify.
 #include "frontend/onnx/OnnxImporter.h"
 
+#include <fmt/format.h>
+
 #include <climits>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <fmt/format.h>
 
 #include "frontend/onnx/ImportContext.h"
 #include "ir/ShapeInference.h"
@@ -37,7 +37,9 @@ std::string nodeName(const NodeProto& node) {
   return "<unnamed " + node.op_type() + ">";
 }
 
-bool isDefaultDomain(const std::string& domain) { return domain.empty() || domain == "ai.onnx"; }
+bool isDefaultDomain(const std::string& domain) {
+  return domain.empty() || domain == "ai.onnx";
+}
 
 Expected<int64_t> defaultOpset(const ModelProto& model) {
   for (const auto& entry : model.opset_import())
@@ -78,7 +80,8 @@ Status checkSupportedOps(const ModelProto& model) {
   std::string message = fmt::format("unsupported ONNX ops ({} node{}): ", count, count == 1 ? "" : "s");
   for (size_t i = 0; i < order.size(); ++i) {
     const auto& names = nodesByOp[order[i]];
-    message += fmt::format("{}{} x{}: node{} ", i ? "; " : "", order[i], names.size(), names.size() == 1 ? "" : "s");
+    message +=
+        fmt::format("{}{} x{}: node{} ", i ? "; " : "", order[i], names.size(), names.size() == 1 ? "" : "s");
     for (size_t j = 0; j < names.size(); ++j) message += fmt::format("{}'{}'", j ? ", " : "", names[j]);
   }
   return makeError(message);
@@ -88,15 +91,17 @@ Status checkSupportedOps(const ModelProto& model) {
 Expected<ir::TensorType> inputType(const ::onnx::ValueInfoProto& info, const ImportOptions& options) {
   const std::string& name = info.name();
   if (!info.type().has_tensor_type())
-    return makeError(fmt::format("graph input '{}' is not a tensor (sequence, map and optional inputs are not supported)", name));
+    return makeError(fmt::format(
+        "graph input '{}' is not a tensor (sequence, map and optional inputs are not supported)", name));
   const auto& tt = info.type().tensor_type();
   auto dtype = convertElementType(tt.elem_type());
   if (!dtype)
-    return makeError(fmt::format("graph input '{}' has element type {}; nutshell supports float and int64", name,
-                                 onnxTypeName(tt.elem_type())));
+    return makeError(fmt::format("graph input '{}' has element type {}; nutshell supports float and int64",
+                                 name, onnxTypeName(tt.elem_type())));
   auto bound = options.inputShapes.find(name);
   if (!tt.has_shape() && bound == options.inputShapes.end())
-    return makeError(fmt::format("graph input '{}' has no shape; bind one with --input-shape {}=DxDx...", name, name));
+    return makeError(
+        fmt::format("graph input '{}' has no shape; bind one with --input-shape {}=DxDx...", name, name));
 
   std::vector<ir::Dim> dims;
   for (int i = 0; tt.has_shape() && i < tt.shape().dim_size(); ++i) {
@@ -120,10 +125,11 @@ Expected<ir::TensorType> inputType(const ::onnx::ValueInfoProto& info, const Imp
     std::vector<ir::Dim> boundDims;
     for (size_t i = 0; i < shape.size(); ++i) {
       if (shape[i] < 0 || shape[i] > ir::kMaxElements)
-        return makeError(fmt::format("--input-shape for '{}': dim {} has invalid size {}", name, i, shape[i]));
+        return makeError(
+            fmt::format("--input-shape for '{}': dim {} has invalid size {}", name, i, shape[i]));
       if (i < dims.size() && dims[i].isStatic() && dims[i].size != shape[i])
-        return makeError(fmt::format("--input-shape for '{}': dim {} is {} but the model fixes it to {}", name, i,
-                                     shape[i], dims[i].size));
+        return makeError(fmt::format("--input-shape for '{}': dim {} is {} but the model fixes it to {}",
+                                     name, i, shape[i], dims[i].size));
       boundDims.emplace_back(shape[i]);
     }
     dims = std::move(boundDims);
@@ -147,24 +153,31 @@ Status checkConstantInput(const ::onnx::ValueInfoProto& info, const ir::TensorDa
   if (!dtypeOk)
     return makeError(fmt::format("constant input '{}' is {}, the model declares {}", name, data->type.str(),
                                  onnxTypeName(tt.elem_type())));
+  const int64_t count = data->type.numElements();
+  const size_t stored = data->type.dtype == ir::DType::F32 ? data->f32.size() : data->i64.size();
+  if (count < 0 || size_t(count) != stored)
+    return makeError(
+        fmt::format("constant input '{}' of type {} holds {} values", name, data->type.str(), stored));
   if (tt.has_shape() && size_t(tt.shape().dim_size()) != data->type.rank())
-    return makeError(fmt::format("constant input '{}' is {}, the model declares rank {}", name, data->type.str(),
-                                 tt.shape().dim_size()));
+    return makeError(fmt::format("constant input '{}' is {}, the model declares rank {}", name,
+                                 data->type.str(), tt.shape().dim_size()));
   return Status::success();
 }
 
 /// Node indices in an order where every input is defined first (ONNX graphs
 /// should already be sorted, but not all exporters comply). Names the first
 /// undefined input, a tensor produced twice, or the nodes on a cycle.
-Expected<std::vector<int>> orderNodes(const GraphProto& graph, const std::unordered_set<std::string>& available) {
+Expected<std::vector<int>> orderNodes(const GraphProto& graph,
+                                      const std::unordered_set<std::string>& available) {
   const int n = graph.node_size();
   std::unordered_map<std::string, int> producer;
   for (int i = 0; i < n; ++i)
     for (const auto& out : graph.node(i).output()) {
       if (out.empty()) continue;
       if (available.count(out))
-        return makeError(fmt::format("node '{}' ({}) redefines tensor '{}', which is a graph input or initializer",
-                                     nodeName(graph.node(i)), graph.node(i).op_type(), out));
+        return makeError(
+            fmt::format("node '{}' ({}) redefines tensor '{}', which is a graph input or initializer",
+                        nodeName(graph.node(i)), graph.node(i).op_type(), out));
       auto [it, inserted] = producer.emplace(out, i);
       if (!inserted)
         return makeError(fmt::format("tensor '{}' is produced by two nodes: '{}' ({}) and '{}' ({})", out,
@@ -178,9 +191,10 @@ Expected<std::vector<int>> orderNodes(const GraphProto& graph, const std::unorde
       if (in.empty() || available.count(in)) continue;
       auto it = producer.find(in);
       if (it == producer.end())
-        return makeError(fmt::format("node '{}' ({}) uses tensor '{}', which is not a graph input, an initializer "
-                                     "or the output of any node",
-                                     nodeName(graph.node(i)), graph.node(i).op_type(), in));
+        return makeError(
+            fmt::format("node '{}' ({}) uses tensor '{}', which is not a graph input, an initializer "
+                        "or the output of any node",
+                        nodeName(graph.node(i)), graph.node(i).op_type(), in));
       ++pending[size_t(i)];
       dependents[size_t(it->second)].push_back(i);
     }
@@ -200,7 +214,8 @@ Expected<std::vector<int>> orderNodes(const GraphProto& graph, const std::unorde
     std::string names;
     int listed = 0;
     for (int i = 0; i < n && listed < 8; ++i)
-      if (pending[size_t(i)] > 0) names += fmt::format("{}'{}'", listed++ ? ", " : "", nodeName(graph.node(i)));
+      if (pending[size_t(i)] > 0)
+        names += fmt::format("{}'{}'", listed++ ? ", " : "", nodeName(graph.node(i)));
     return makeError("graph has a cycle: these nodes wait on each other: " + names);
   }
   return order;
@@ -222,8 +237,10 @@ Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const 
   std::unordered_set<std::string> available;
   for (const auto& init : g.initializer()) {
     if (init.name().empty()) return makeError("an initializer has no name");
-    if (available.count(init.name())) return makeError(fmt::format("initializer '{}' is defined twice", init.name()));
-    NUTSHELL_ASSIGN(ir::TensorDataPtr data, convertTensor(init, fmt::format("initializer '{}'", init.name()), baseDir));
+    if (available.count(init.name()))
+      return makeError(fmt::format("initializer '{}' is defined twice", init.name()));
+    NUTSHELL_ASSIGN(ir::TensorDataPtr data,
+                    convertTensor(init, fmt::format("initializer '{}'", init.name()), baseDir));
     ctx.defineConstant(init.name(), std::move(data));
     available.insert(init.name());
   }
@@ -251,10 +268,12 @@ Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const 
     if (inputNames.count(name)) return Status::success();
     std::string known;
     for (const auto& in : inputNames) known += (known.empty() ? "" : ", ") + in;
-    return makeError(fmt::format("{} names '{}', which is not a graph input (inputs: {})", what, name, known));
+    return makeError(
+        fmt::format("{} names '{}', which is not a graph input (inputs: {})", what, name, known));
   };
   for (const auto& entry : options.inputShapes) NUTSHELL_TRY(requireInput(entry.first, "--input-shape"));
-  for (const auto& entry : options.constantInputs) NUTSHELL_TRY(requireInput(entry.first, "a constant input"));
+  for (const auto& entry : options.constantInputs)
+    NUTSHELL_TRY(requireInput(entry.first, "a constant input"));
 
   NUTSHELL_ASSIGN(std::vector<int> order, orderNodes(g, available));
   const ConverterTable& table = converterTable();
@@ -281,7 +300,8 @@ Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const 
   // step with the shape rules when a binding was requested.
   if (!options.inputShapes.empty()) {
     Status inferred = ir::inferShapes(*graph);
-    if (!inferred) return makeError("shape inference after binding input shapes failed: " + inferred.message());
+    if (!inferred)
+      return makeError("shape inference after binding input shapes failed: " + inferred.message());
   }
   Status verified = ir::verifyGraph(*graph);
   if (!verified) return makeError("imported graph is invalid: " + verified.message());
@@ -310,15 +330,18 @@ Expected<std::unique_ptr<ir::Graph>> importOnnxBytes(const std::string& bytes, c
     return makeError("not a valid ONNX model: larger than 2 GiB (store weights as external data)");
   ModelProto model;
   if (!model.ParseFromArray(bytes.data(), int(bytes.size())))
-    return makeError(fmt::format("not a valid ONNX model: protobuf parsing failed ({} bytes; truncated or corrupt file)",
-                                 bytes.size()));
+    return makeError(
+        fmt::format("not a valid ONNX model: protobuf parsing failed ({} bytes; truncated or corrupt file)",
+                    bytes.size()));
   return importModel(model, options, baseDir);
 }
 
 Expected<std::unique_ptr<ir::Graph>> importOnnxFile(const std::string& path, const ImportOptions& options) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return makeError(fmt::format("cannot open ONNX file '{}': no such file", path));
-  if (std::filesystem::is_directory(path, ec)) return makeError(fmt::format("cannot open ONNX file '{}': it is a directory", path));
+  if (!std::filesystem::exists(path, ec))
+    return makeError(fmt::format("cannot open ONNX file '{}': no such file", path));
+  if (std::filesystem::is_directory(path, ec))
+    return makeError(fmt::format("cannot open ONNX file '{}': it is a directory", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) return makeError(fmt::format("cannot open ONNX file '{}'", path));
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

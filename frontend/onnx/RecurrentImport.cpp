@@ -11,36 +11,42 @@ namespace {
 
 using ir::OpKind;
 
+/// Largest zero tensor the importer materialises as a constant.
+constexpr int64_t kMaxInlineZeros = int64_t(1) << 22;
+
 /// Zeros of shape [D, batch, H] for an absent initial state: a constant when
 /// the batch is static, else constant_of_shape over the batch taken from X
 /// (the same sub-graph exporters write; it folds once shapes are bound).
 Expected<ir::Value*> zeroState(const NodeView& node, ir::Value* x, int64_t directions, int64_t hidden) {
   const ir::Dim& batch = x->type.dims[1];
-  if (batch.isStatic()) {
+  // Small static states are constants; large or symbolic ones are computed
+  // (no import-time allocation sized by a declared dim).
+  if (batch.isStatic() && batch.size <= kMaxInlineZeros / (directions * hidden)) {
     int64_t count = directions * batch.size * hidden;
-    if (batch.size > ir::kMaxElements / (directions * hidden))
-      return node.error(fmt::format("initial state [{},{},{}] is too large", directions, batch.size, hidden));
     return node.ctx.graph.addConstant(
         ir::makeF32({directions, batch.size, hidden}, std::vector<float>(size_t(count), 0.0f)),
         node.helperName("zero_state"));
   }
   ir::Graph& g = node.ctx.graph;
-  NUTSHELL_ASSIGN(ir::Node * shape,
-                  node.add(OpKind::Shape, {x}, {{"start", int64_t(1)}, {"end", int64_t(2)}}, {node.helperName("batch")}));
+  NUTSHELL_ASSIGN(ir::Node * shape, node.add(OpKind::Shape, {x}, {{"start", int64_t(1)}, {"end", int64_t(2)}},
+                                             {node.helperName("batch")}));
   ir::Value* d = g.addConstant(ir::makeI64({1}, {directions}), node.helperName("directions"));
   ir::Value* h = g.addConstant(ir::makeI64({1}, {hidden}), node.helperName("hidden"));
   NUTSHELL_ASSIGN(ir::Node * dims, node.add(OpKind::Concat, {d, shape->result(), h}, {{"axis", int64_t(0)}},
                                             {node.helperName("state_shape")}));
-  NUTSHELL_ASSIGN(ir::Node * zeros, node.add(OpKind::ConstantOfShape, {dims->result()}, {}, {node.helperName("zero_state")}));
+  NUTSHELL_ASSIGN(ir::Node * zeros,
+                  node.add(OpKind::ConstantOfShape, {dims->result()}, {}, {node.helperName("zero_state")}));
   return zeros->result();
 }
 
 Status importLstm(NodeView& node) {
   NUTSHELL_TRY(node.expectInputs(3, 8));
-  if (node.proto.output_size() > 3) return node.error(fmt::format("has {} outputs, LSTM has 3", node.proto.output_size()));
+  if (node.proto.output_size() > 3)
+    return node.error(fmt::format("has {} outputs, LSTM has 3", node.proto.output_size()));
 
   NUTSHELL_ASSIGN(int64_t layout, node.intAttr("layout", 0));
-  if (layout != 0) return node.unsupported("layout=1 (batch-major); nutshell's lstm is sequence-major (layout=0)");
+  if (layout != 0)
+    return node.unsupported("layout=1 (batch-major); nutshell's lstm is sequence-major (layout=0)");
   if (node.hasAttr("activation_alpha") || node.hasAttr("activation_beta"))
     return node.unsupported("activation_alpha/activation_beta (only the default activations are supported)");
   NUTSHELL_ASSIGN(std::string direction, node.stringAttr("direction", "forward"));
@@ -52,7 +58,8 @@ Status importLstm(NodeView& node) {
     bool defaults = activations.size() == size_t(3 * directions);
     for (size_t i = 0; defaults && i < activations.size(); ++i)
       defaults = activations[i] == (i % 3 == 0 ? "Sigmoid" : "Tanh");
-    if (!defaults) return node.unsupported("non-default activations (only Sigmoid, Tanh, Tanh are supported)");
+    if (!defaults)
+      return node.unsupported("non-default activations (only Sigmoid, Tanh, Tanh are supported)");
   }
 
   NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
@@ -69,6 +76,11 @@ Status importLstm(NodeView& node) {
   }
   if (hidden < 1 || hidden > ir::kMaxElements / 8)
     return node.error(fmt::format("hidden_size {} must be >= 1", hidden));
+  const ir::Dim& rHidden = r->type.dims[2];
+  if (rHidden.isStatic() && rHidden.size != hidden)
+    return node.error(fmt::format("hidden_size {} does not match R {}", hidden, r->type.str()));
+  if (directions * 8 * hidden > kMaxInlineZeros)
+    return node.error(fmt::format("hidden_size {} is too large", hidden));
 
   NUTSHELL_ASSIGN(double clip, node.floatAttr("clip", 0.0));
   NUTSHELL_ASSIGN(int64_t inputForget, node.intAttr("input_forget", 0));
@@ -78,19 +90,23 @@ Status importLstm(NodeView& node) {
     ir::TensorDataPtr lens = node.ctx.constantOf(node.inputName(4));
     const ir::Dim& t = x->type.dims[0];
     if (!lens) return node.unsupported("sequence_lens computed at run time (only absent or all equal to T)");
+    if (lens->type.dtype != ir::DType::I64)
+      return node.error(fmt::format("sequence_lens must be int32 or int64, got {}", lens->type.str()));
     for (int64_t i = 0; i < lens->numElements(); ++i)
-      if (!t.isStatic() || int64_t(lens->at(i)) != t.size)
-        return node.unsupported(fmt::format("sequence_lens value {} differs from the sequence length {} (only "
-                                            "full-length sequences are supported)",
-                                            int64_t(lens->at(i)), x->type.dims[0].isStatic() ? std::to_string(t.size) : t.symbol));
+      if (!t.isStatic() || lens->i64[size_t(i)] != t.size)
+        return node.unsupported(fmt::format(
+            "sequence_lens value {} differs from the sequence length {} (only "
+            "full-length sequences are supported)",
+            lens->i64[size_t(i)], x->type.dims[0].isStatic() ? std::to_string(t.size) : t.symbol));
   }
 
   ir::Value* b = nullptr;
   if (node.hasInput(3)) {
     NUTSHELL_ASSIGN(b, node.input(3));
   } else {
-    b = node.ctx.graph.addConstant(ir::makeF32({directions, 8 * hidden}, std::vector<float>(size_t(directions * 8 * hidden), 0.0f)),
-                                   node.helperName("zero_bias"));
+    b = node.ctx.graph.addConstant(
+        ir::makeF32({directions, 8 * hidden}, std::vector<float>(size_t(directions * 8 * hidden), 0.0f)),
+        node.helperName("zero_bias"));
   }
   ir::Value* zeros = nullptr;
   auto state = [&](int index) -> Expected<ir::Value*> {
@@ -117,6 +133,8 @@ Status importLstm(NodeView& node) {
 
 }  // namespace
 
-void addRecurrentConverters(ConverterTable& table) { table["LSTM"] = importLstm; }
+void addRecurrentConverters(ConverterTable& table) {
+  table["LSTM"] = importLstm;
+}
 
 }  // namespace nutshell::onnx

@@ -49,7 +49,8 @@ Status importFlatten(NodeView& node) {
   NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
   NUTSHELL_ASSIGN(int64_t axis, node.intAttr("axis", 1));
   const int64_t rank = int64_t(x->type.rank());
-  if (axis < -rank || axis > rank) return node.error(fmt::format("axis {} is out of range for rank {}", axis, rank));
+  if (axis < -rank || axis > rank)
+    return node.error(fmt::format("axis {} is out of range for rank {}", axis, rank));
   if (axis < 0) axis += rank;
   return node.emit(OpKind::Flatten, {x}, {{"axis", axis}});
 }
@@ -91,18 +92,18 @@ Status importSlice(NodeView& node) {
     NUTSHELL_ASSIGN(starts, node.constantInts(1, "starts"));
     NUTSHELL_ASSIGN(ends, node.constantInts(2, "ends"));
     if (node.hasInput(3)) {
-    NUTSHELL_ASSIGN(axes, node.constantInts(3, "axes"));
-  }
+      NUTSHELL_ASSIGN(axes, node.constantInts(3, "axes"));
+    }
     if (node.hasInput(4)) {
-    NUTSHELL_ASSIGN(steps, node.constantInts(4, "steps"));
-  }
+      NUTSHELL_ASSIGN(steps, node.constantInts(4, "steps"));
+    }
   }
   NUTSHELL_TRY(node.expectOutputs(1));
   NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
   if (starts.size() != ends.size() || (!axes.empty() && axes.size() != starts.size()) ||
       (!steps.empty() && steps.size() != starts.size()))
-    return node.error(fmt::format("starts, ends, axes and steps differ in length ({}, {}, {}, {})", starts.size(),
-                                  ends.size(), axes.size(), steps.size()));
+    return node.error(fmt::format("starts, ends, axes and steps differ in length ({}, {}, {}, {})",
+                                  starts.size(), ends.size(), axes.size(), steps.size()));
   for (int64_t& a : axes) {
     NUTSHELL_ASSIGN(a, node.normalizeAxis(a, x->type.rank(), "axes"));
   }
@@ -118,7 +119,8 @@ Status importSlice(NodeView& node) {
 /// since, plus an optional axes input since opset 18.
 Status importPad(NodeView& node) {
   NUTSHELL_ASSIGN(std::string mode, node.stringAttr("mode", "constant"));
-  if (mode != "constant" && mode != "reflect" && mode != "edge") return node.unsupported(fmt::format("mode '{}'", mode));
+  if (mode != "constant" && mode != "reflect" && mode != "edge")
+    return node.unsupported(fmt::format("mode '{}'", mode));
   std::vector<int64_t> pads;
   double value = 0.0;
   if (node.opset() < 2) {
@@ -131,8 +133,8 @@ Status importPad(NodeView& node) {
     NUTSHELL_TRY(node.expectInputs(2, node.opset() >= 18 ? 4 : 3));
     NUTSHELL_ASSIGN(pads, node.constantInts(1, "pads"));
     if (node.hasInput(2)) {
-    NUTSHELL_ASSIGN(value, node.constantScalar(2, "constant_value"));
-  }
+      NUTSHELL_ASSIGN(value, node.constantScalar(2, "constant_value"));
+    }
   }
   NUTSHELL_TRY(node.expectOutputs(1));
   NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
@@ -151,7 +153,8 @@ Status importPad(NodeView& node) {
     pads = std::move(full);
   }
   if (pads.size() != 2 * rank)
-    return node.error(fmt::format("pads has {} values, input {} needs {}", pads.size(), x->type.str(), 2 * rank));
+    return node.error(
+        fmt::format("pads has {} values, input {} needs {}", pads.size(), x->type.str(), 2 * rank));
   AttrMap attrs{{"pads", pads}};
   if (mode != "constant") attrs["mode"] = mode;
   if (value != 0.0) attrs["value"] = value;
@@ -195,8 +198,8 @@ Status importSqueezeLike(NodeView& node) {
   } else {
     NUTSHELL_TRY(node.expectInputs(unsqueeze ? 2 : 1, 2));
     if (node.hasInput(1)) {
-    NUTSHELL_ASSIGN(axes, node.constantInts(1, "axes"));
-  }
+      NUTSHELL_ASSIGN(axes, node.constantInts(1, "axes"));
+    }
   }
   NUTSHELL_TRY(node.expectOutputs(1));
   NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
@@ -236,7 +239,8 @@ Status importCast(NodeView& node) {
   NUTSHELL_ASSIGN(int64_t to, node.intAttr("to", 0));
   auto dtype = convertElementType(int32_t(to));
   if (!dtype || int64_t(int32_t(to)) != to)
-    return node.unsupported(fmt::format("cast to {} (nutshell has float and int64)", onnxTypeName(int32_t(to))));
+    return node.unsupported(
+        fmt::format("cast to {} (nutshell has float and int64)", onnxTypeName(int32_t(to))));
   return node.emit(OpKind::Cast, {x}, {{"to", std::string(ir::dtypeName(*dtype))}});
 }
 
@@ -245,7 +249,8 @@ Status importConstant(NodeView& node) {
   NUTSHELL_TRY(node.expectInputs(0, 0));
   NUTSHELL_TRY(node.expectOutputs(1));
   if (node.proto.attribute_size() != 1)
-    return node.error(fmt::format("must have exactly one value attribute, has {}", node.proto.attribute_size()));
+    return node.error(
+        fmt::format("must have exactly one value attribute, has {}", node.proto.attribute_size()));
   const auto& a = node.proto.attribute(0);
   ir::TensorDataPtr data;
   if (a.name() == "value") {

@@ -1,12 +1,12 @@
 // ONNX TensorProto -> ir::TensorData: initializers, Constant values and
 // tensor attributes. Every size is checked against the bytes actually present
 // before anything is allocated, so a corrupt file cannot ask for terabytes.
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "frontend/onnx/ImportContext.h"
 
@@ -51,16 +51,21 @@ Expected<std::string> readExternalData(const TensorProto& tensor, int64_t byteCo
   }
   if (location.empty()) return makeError(what + ": external data has no location");
   std::filesystem::path rel(location);
-  if (rel.is_absolute()) return makeError(fmt::format("{}: external data location '{}' is absolute", what, location));
+  if (rel.is_absolute())
+    return makeError(fmt::format("{}: external data location '{}' is absolute", what, location));
   for (const auto& part : rel)
-    if (part == "..") return makeError(fmt::format("{}: external data location '{}' leaves the model's directory", what, location));
+    if (part == "..")
+      return makeError(
+          fmt::format("{}: external data location '{}' leaves the model's directory", what, location));
   if (length >= 0 && length != byteCount)
-    return makeError(fmt::format("{}: external data length {} does not match dims {} ({} bytes)", what, length,
-                                 formatDims(tensor), byteCount));
+    return makeError(fmt::format("{}: external data length {} does not match dims {} ({} bytes)", what,
+                                 length, formatDims(tensor), byteCount));
   std::filesystem::path full = std::filesystem::path(baseDir) / rel;
   std::error_code ec;
   auto fileSize = std::filesystem::file_size(full, ec);
-  if (ec) return makeError(fmt::format("{}: cannot read external data file '{}': {}", what, full.string(), ec.message()));
+  if (ec)
+    return makeError(
+        fmt::format("{}: cannot read external data file '{}': {}", what, full.string(), ec.message()));
   if (uint64_t(offset) > fileSize || uint64_t(byteCount) > fileSize - uint64_t(offset))
     return makeError(fmt::format("{}: external data file '{}' has {} bytes, needs {} at offset {}", what,
                                  full.string(), fileSize, byteCount, offset));
@@ -76,32 +81,53 @@ Expected<std::string> readExternalData(const TensorProto& tensor, int64_t byteCo
 
 std::optional<ir::DType> convertElementType(int32_t onnxType) {
   switch (onnxType) {
-    case TensorProto::FLOAT: return ir::DType::F32;
-    case TensorProto::INT64: return ir::DType::I64;
-    default: return std::nullopt;
+    case TensorProto::FLOAT:
+      return ir::DType::F32;
+    case TensorProto::INT64:
+      return ir::DType::I64;
+    default:
+      return std::nullopt;
   }
 }
 
 std::string onnxTypeName(int32_t onnxType) {
   switch (onnxType) {
-    case TensorProto::UNDEFINED: return "undefined";
-    case TensorProto::FLOAT: return "float";
-    case TensorProto::UINT8: return "uint8";
-    case TensorProto::INT8: return "int8";
-    case TensorProto::UINT16: return "uint16";
-    case TensorProto::INT16: return "int16";
-    case TensorProto::INT32: return "int32";
-    case TensorProto::INT64: return "int64";
-    case TensorProto::STRING: return "string";
-    case TensorProto::BOOL: return "bool";
-    case TensorProto::FLOAT16: return "float16";
-    case TensorProto::DOUBLE: return "double";
-    case TensorProto::UINT32: return "uint32";
-    case TensorProto::UINT64: return "uint64";
-    case TensorProto::COMPLEX64: return "complex64";
-    case TensorProto::COMPLEX128: return "complex128";
-    case TensorProto::BFLOAT16: return "bfloat16";
-    default: return "type " + std::to_string(onnxType);
+    case TensorProto::UNDEFINED:
+      return "undefined";
+    case TensorProto::FLOAT:
+      return "float";
+    case TensorProto::UINT8:
+      return "uint8";
+    case TensorProto::INT8:
+      return "int8";
+    case TensorProto::UINT16:
+      return "uint16";
+    case TensorProto::INT16:
+      return "int16";
+    case TensorProto::INT32:
+      return "int32";
+    case TensorProto::INT64:
+      return "int64";
+    case TensorProto::STRING:
+      return "string";
+    case TensorProto::BOOL:
+      return "bool";
+    case TensorProto::FLOAT16:
+      return "float16";
+    case TensorProto::DOUBLE:
+      return "double";
+    case TensorProto::UINT32:
+      return "uint32";
+    case TensorProto::UINT64:
+      return "uint64";
+    case TensorProto::COMPLEX64:
+      return "complex64";
+    case TensorProto::COMPLEX128:
+      return "complex128";
+    case TensorProto::BFLOAT16:
+      return "bfloat16";
+    default:
+      return "type " + std::to_string(onnxType);
   }
 }
 
@@ -109,8 +135,9 @@ Expected<ir::TensorDataPtr> convertTensor(const TensorProto& tensor, const std::
                                           const std::string& baseDir) {
   const int32_t type = tensor.data_type();
   if (type != TensorProto::FLOAT && type != TensorProto::INT64 && type != TensorProto::INT32)
-    return makeError(fmt::format("{} has element type {}; nutshell supports float, int64 and int32 (widened to int64)",
-                                 what, onnxTypeName(type)));
+    return makeError(
+        fmt::format("{} has element type {}; nutshell supports float, int64 and int32 (widened to int64)",
+                    what, onnxTypeName(type)));
   if (tensor.has_segment()) return makeError(what + ": segmented tensors are not supported");
 
   // Element count, checked per dim so that the product cannot overflow.
@@ -120,7 +147,8 @@ Expected<ir::TensorDataPtr> convertTensor(const TensorProto& tensor, const std::
     int64_t d = tensor.dims(i);
     if (d < 0) return makeError(fmt::format("{}: dims {} are negative", what, formatDims(tensor)));
     if (d != 0 && count > ir::kMaxElements / d)
-      return makeError(fmt::format("{}: dims {} are too large (more than 2^40 elements)", what, formatDims(tensor)));
+      return makeError(
+          fmt::format("{}: dims {} are too large (more than 2^40 elements)", what, formatDims(tensor)));
     count *= d;
     shape.push_back(d);
   }
@@ -142,7 +170,8 @@ Expected<ir::TensorDataPtr> convertTensor(const TensorProto& tensor, const std::
   auto data = std::make_shared<ir::TensorData>();
   data->type = type == TensorProto::FLOAT ? ir::TensorType::f32(shape) : ir::TensorType::i64(shape);
   auto typedCountError = [&](int64_t have) {
-    return makeError(fmt::format("{}: has {} values but dims {} need {}", what, have, formatDims(tensor), count));
+    return makeError(
+        fmt::format("{}: has {} values but dims {} need {}", what, have, formatDims(tensor), count));
   };
   switch (type) {
     case TensorProto::FLOAT:
@@ -177,7 +206,8 @@ Expected<ir::TensorDataPtr> convertTensor(const TensorProto& tensor, const std::
         data->i64.assign(tensor.int32_data().begin(), tensor.int32_data().end());
       }
       break;
-    default: break;
+    default:
+      break;
   }
   return ir::TensorDataPtr(std::move(data));
 }

@@ -20,6 +20,8 @@ std::unique_ptr<ir::Graph> optimized(const ir::Graph& graph) {
   std::unique_ptr<ir::Graph> g = graph.clone();
   passes::PipelineOptions options;
   options.optLevel = 2;
+  // NUTSHELL_TEST_CONV_ALGO=direct|im2col|fft|winograd forces one algorithm.
+  if (const char* algo = std::getenv("NUTSHELL_TEST_CONV_ALGO")) options.convAlgo = algo;
   std::ostringstream dumps;
   Status status = passes::runPipeline(*g, options, dumps);
   INFO("-O2 pipeline: " << (status ? std::string() : status.message()));
@@ -63,7 +65,11 @@ TEST_CASE("cpu: example networks match the reference, with and without -O2", "[c
       INFO((built ? std::string() : built.message()));
       REQUIRE(built.ok());
       TensorMap inputs = randomInputs(**built, rng);
-      checkAgainstReference(**built, inputs);
+      {
+        INFO("unoptimized");
+        checkAgainstReference(**built, inputs);
+      }
+      INFO("after -O2");
       checkAgainstReference(*optimized(**built), inputs);
     }
   }
@@ -78,7 +84,11 @@ TEST_CASE("cpu: ONNX models match the reference, with and without -O2", "[cpu][m
     REQUIRE(imported.ok());
     auto graph = withBatch(**imported, 1);
     TensorMap inputs = randomInputs(*graph, rng);
-    checkAgainstReference(*graph, inputs);
+    {
+      INFO("unoptimized");
+      checkAgainstReference(*graph, inputs);
+    }
+    INFO("after -O2");
     checkAgainstReference(*optimized(*graph), inputs);
   }
 }

@@ -25,7 +25,7 @@ TEST_CASE("thread pool runs every task exactly once", "[runtime][threads]") {
     for (int64_t tasks : {1, 2, 5, 97, 1000}) {
       ScopedNumThreads scope(threads);
       REQUIRE(numThreads() == threads);
-      Hits hits(size_t(tasks));
+      Hits hits{static_cast<size_t>(tasks)};
       for (int repeat = 0; repeat < 20; ++repeat) nutshell_parallel_for(mark, &hits, tasks);
       for (auto& c : hits.counts) CHECK(c.load() == 20);
     }

@@ -2,10 +2,10 @@
 // Every one must give a clear error (checked by substring) and none may crash;
 // the corpus is also run under AddressSanitizer (-DNUTSHELL_SANITIZE=ON).
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <cstdlib>
 #include <random>
 
 #include "tests/importer/OnnxTestUtil.h"
@@ -21,8 +21,8 @@ using Mutation = std::function<void(::onnx::ModelProto&)>;
 
 struct BadCase {
   std::string name;
-  std::string model;     // source model in tests/models
-  Mutation mutate;       // applied to the parsed model
+  std::string model;                  // source model in tests/models
+  Mutation mutate;                    // applied to the parsed model
   std::vector<std::string> expected;  // substrings of the error
 };
 
@@ -42,51 +42,62 @@ struct BadCase {
 
 std::vector<BadCase> structuralCases() {
   return {
-      {"wrong dims on an initializer", "logreg",
+      {"wrong dims on an initializer",
+       "logreg",
        [](auto& m) { initializer(m, "1.weight")->set_dims(1, 785); },
        {"initializer '1.weight'", "raw_data has 31360 bytes but dims [10,785]"}},
-      {"missing initializer", "logreg",
+      {"missing initializer",
+       "logreg",
        [](auto& m) {
          auto* inits = m.mutable_graph()->mutable_initializer();
          for (int i = 0; i < inits->size(); ++i)
            if (inits->Get(i).name() == "1.bias") inits->DeleteSubrange(i, 1);
        },
        {"uses tensor '1.bias'", "not a graph input, an initializer or the output of any node"}},
-      {"node input that does not exist", "mlp",
+      {"node input that does not exist",
+       "mlp",
        [](auto& m) { nodeOfType(m, "Relu")->set_input(0, "ghost"); },
        {"node '", "(Relu) uses tensor 'ghost'"}},
-      {"cycle", "logreg",
+      {"cycle",
+       "logreg",
        [](auto& m) {
          // Flatten now reads Softmax's output, which depends on Flatten.
          nodeOfType(m, "Flatten")->set_input(0, nodeOfType(m, "Softmax")->output(0));
        },
        {"graph has a cycle", "Flatten"}},
-      {"unsupported ops, all listed at once", "mlp",
+      {"unsupported ops, all listed at once",
+       "mlp",
        [](auto& m) {
          for (auto& n : *m.mutable_graph()->mutable_node()) {
            if (n.op_type() == "Relu") n.set_op_type("Foo");
            if (n.op_type() == "Flatten") n.set_op_type("Bar");
          }
        },
-       {"unsupported ONNX ops (3 nodes): Bar (opset 13) x1: node '/0/Flatten'; Foo (opset 13) x2: nodes '/2/Relu', "
+       {"unsupported ONNX ops (3 nodes): Bar (opset 13) x1: node '/0/Flatten'; Foo (opset 13) x2: nodes "
+        "'/2/Relu', "
         "'/4/Relu'"}},
-      {"float16 initializer", "logreg",
+      {"float16 initializer",
+       "logreg",
        [](auto& m) { initializer(m, "1.bias")->set_data_type(::onnx::TensorProto::FLOAT16); },
        {"initializer '1.bias' has element type float16"}},
-      {"string initializer", "logreg",
+      {"string initializer",
+       "logreg",
        [](auto& m) { initializer(m, "1.bias")->set_data_type(::onnx::TensorProto::STRING); },
        {"initializer '1.bias' has element type string"}},
-      {"negative dims", "logreg",
+      {"negative dims",
+       "logreg",
        [](auto& m) { initializer(m, "1.bias")->set_dims(0, -10); },
        {"initializer '1.bias': dims [-10] are negative"}},
-      {"huge dims", "logreg",
+      {"huge dims",
+       "logreg",
        [](auto& m) {
          auto* t = initializer(m, "1.weight");
          t->set_dims(0, int64_t(1) << 30);
          t->set_dims(1, int64_t(1) << 30);
        },
        {"initializer '1.weight': dims [1073741824,1073741824] are too large"}},
-      {"two nodes produce the same tensor", "mlp",
+      {"two nodes produce the same tensor",
+       "mlp",
        [](auto& m) {
          auto* nodes = m.mutable_graph()->mutable_node();
          std::string first;
@@ -99,27 +110,41 @@ std::vector<BadCase> structuralCases() {
            }
        },
        {"is produced by two nodes"}},
-      {"missing graph", "logreg", [](auto& m) { m.clear_graph(); }, {"not a valid ONNX model: it has no graph"}},
-      {"graph output not produced", "logreg",
+      {"missing graph",
+       "logreg",
+       [](auto& m) { m.clear_graph(); },
+       {"not a valid ONNX model: it has no graph"}},
+      {"graph output not produced",
+       "logreg",
        [](auto& m) { m.mutable_graph()->mutable_output(0)->set_name("nowhere"); },
        {"graph output 'nowhere' is not produced by any node"}},
-      {"no graph outputs", "logreg", [](auto& m) { m.mutable_graph()->clear_output(); },
+      {"no graph outputs",
+       "logreg",
+       [](auto& m) { m.mutable_graph()->clear_output(); },
        {"the ONNX graph has no outputs"}},
-      {"opset zero", "logreg", [](auto& m) { m.mutable_opset_import(0)->set_version(0); },
+      {"opset zero",
+       "logreg",
+       [](auto& m) { m.mutable_opset_import(0)->set_version(0); },
        {"ONNX opset 0 is not supported: nutshell imports opsets 1 to 18"}},
-      {"opset too new", "logreg", [](auto& m) { m.mutable_opset_import(0)->set_version(99); },
+      {"opset too new",
+       "logreg",
+       [](auto& m) { m.mutable_opset_import(0)->set_version(99); },
        {"ONNX opset 99 is not supported"}},
-      {"no default opset", "logreg", [](auto& m) { m.clear_opset_import(); },
+      {"no default opset",
+       "logreg",
+       [](auto& m) { m.clear_opset_import(); },
        {"imports no default-domain (ai.onnx) opset"}},
       {"no ir_version", "logreg", [](auto& m) { m.clear_ir_version(); }, {"ir_version is missing"}},
-      {"typed data of the wrong length", "logreg",
+      {"typed data of the wrong length",
+       "logreg",
        [](auto& m) {
          auto* t = initializer(m, "1.bias");
          t->clear_raw_data();
          t->add_float_data(1.0f);
        },
        {"initializer '1.bias': has 1 values but dims [10] need 10"}},
-      {"attribute of the wrong type", "logreg",
+      {"attribute of the wrong type",
+       "logreg",
        [](auto& m) {
          auto* gemm = nodeOfType(m, "Gemm");
          for (auto& a : *gemm->mutable_attribute())
@@ -129,36 +154,60 @@ std::vector<BadCase> structuralCases() {
            }
        },
        {"(Gemm): attribute 'transB' has type float, expected int"}},
-      {"conv1d", "bigconv",
+      {"conv1d",
+       "bigconv",
        [](auto& m) {
-         auto* dims = m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+         auto* dims =
+             m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
          dims->mutable_dim()->RemoveLast();
        },
        {"(Conv): unsupported: 1-D Conv", "2-D windows on NCHW"}},
-      {"computed Unsqueeze axes", "lstm",
+      {"computed Unsqueeze axes",
+       "lstm",
        [](auto& m) {
          // Feed Unsqueeze's axes from a computed tensor instead of a Constant.
          nodeOfType(m, "Unsqueeze")->set_input(1, "/lstm/Gather_output_0");
        },
        {"(Unsqueeze): unsupported: axes (input '/lstm/Gather_output_0') must be a constant"}},
-      {"graph input without a shape", "logreg",
-       [](auto& m) { m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->clear_shape(); },
-       {"graph input 'x' has no shape"}},
-      {"string graph input", "logreg",
-       [](auto& m) { m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->set_elem_type(8); },
-       {"graph input 'x' has element type string"}},
-      {"negative input dim", "logreg",
+      {"graph input without a shape",
+       "logreg",
        [](auto& m) {
-         m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_value(-3);
+         m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->clear_shape();
+       },
+       {"graph input 'x' has no shape"}},
+      {"string graph input",
+       "logreg",
+       [](auto& m) {
+         m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->set_elem_type(8);
+       },
+       {"graph input 'x' has element type string"}},
+      {"negative input dim",
+       "logreg",
+       [](auto& m) {
+         m.mutable_graph()
+             ->mutable_input(0)
+             ->mutable_type()
+             ->mutable_tensor_type()
+             ->mutable_shape()
+             ->mutable_dim(1)
+             ->set_dim_value(-3);
        },
        {"graph input 'x': dim 1 has invalid size -3"}},
-      {"shapes that do not fit", "logreg",
+      {"shapes that do not fit",
+       "logreg",
        [](auto& m) {
          // Gemm now sees 28*28*2 features against a 784-wide weight.
-         m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_value(2);
+         m.mutable_graph()
+             ->mutable_input(0)
+             ->mutable_type()
+             ->mutable_tensor_type()
+             ->mutable_shape()
+             ->mutable_dim(1)
+             ->set_dim_value(2);
        },
        {"(Gemm)", "1568", "784"}},
-      {"op from another domain", "logreg",
+      {"op from another domain",
+       "logreg",
        [](auto& m) {
          nodeOfType(m, "Softmax")->set_domain("com.example");
          auto* op = m.add_opset_import();
@@ -166,9 +215,12 @@ std::vector<BadCase> structuralCases() {
          op->set_version(3);
        },
        {"unsupported ONNX ops (1 node): com.example.Softmax (opset 3) x1: node '/2/Softmax'"}},
-      {"node without outputs", "logreg", [](auto& m) { nodeOfType(m, "Softmax")->clear_output(); },
+      {"node without outputs",
+       "logreg",
+       [](auto& m) { nodeOfType(m, "Softmax")->clear_output(); },
        {"(Softmax): has no outputs"}},
-      {"external data file missing", "logreg",
+      {"external data file missing",
+       "logreg",
        [](auto& m) {
          auto* t = initializer(m, "1.bias");
          t->clear_raw_data();
@@ -178,7 +230,8 @@ std::vector<BadCase> structuralCases() {
          e->set_value("weights-that-do-not-exist.bin");
        },
        {"initializer '1.bias': cannot read external data file", "weights-that-do-not-exist.bin"}},
-      {"external data outside the model directory", "logreg",
+      {"external data outside the model directory",
+       "logreg",
        [](auto& m) {
          auto* t = initializer(m, "1.bias");
          t->clear_raw_data();
@@ -188,13 +241,26 @@ std::vector<BadCase> structuralCases() {
          e->set_value("../../etc/passwd");
        },
        {"leaves the model's directory"}},
-      {"initializer defined twice", "logreg",
+      {"initializer defined twice",
+       "logreg",
        [](auto& m) { *m.mutable_graph()->add_initializer() = m.graph().initializer(0); },
        {"is defined twice"}},
-      {"LSTM with batch-major layout", "lstm",
+      {"LSTM with batch-major layout",
+       "lstm",
        [](auto& m) { test::setInt(*nodeOfType(m, "LSTM"), "layout", 1); },
        {"(LSTM): unsupported: layout=1"}},
   };
+}
+
+/// NUTSHELL_FUZZ_TRIALS / NUTSHELL_FUZZ_SEED run longer or other flip
+/// campaigns (e.g. under AddressSanitizer) without changing the default test.
+int fuzzTrials() {
+  const char* v = std::getenv("NUTSHELL_FUZZ_TRIALS");
+  return v ? std::max(1, std::atoi(v)) : 200;
+}
+unsigned fuzzSeed() {
+  const char* v = std::getenv("NUTSHELL_FUZZ_SEED");
+  return v ? unsigned(std::strtoul(v, nullptr, 10)) : 42u;
 }
 
 std::string importError(const std::string& bytes) {
@@ -250,12 +316,13 @@ TEST_CASE("flipped bytes never crash the importer", "[importer][corpus]") {
   // an error. Either way: no crash, no abort, and errors say something.
   for (const char* name : {"logreg", "lstm", "lenet5"}) {
     const std::string bytes = test::readFile(test::modelPath(name));
-    std::mt19937 rng(42);
+    std::mt19937 rng(fuzzSeed());
     int failures = 0;
-    for (int trial = 0; trial < 200; ++trial) {
+    const int trials = fuzzTrials();
+    for (int trial = 0; trial < trials; ++trial) {
       std::string mutated = bytes;
       // Mostly the structure at both ends of the file, sometimes anywhere.
-      size_t pos = trial % 3 == 0 ? rng() % mutated.size()
+      size_t pos = trial % 3 == 0   ? rng() % mutated.size()
                    : trial % 3 == 1 ? rng() % std::min<size_t>(600, mutated.size())
                                     : mutated.size() - 1 - rng() % std::min<size_t>(3000, mutated.size());
       mutated[pos] = char(mutated[pos] ^ char(1 + rng() % 255));
@@ -266,7 +333,7 @@ TEST_CASE("flipped bytes never crash the importer", "[importer][corpus]") {
         CHECK_FALSE(graph.message().empty());
       }
     }
-    INFO(name << ": " << failures << " of 200 flips rejected");
+    INFO(name << ": " << failures << " of " << trials << " flips rejected");
     CHECK(failures > 0);
   }
 }

@@ -1,7 +1,6 @@
 // Every reference model in tests/models imports, verifies and has the
 // expected ops, with the batch dim symbolic and bound.
 #include <catch2/catch.hpp>
-
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -25,7 +24,10 @@ struct ModelCase {
 
 const std::vector<ModelCase>& modelCases() {
   static const std::vector<ModelCase> cases = {
-      {"bigconv", {2, 32, 64, 64}, "f32[2,32,32,32]", {{"const", 2}, {"conv2d", 1}, {"relu", 1}, {"max_pool2d", 1}}},
+      {"bigconv",
+       {2, 32, 64, 64},
+       "f32[2,32,32,32]",
+       {{"const", 2}, {"conv2d", 1}, {"relu", 1}, {"max_pool2d", 1}}},
       {"inception3a",
        {2, 192, 28, 28},
        "f32[2,256,28,28]",
@@ -34,7 +36,13 @@ const std::vector<ModelCase>& modelCases() {
        {2, 1, 28, 28},
        "f32[2,10]",
        // Pad's pads come from Constant nodes and are folded into attributes.
-       {{"const", 10}, {"conv2d", 2}, {"tanh", 4}, {"pad", 2}, {"avg_pool2d", 2}, {"flatten", 1}, {"dense", 3}}},
+       {{"const", 10},
+        {"conv2d", 2},
+        {"tanh", 4},
+        {"pad", 2},
+        {"avg_pool2d", 2},
+        {"flatten", 1},
+        {"dense", 3}}},
       {"logreg", {2, 1, 28, 28}, "f32[2,10]", {{"const", 2}, {"flatten", 1}, {"dense", 1}, {"softmax", 1}}},
       {"lstm",
        {16, 2, 32},
@@ -124,7 +132,8 @@ TEST_CASE("value names come from the ONNX tensor names", "[importer][models]") {
   CHECK(names.count("y"));
 }
 
-TEST_CASE("Gemm with transB=1 and constant weights becomes dense with a K-major weight", "[importer][models]") {
+TEST_CASE("Gemm with transB=1 and constant weights becomes dense with a K-major weight",
+          "[importer][models]") {
   auto graph = importer::importOnnxFile(modelPath("logreg"));
   REQUIRE(graph);
   const ir::Node* dense = test::findOp(**graph, ir::OpKind::Dense);

@@ -1,6 +1,5 @@
 // Per-op import, including the differences between ONNX opsets.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 
@@ -101,7 +100,8 @@ TEST_CASE("ReduceSum axes: attribute before opset 13, constant input since", "[i
     ModelBuilder mb(13);
     mb.input("x", {2, 3}).input("a", {1}, 7).output("y");
     mb.node("ReduceSum", {"x", "a"}, {"y"});
-    CHECK_THAT(importFail(mb), Catch::Contains("(ReduceSum): unsupported: axes (input 'a') must be a constant"));
+    CHECK_THAT(importFail(mb),
+               Catch::Contains("(ReduceSum): unsupported: axes (input 'a') must be a constant"));
   }
   {
     ModelBuilder mb(13);  // ReduceMean still takes its axes as an attribute at 13
@@ -407,7 +407,8 @@ TEST_CASE("LSTM fills absent optional inputs with zeros", "[importer][ops]") {
   short_.initI64("lens", {B}, {T, 1});
   auto& s = short_.node("LSTM", {"x", "w", "r", "", "lens"}, {"y"});
   test::setInt(s, "hidden_size", H);
-  CHECK_THAT(importFail(short_), Catch::Contains("unsupported: sequence_lens value 1 differs from the sequence length 3"));
+  CHECK_THAT(importFail(short_),
+             Catch::Contains("unsupported: sequence_lens value 1 differs from the sequence length 3"));
 }
 
 TEST_CASE("Reshape with a computed shape keeps the shape ops", "[importer][ops]") {
@@ -529,7 +530,8 @@ TEST_CASE("constant inputs replace graph inputs", "[importer][ops]") {
   ModelBuilder mb(13);
   mb.input("x", {4, 10}).input("starts", {1}, 7).input("ends", {1}, 7).output("y");
   mb.node("Slice", {"x", "starts", "ends"}, {"y"});
-  CHECK_THAT(importFail(mb), Catch::Contains("(Slice): unsupported: starts (input 'starts') must be a constant"));
+  CHECK_THAT(importFail(mb),
+             Catch::Contains("(Slice): unsupported: starts (input 'starts') must be a constant"));
 
   importer::ImportOptions options;
   options.constantInputs["starts"] = ir::makeI64({1}, {1});

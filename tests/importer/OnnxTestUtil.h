@@ -60,7 +60,7 @@ inline const ir::Node* findOp(const ir::Graph& graph, ir::OpKind op) {
 
 /// A small ONNX model under construction.
 class ModelBuilder {
-public:
+ public:
   explicit ModelBuilder(int64_t opset = 13) {
     model.set_ir_version(7);
     model.set_producer_name("nutshell-test");
@@ -97,12 +97,14 @@ public:
     return *this;
   }
 
-  ::onnx::TensorProto& initF32(const std::string& name, std::vector<int64_t> dims, std::vector<float> values) {
+  ::onnx::TensorProto& initF32(const std::string& name, std::vector<int64_t> dims,
+                               std::vector<float> values) {
     auto* t = graph().add_initializer();
     fillF32(*t, name, dims, values);
     return *t;
   }
-  ::onnx::TensorProto& initI64(const std::string& name, std::vector<int64_t> dims, std::vector<int64_t> values) {
+  ::onnx::TensorProto& initI64(const std::string& name, std::vector<int64_t> dims,
+                               std::vector<int64_t> values) {
     auto* t = graph().add_initializer();
     fillI64(*t, name, dims, values);
     return *t;
@@ -123,8 +125,8 @@ public:
     for (int64_t v : values) t.add_int64_data(v);
   }
 
-  ::onnx::NodeProto& node(const std::string& op, std::vector<std::string> inputs, std::vector<std::string> outputs,
-                          const std::string& name = "") {
+  ::onnx::NodeProto& node(const std::string& op, std::vector<std::string> inputs,
+                          std::vector<std::string> outputs, const std::string& name = "") {
     auto* n = graph().add_node();
     n->set_op_type(op);
     n->set_name(name.empty() ? (outputs.empty() ? op : outputs[0]) : name);

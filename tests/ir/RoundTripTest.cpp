@@ -143,7 +143,7 @@ TEST_CASE("multi-result lstm and empty graphs round-trip", "[roundtrip]") {
   CHECK(text.find("return %y, %y_c\n}") != std::string::npos);
 }
 
-TEST_CASE("--elide-constants text parses into elided constants", "[roundtrip]") {
+TEST_CASE("elided constants (--elide-constants) parse back as elided", "[roundtrip]") {
   auto g = buildCnn();
   PrintOptions elide;
   elide.elideConstants = true;

@@ -1,0 +1,209 @@
+#include "aot/AotCompiler.h"
+
+#include <stdlib.h>
+
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+#include "aot/HeaderWriter.h"
+#include "aot/ModelDescriptor.h"
+#include "aot/Toolchain.h"
+#include "backends/cpu/ObjectEmitter.h"
+#include "backends/cpu/Target.h"
+
+namespace fs = std::filesystem;
+
+namespace nutshell::aot {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double msSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+Status writeFile(const std::string& path, const std::string& bytes) {
+  if (path == "-") {
+    std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+    std::fflush(stdout);
+    return Status::success();
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return makeError(fmt::format("cannot write '{}'", path));
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) return makeError(fmt::format("cannot write '{}' (disk full?)", path));
+  return Status::success();
+}
+
+std::string headerPathFor(const AotOptions& options) {
+  if (!options.headerPath.empty()) return options.headerPath;
+  return fs::path(options.output).replace_extension(".h").string();
+}
+
+/// A private temporary folder, removed when the object goes away.
+class TempDir {
+public:
+  static Expected<TempDir> create() {
+    std::error_code ec;
+    fs::path base = fs::temp_directory_path(ec);
+    if (ec) base = "/tmp";
+    std::string pattern = (base / "nutshell-compile-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) return makeError(fmt::format("cannot create a temporary folder in '{}'", base.string()));
+    TempDir dir;
+    dir.path_ = pattern;
+    return dir;
+  }
+  TempDir() = default;
+  TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+  TempDir& operator=(TempDir&&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+private:
+  std::string path_;
+};
+
+Status writeHeader(const AotOptions& options, const cpu::ModuleInfo& info, const std::string& target,
+                   AotResult& result) {
+  std::string path = headerPathFor(options);
+  if (fs::path(path) == fs::path(options.output))
+    return makeError(fmt::format("the header would overwrite the output '{}'; name it with --header", path));
+  HeaderOptions header;
+  header.modelFile = fs::path(options.modelFile).filename().string();
+  header.target = target;
+  header.headerName = fs::path(path).filename().string();
+  NUTSHELL_TRY(writeFile(path, writeCHeader(info, header)));
+  result.files.push_back(path);
+  return Status::success();
+}
+
+}  // namespace
+
+Expected<EmitKind> parseEmitKind(const std::string& name) {
+  for (EmitKind kind :
+       {EmitKind::Executable, EmitKind::Object, EmitKind::StaticLibrary, EmitKind::LlvmIr, EmitKind::Assembly})
+    if (name == emitKindName(kind)) return kind;
+  return makeError(fmt::format("unknown --emit kind '{}' (expected exe, obj, lib, llvm-ir or asm)", name));
+}
+
+const char* emitKindName(EmitKind kind) {
+  switch (kind) {
+    case EmitKind::Executable: return "exe";
+    case EmitKind::Object: return "obj";
+    case EmitKind::StaticLibrary: return "lib";
+    case EmitKind::LlvmIr: return "llvm-ir";
+    case EmitKind::Assembly: return "asm";
+  }
+  return "?";
+}
+
+bool isCIdentifier(const std::string& name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  return true;
+}
+
+std::string defaultPrefix(const std::string& output, EmitKind emit) {
+  std::string stem = output == "-" ? "" : fs::path(output).stem().string();
+  if (emit == EmitKind::StaticLibrary && stem.rfind("lib", 0) == 0 && stem.size() > 3) stem = stem.substr(3);
+  std::string prefix;
+  for (char c : stem) prefix += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (prefix.empty()) return "model";
+  if (std::isdigit(static_cast<unsigned char>(prefix[0]))) prefix = "m_" + prefix;
+  return prefix;
+}
+
+Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options) {
+  if (options.output.empty()) return makeError("no output file given (-o OUT)");
+  if (options.output == "-" && options.emit != EmitKind::LlvmIr && options.emit != EmitKind::Assembly)
+    return makeError(fmt::format("-o - (stdout) is for --emit=llvm-ir or asm, not --emit={}", emitKindName(options.emit)));
+  std::string prefix = options.prefix.empty() ? defaultPrefix(options.output, options.emit) : options.prefix;
+  if (!isCIdentifier(prefix))
+    return makeError(fmt::format("--name '{}' is not a C identifier ([A-Za-z_][A-Za-z0-9_]*)", prefix));
+  // The runtime's own C symbols start with nutshell_; keep models out of them.
+  if (prefix == "nutshell" || prefix.rfind("nutshell_", 0) == 0)
+    return makeError(fmt::format("--name '{}' collides with the runtime's nutshell_* symbols; pick another prefix", prefix));
+
+  AotResult result;
+  NUTSHELL_ASSIGN(cpu::TargetInfo target, cpu::detectTarget(options.targetCpu));
+  result.target = cpu::describeTarget(target);
+  if (options.verbose) std::fprintf(stderr, "nutshell-compile: target %s\n", result.target.c_str());
+
+  auto start = Clock::now();
+  cpu::ModuleOptions moduleOptions;
+  moduleOptions.prefix = prefix;
+  NUTSHELL_ASSIGN(cpu::BuiltModule built, cpu::buildModule(graph, target, moduleOptions));
+  if (options.emit == EmitKind::Executable)
+    NUTSHELL_TRY(addModelDescriptor(*built.module, built.info, result.target));
+  result.codegenMs = msSince(start);
+  result.info = built.info;
+  if (options.verbose) {
+    std::fprintf(stderr, "nutshell-compile: %s, %zu kernels, workspace %lld bytes\n", built.info.signature.c_str(),
+                 built.info.kernels.size(), static_cast<long long>(built.info.workspaceBytes));
+    for (const std::string& line : built.info.kernels) std::fprintf(stderr, "  %s\n", line.c_str());
+  }
+
+  start = Clock::now();
+  NUTSHELL_TRY(cpu::optimizeModule(*built.module, target));
+  result.optimizeMs = msSince(start);
+
+  if (options.emit == EmitKind::LlvmIr) {
+    NUTSHELL_TRY(writeFile(options.output, cpu::moduleText(*built.module)));
+    result.files.push_back(options.output);
+    return result;
+  }
+  start = Clock::now();
+  cpu::MachineCodeKind kind =
+      options.emit == EmitKind::Assembly ? cpu::MachineCodeKind::Assembly : cpu::MachineCodeKind::Object;
+  NUTSHELL_ASSIGN(std::string code, cpu::emitMachineCode(*built.module, target, kind));
+  result.emitMs = msSince(start);
+
+  start = Clock::now();
+  switch (options.emit) {
+    case EmitKind::LlvmIr:  // written above
+    case EmitKind::Assembly:
+      NUTSHELL_TRY(writeFile(options.output, code));
+      result.files.push_back(options.output);
+      break;
+    case EmitKind::Object:
+      NUTSHELL_TRY(writeFile(options.output, code));
+      result.files.push_back(options.output);
+      NUTSHELL_TRY(writeHeader(options, built.info, result.target, result));
+      break;
+    case EmitKind::StaticLibrary: {
+      NUTSHELL_ASSIGN(RuntimeLibraries libraries, findRuntimeLibraries());
+      if (options.verbose) std::fprintf(stderr, "nutshell-compile: runtime from %s\n", libraries.where.c_str());
+      std::error_code ec;
+      fs::remove(options.output, ec);  // writeArchive would not replace a foreign file kind
+      NUTSHELL_TRY(writeStaticLibrary(options.output, prefix + ".o", code, {libraries.runtime}));
+      result.files.push_back(options.output);
+      NUTSHELL_TRY(writeHeader(options, built.info, result.target, result));
+      break;
+    }
+    case EmitKind::Executable: {
+      NUTSHELL_ASSIGN(RuntimeLibraries libraries, findRuntimeLibraries());
+      if (options.verbose) std::fprintf(stderr, "nutshell-compile: runtime from %s\n", libraries.where.c_str());
+      NUTSHELL_ASSIGN(TempDir temp, TempDir::create());
+      std::string object = (fs::path(temp.path()) / (prefix + ".o")).string();
+      NUTSHELL_TRY(writeFile(object, code));
+      NUTSHELL_TRY(linkExecutable({object}, {libraries.aotMain, libraries.runtime}, options.output, options.verbose));
+      result.files.push_back(options.output);
+      break;
+    }
+  }
+  result.linkMs = msSince(start);
+  return result;
+}
+
+}  // namespace nutshell::aot

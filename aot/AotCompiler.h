@@ -1,0 +1,64 @@
+// Ahead-of-time compilation of a planned graph (after the pass pipeline) into
+// a deliverable: a standalone executable, an object file or static library
+// plus a C header, or LLVM IR / assembly text for inspection. The pipeline:
+// cpu::buildModule -> (descriptor for executables) -> cpu::optimizeModule ->
+// cpu::emitMachineCode -> link / archive. See docs/aot.md.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "backends/cpu/ModuleBuilder.h"
+#include "ir/Graph.h"
+#include "nutshell/Expected.h"
+
+namespace nutshell::aot {
+
+enum class EmitKind {
+  Executable,     // exe: the model + the AOT runtime main, weights embedded
+  Object,         // obj: relocatable object + C header
+  StaticLibrary,  // lib: archive of the object and the runtime it calls + C header
+  LlvmIr,         // llvm-ir: optimized LLVM IR text
+  Assembly,       // asm: assembly text
+};
+
+/// "exe", "obj", "lib", "llvm-ir", "asm"; error lists the valid names.
+Expected<EmitKind> parseEmitKind(const std::string& name);
+const char* emitKindName(EmitKind kind);
+
+struct AotOptions {
+  EmitKind emit = EmitKind::Executable;
+  /// The file to write; "-" writes llvm-ir / asm to stdout.
+  std::string output;
+  /// Symbol prefix of the entry points (a C identifier); empty: derived from
+  /// the output's file name (see defaultPrefix).
+  std::string prefix;
+  /// obj/lib: where the C header goes; empty: `output` with its extension
+  /// replaced by ".h".
+  std::string headerPath;
+  /// LLVM CPU name; empty: the host CPU with all its features.
+  std::string targetCpu;
+  /// Named in the header's comment.
+  std::string modelFile;
+  /// Print the target, kernels, link command and phase times to stderr.
+  bool verbose = false;
+};
+
+struct AotResult {
+  std::vector<std::string> files;  // written, in order
+  cpu::ModuleInfo info;
+  std::string target;  // describeTarget()
+  double codegenMs = 0, optimizeMs = 0, emitMs = 0, linkMs = 0;
+};
+
+/// The prefix used when none is given: the output file's stem (without a
+/// "lib" prefix for static libraries) made into a C identifier.
+std::string defaultPrefix(const std::string& output, EmitKind emit);
+
+/// Whether `name` can prefix C symbols ([A-Za-z_][A-Za-z0-9_]*).
+bool isCIdentifier(const std::string& name);
+
+/// Compiles `graph` (static shapes, planned or not) and writes the output(s).
+Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options);
+
+}  // namespace nutshell::aot

@@ -1,0 +1,23 @@
+// The `nutshell_aot_model` descriptor (runtime/aot/AotModel.h) as LLVM
+// constants in the model's module, for --emit=exe: the prebuilt AOT main finds
+// the entry point, names and shapes through it, so producing an executable
+// needs no generated C source and start-up reads only constant data.
+#pragma once
+
+#include <string>
+
+#include "backends/cpu/ModuleBuilder.h"
+#include "nutshell/Expected.h"
+
+namespace llvm {
+class Module;
+}
+
+namespace nutshell::aot {
+
+/// Adds `const NutshellAotModel nutshell_aot_model` (external linkage) to
+/// `module`, which must already define `<info.prefix>_run`. `target` is the
+/// description the executable prints and checks its CPU against.
+Status addModelDescriptor(llvm::Module& module, const cpu::ModuleInfo& info, const std::string& target);
+
+}  // namespace nutshell::aot

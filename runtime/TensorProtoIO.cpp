@@ -1,0 +1,350 @@
+// ONNX TensorProto (.pb) reading and writing, on a hand-written decoder of the
+// protobuf wire format: the runtime links no protobuf.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/TensorIO.h"
+#include "runtime/TensorIOSupport.h"
+
+namespace nutshell {
+
+using namespace tensorio;
+
+namespace {
+
+// ---- protobuf wire format -------------------------------------------------------
+
+/// A bounds-checked reader over protobuf wire-format bytes.
+class WireReader {
+public:
+  explicit WireReader(std::string_view bytes) : bytes_(bytes) {}
+
+  bool atEnd() const { return pos_ >= bytes_.size(); }
+  size_t position() const { return pos_; }
+
+  bool readVarint(uint64_t& value) {
+    value = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos_ >= bytes_.size()) return false;
+      uint8_t byte = static_cast<uint8_t>(bytes_[pos_++]);
+      value |= uint64_t(byte & 0x7f) << shift;
+      if (!(byte & 0x80)) return true;
+    }
+    return false;  // more than 10 bytes
+  }
+  bool readFixed(size_t size, const char*& data) {
+    if (bytes_.size() - pos_ < size) return false;
+    data = bytes_.data() + pos_;
+    pos_ += size;
+    return true;
+  }
+  bool readLengthDelimited(std::string_view& data) {
+    uint64_t length;
+    if (!readVarint(length) || length > bytes_.size() - pos_) return false;
+    data = bytes_.substr(pos_, size_t(length));
+    pos_ += size_t(length);
+    return true;
+  }
+
+private:
+  std::string_view bytes_;
+  size_t pos_ = 0;
+};
+
+enum WireType { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
+
+/// TensorProto.DataType values this reader knows by name.
+const char* onnxTypeName(uint64_t type) {
+  static const char* names[] = {"UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32",
+                                "INT64", "STRING", "BOOL", "FLOAT16", "DOUBLE", "UINT32", "UINT64",
+                                "COMPLEX64", "COMPLEX128", "BFLOAT16"};
+  return type < std::size(names) ? names[type] : "unknown";
+}
+
+std::optional<Storage> onnxStorage(uint64_t type) {
+  switch (type) {
+    case 1: return Storage::F32;
+    case 2: return Storage::U8;
+    case 3: return Storage::I8;
+    case 4: return Storage::U16;
+    case 5: return Storage::I16;
+    case 6: return Storage::I32;
+    case 7: return Storage::I64;
+    case 9: return Storage::Bool;
+    case 10: return Storage::F16;
+    case 11: return Storage::F64;
+    case 12: return Storage::U32;
+    case 13: return Storage::U64;
+    case 16: return Storage::BF16;
+    default: return std::nullopt;
+  }
+}
+
+/// The fields of a TensorProto this reader uses.
+struct TensorProtoFields {
+  std::vector<int64_t> dims;
+  std::optional<uint64_t> dataType;
+  std::string name;
+  std::optional<std::string_view> raw;
+  std::vector<float> floats;
+  std::vector<double> doubles;
+  std::vector<int64_t> int32s;  // int32_data, already sign-extended
+  std::vector<int64_t> int64s;
+  std::vector<uint64_t> uint64s;
+  size_t strings = 0;
+  bool external = false;
+};
+
+/// Read a repeated varint field that may be packed (length-delimited) or not.
+template <class Push>
+bool readRepeatedVarint(WireReader& reader, int wireType, Push push) {
+  uint64_t value;
+  if (wireType == kVarint) {
+    if (!reader.readVarint(value)) return false;
+    push(value);
+    return true;
+  }
+  if (wireType != kLengthDelimited) return false;
+  std::string_view packed;
+  if (!reader.readLengthDelimited(packed)) return false;
+  WireReader inner(packed);
+  while (!inner.atEnd()) {
+    if (!inner.readVarint(value)) return false;
+    push(value);
+  }
+  return true;
+}
+
+/// Read a repeated fixed-size field (float: 4, double: 8), packed or not.
+template <class T>
+bool readRepeatedFixed(WireReader& reader, int wireType, std::vector<T>& out) {
+  const int expectedWire = sizeof(T) == 4 ? kFixed32 : kFixed64;
+  const char* data;
+  if (wireType == expectedWire) {
+    if (!reader.readFixed(sizeof(T), data)) return false;
+    out.push_back(loadLE<T>(data));
+    return true;
+  }
+  if (wireType != kLengthDelimited) return false;
+  std::string_view packed;
+  if (!reader.readLengthDelimited(packed) || packed.size() % sizeof(T) != 0) return false;
+  for (size_t i = 0; i < packed.size(); i += sizeof(T)) out.push_back(loadLE<T>(packed.data() + i));
+  return true;
+}
+
+bool skipField(WireReader& reader, int wireType) {
+  uint64_t ignored;
+  const char* data;
+  std::string_view view;
+  switch (wireType) {
+    case kVarint: return reader.readVarint(ignored);
+    case kFixed64: return reader.readFixed(8, data);
+    case kLengthDelimited: return reader.readLengthDelimited(view);
+    case kFixed32: return reader.readFixed(4, data);
+    default: return false;  // groups (3, 4) are not used by TensorProto
+  }
+}
+
+Expected<TensorProtoFields> decodeTensorProtoFields(std::string_view bytes, const std::string& what) {
+  TensorProtoFields fields;
+  WireReader reader(bytes);
+  while (!reader.atEnd()) {
+    size_t fieldStart = reader.position();
+    uint64_t key;
+    if (!reader.readVarint(key))
+      return makeError(what + ": not a TensorProto (bad field key at byte " + std::to_string(fieldStart) + ")");
+    uint64_t field = key >> 3;
+    int wireType = int(key & 7);
+    bool ok = true;
+    switch (field) {
+      case 1:  // dims
+        ok = readRepeatedVarint(reader, wireType, [&](uint64_t v) { fields.dims.push_back(int64_t(v)); });
+        break;
+      case 2: {  // data_type
+        uint64_t v;
+        ok = wireType == kVarint && reader.readVarint(v);
+        if (ok) fields.dataType = v;
+        break;
+      }
+      case 4:  // float_data
+        ok = readRepeatedFixed(reader, wireType, fields.floats);
+        break;
+      case 5:  // int32_data (negative values are sign-extended 64-bit varints)
+        ok = readRepeatedVarint(reader, wireType,
+                                [&](uint64_t v) { fields.int32s.push_back(int64_t(int32_t(uint32_t(v)))); });
+        break;
+      case 6: {  // string_data
+        std::string_view s;
+        ok = wireType == kLengthDelimited && reader.readLengthDelimited(s);
+        ++fields.strings;
+        break;
+      }
+      case 7:  // int64_data
+        ok = readRepeatedVarint(reader, wireType, [&](uint64_t v) { fields.int64s.push_back(int64_t(v)); });
+        break;
+      case 8: {  // name
+        std::string_view s;
+        ok = wireType == kLengthDelimited && reader.readLengthDelimited(s);
+        if (ok) fields.name = std::string(s);
+        break;
+      }
+      case 9: {  // raw_data
+        std::string_view s;
+        ok = wireType == kLengthDelimited && reader.readLengthDelimited(s);
+        if (ok) fields.raw = s;
+        break;
+      }
+      case 10:  // double_data
+        ok = readRepeatedFixed(reader, wireType, fields.doubles);
+        break;
+      case 11:  // uint64_data
+        ok = readRepeatedVarint(reader, wireType, [&](uint64_t v) { fields.uint64s.push_back(v); });
+        break;
+      case 13:  // external_data
+        fields.external = true;
+        ok = skipField(reader, wireType);
+        break;
+      case 14: {  // data_location (1 = EXTERNAL)
+        uint64_t v;
+        ok = wireType == kVarint && reader.readVarint(v);
+        if (ok && v == 1) fields.external = true;
+        break;
+      }
+      default:  // segment (3), doc_string (12), future fields
+        if (field == 0) ok = false;
+        else ok = skipField(reader, wireType);
+        break;
+    }
+    if (!ok)
+      return makeError(what + ": not a TensorProto or truncated (field " + std::to_string(field) + " at byte " +
+                       std::to_string(fieldStart) + ")");
+  }
+  return fields;
+}
+
+Expected<Tensor> tensorFromFields(const TensorProtoFields& fields, const std::string& what) {
+  if (!fields.dataType) return makeError(what + ": TensorProto has no data_type");
+  uint64_t type = *fields.dataType;
+  if (fields.external) return makeError(what + ": tensors with external data are not supported");
+  std::optional<Storage> storage = onnxStorage(type);
+  if (!storage)
+    return makeError(what + ": unsupported TensorProto data type " + std::to_string(type) + " (" +
+                     onnxTypeName(type) + ")");
+  NUTSHELL_ASSIGN(int64_t count, checkedElementCount(fields.dims, what));
+  const std::string shape = shapeString(fields.dims);
+  ElementType elementType = storageIsFloat(*storage) ? ElementType::F32 : ElementType::I64;
+
+  auto countError = [&](int64_t found, const char* field) {
+    return makeError(what + ": " + field + " holds " + std::to_string(found) + " values but dims " + shape +
+                     " need " + std::to_string(count));
+  };
+
+  if (fields.raw) {
+    size_t size = storageSize(*storage);
+    if (fields.raw->size() % size != 0 || int64_t(fields.raw->size() / size) != count)
+      return makeError(what + ": raw_data has " + std::to_string(fields.raw->size()) + " bytes but dims " + shape +
+                       " of " + onnxTypeName(type) + " need " + std::to_string(count * int64_t(size)));
+    Tensor tensor(elementType, fields.dims);
+    NUTSHELL_TRY(convertRaw(fields.raw->data(), count, *storage, false, tensor, what));
+    return tensor;
+  }
+
+  Tensor tensor(elementType, {0});
+  switch (*storage) {
+    case Storage::F32:
+      if (int64_t(fields.floats.size()) != count) return countError(int64_t(fields.floats.size()), "float_data");
+      tensor = Tensor(elementType, fields.dims);
+      std::copy(fields.floats.begin(), fields.floats.end(), tensor.f32());
+      return tensor;
+    case Storage::F64:
+      if (int64_t(fields.doubles.size()) != count) return countError(int64_t(fields.doubles.size()), "double_data");
+      tensor = Tensor(elementType, fields.dims);
+      for (int64_t i = 0; i < count; ++i) tensor.f32()[i] = float(fields.doubles[size_t(i)]);
+      return tensor;
+    case Storage::I64:
+      if (int64_t(fields.int64s.size()) != count) return countError(int64_t(fields.int64s.size()), "int64_data");
+      tensor = Tensor(elementType, fields.dims);
+      std::copy(fields.int64s.begin(), fields.int64s.end(), tensor.i64());
+      return tensor;
+    case Storage::U32:
+    case Storage::U64:
+      if (int64_t(fields.uint64s.size()) != count) return countError(int64_t(fields.uint64s.size()), "uint64_data");
+      tensor = Tensor(elementType, fields.dims);
+      for (int64_t i = 0; i < count; ++i) {
+        uint64_t v = fields.uint64s[size_t(i)];
+        if (v > uint64_t(std::numeric_limits<int64_t>::max()))
+          return makeError(what + ": uint64 value " + std::to_string(v) + " does not fit in i64");
+        tensor.i64()[i] = int64_t(v);
+      }
+      return tensor;
+    case Storage::F16:
+    case Storage::BF16:
+    case Storage::I8:
+    case Storage::I16:
+    case Storage::I32:
+    case Storage::U8:
+    case Storage::U16:
+    case Storage::Bool:
+      // These all travel in int32_data (float16/bfloat16 as their bit patterns).
+      if (int64_t(fields.int32s.size()) != count) return countError(int64_t(fields.int32s.size()), "int32_data");
+      tensor = Tensor(elementType, fields.dims);
+      for (int64_t i = 0; i < count; ++i) {
+        int64_t v = fields.int32s[size_t(i)];
+        if (*storage == Storage::F16) tensor.f32()[i] = halfToFloat(uint16_t(v));
+        else if (*storage == Storage::BF16) tensor.f32()[i] = bfloat16ToFloat(uint16_t(v));
+        else if (*storage == Storage::Bool) tensor.i64()[i] = v != 0 ? 1 : 0;
+        else tensor.i64()[i] = v;
+      }
+      return tensor;
+  }
+  return makeError(what + ": unsupported TensorProto data type");
+}
+
+void appendVarint(std::string& out, uint64_t value) {
+  while (value >= 0x80) {
+    out += char(uint8_t(value | 0x80));
+    value >>= 7;
+  }
+  out += char(uint8_t(value));
+}
+
+void appendKey(std::string& out, int field, int wireType) { appendVarint(out, uint64_t(field) << 3 | uint64_t(wireType)); }
+
+}  // namespace
+
+Expected<NamedTensor> parseTensorProto(std::string_view bytes, const std::string& what) {
+  NUTSHELL_ASSIGN(TensorProtoFields fields, decodeTensorProtoFields(bytes, what));
+  NUTSHELL_ASSIGN(Tensor tensor, tensorFromFields(fields, what));
+  return NamedTensor{fields.name, std::move(tensor)};
+}
+
+Expected<NamedTensor> readTensorProto(const std::string& path) {
+  NUTSHELL_ASSIGN(std::string bytes, readFileBytes(path));
+  return parseTensorProto(bytes, path);
+}
+
+std::string encodeTensorProto(const Tensor& tensor, const std::string& name) {
+  std::string out;
+  for (int64_t d : tensor.shape()) {
+    appendKey(out, 1, kVarint);
+    appendVarint(out, uint64_t(d));
+  }
+  appendKey(out, 2, kVarint);
+  appendVarint(out, tensor.type() == ElementType::F32 ? 1 : 7);
+  if (!name.empty()) {
+    appendKey(out, 8, kLengthDelimited);
+    appendVarint(out, name.size());
+    out += name;
+  }
+  appendKey(out, 9, kLengthDelimited);
+  appendVarint(out, tensor.byteSize());
+  out.append(static_cast<const char*>(tensor.data()), tensor.byteSize());
+  return out;
+}
+
+Status writeTensorProto(const Tensor& tensor, const std::string& path, const std::string& name) {
+  return writeBytes(encodeTensorProto(tensor, name), path);
+}
+
+}  // namespace nutshell

@@ -1,0 +1,291 @@
+// main() of every executable nutshell-compile --emit=exe produces. The model
+// (kernels, weights, names and shapes) is the linked object's
+// `nutshell_aot_model` descriptor (AotModel.h); this file only does the
+// command line, tensor files (.npy via runtime/TensorIO), checks, timing and
+// printing. It links the runtime alone: no LLVM, protobuf or ONNX.
+//
+//   MODEL --input NAME=FILE.npy ... [--output NAME=FILE.npy ...] [--print]
+//         [--bench N] [--threads T] [--help]
+//
+// Exit status: 0 success, 2 any error (message on stderr).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nutshell/Expected.h"
+#include "runtime/Tensor.h"
+#include "runtime/TensorIO.h"
+#include "runtime/ThreadPool.h"
+#include "runtime/aot/AotModel.h"
+
+using namespace nutshell;
+
+namespace {
+
+constexpr int kExitError = 2;
+const NutshellAotModel& model = nutshell_aot_model;
+
+const char* kUsage =
+    "usage: %s --input NAME=FILE [--input ...] [options]\n"
+    "  --input NAME=FILE    input tensor from a .npy (or ONNX .pb) file; every input is required\n"
+    "  --output NAME=FILE   save an output as .npy (or .pb)\n"
+    "  --print              print the output values and, for [N,C] outputs, the top class of each row\n"
+    "                       (the default when no --output is given)\n"
+    "  --bench N            after one warm-up run, time N runs and print median_ms, min_ms, max_ms\n"
+    "  --threads T          threads for the parallel kernels (default: NUTSHELL_NUM_THREADS or all cores)\n"
+    "  --help               this text and the model's signature\n"
+    "exit status: 0 success, 2 error\n";
+
+struct Options {
+  std::vector<std::pair<std::string, std::string>> inputs;   // NAME=FILE
+  std::vector<std::pair<std::string, std::string>> outputs;  // NAME=FILE
+  bool print = false;
+  int bench = 0;
+  int threads = 0;
+  bool help = false;
+};
+
+std::string shapeText(const NutshellAotTensor& t) {
+  std::string s = t.dtype == NUTSHELL_AOT_F32 ? "f32[" : "i64[";
+  for (int32_t d = 0; d < t.rank; ++d) {
+    if (d) s += ',';
+    s += std::to_string(t.shape[d]);
+  }
+  return s + "]";
+}
+
+std::string namesOf(const NutshellAotTensor* tensors, int32_t count) {
+  std::string s;
+  for (int32_t i = 0; i < count; ++i) {
+    if (i) s += ", ";
+    s += std::string("'") + tensors[i].name + "' " + shapeText(tensors[i]);
+  }
+  return s;
+}
+
+int findTensor(const NutshellAotTensor* tensors, int32_t count, const std::string& name) {
+  for (int32_t i = 0; i < count; ++i)
+    if (name == tensors[i].name) return i;
+  return -1;
+}
+
+Expected<long> parseCount(const std::string& flag, const std::string& text, long minimum) {
+  char* rest = nullptr;
+  long value = std::strtol(text.c_str(), &rest, 10);
+  if (text.empty() || *rest != '\0' || value < minimum || value > 1000000)
+    return makeError(flag + " expects a whole number >= " + std::to_string(minimum) + ", got '" + text + "'");
+  return value;
+}
+
+Expected<Options> parseArguments(int argc, char** argv) {
+  Options options;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    std::string flag = arg, value;
+    bool hasValue = false;
+    if (arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos) {
+      flag = arg.substr(0, arg.find('='));
+      value = arg.substr(arg.find('=') + 1);
+      hasValue = true;
+    }
+    auto takeValue = [&]() -> Expected<std::string> {
+      if (hasValue) return value;
+      if (i + 1 >= args.size()) return makeError(flag + " needs a value");
+      return args[++i];
+    };
+    if (flag == "--help" || flag == "-h") {
+      options.help = true;
+    } else if (flag == "--print") {
+      options.print = true;
+    } else if (flag == "--input" || flag == "--output") {
+      NUTSHELL_ASSIGN(std::string text, takeValue());
+      size_t eq = text.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+        return makeError(flag + " expects NAME=FILE, got '" + text + "'");
+      (flag == "--input" ? options.inputs : options.outputs).emplace_back(text.substr(0, eq), text.substr(eq + 1));
+    } else if (flag == "--bench") {
+      NUTSHELL_ASSIGN(std::string text, takeValue());
+      NUTSHELL_ASSIGN(long count, parseCount(flag, text, 0));
+      options.bench = static_cast<int>(count);
+    } else if (flag == "--threads") {
+      NUTSHELL_ASSIGN(std::string text, takeValue());
+      NUTSHELL_ASSIGN(long count, parseCount(flag, text, 1));
+      options.threads = static_cast<int>(std::min(count, 1024L));
+    } else {
+      return makeError("unknown argument '" + arg + "' (see --help)");
+    }
+  }
+  return options;
+}
+
+/// The executable was compiled for one CPU: refuse to start on a CPU without
+/// its vector extensions rather than die of an illegal instruction.
+Status checkCpu() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  const char* target = model.target ? model.target : "";
+  struct Feature {
+    const char* marker;  // in the target description
+    const char* name;    // for __builtin_cpu_supports
+    bool present;
+  };
+  __builtin_cpu_init();
+  const Feature features[] = {{"AVX-512", "avx512f", __builtin_cpu_supports("avx512f") != 0},
+                              {"AVX2", "avx2", __builtin_cpu_supports("avx2") != 0},
+                              {"FMA", "fma", __builtin_cpu_supports("fma") != 0}};
+  for (const Feature& f : features)
+    if (std::strstr(target, f.marker) && !f.present)
+      return makeError(std::string("this executable was compiled for ") + target + " but this CPU lacks " + f.name +
+                       "; compile the model again with --target-cpu for this machine (e.g. --target-cpu=x86-64-v2)");
+#endif
+  return Status::success();
+}
+
+ElementType elementTypeOf(const NutshellAotTensor& t) {
+  return t.dtype == NUTSHELL_AOT_F32 ? ElementType::F32 : ElementType::I64;
+}
+
+std::vector<int64_t> shapeOf(const NutshellAotTensor& t) { return std::vector<int64_t>(t.shape, t.shape + t.rank); }
+
+Expected<std::vector<Tensor>> readInputs(const Options& options) {
+  std::vector<std::optional<Tensor>> inputs(model.num_inputs);
+  for (const auto& [name, file] : options.inputs) {
+    int index = findTensor(model.inputs, model.num_inputs, name);
+    if (index < 0)
+      return makeError("--input names '" + name + "', which is not an input of the model (inputs: " +
+                       namesOf(model.inputs, model.num_inputs) + ")");
+    if (inputs[index]) return makeError("input '" + name + "' given twice");
+    NUTSHELL_ASSIGN(NamedTensor named, readTensorFile(file));
+    const NutshellAotTensor& expected = model.inputs[index];
+    if (named.tensor.type() != elementTypeOf(expected) || named.tensor.shape() != shapeOf(expected))
+      return makeError("input '" + name + "': '" + file + "' holds " + named.tensor.typeString() +
+                       " but the model expects " + shapeText(expected) +
+                       " (shapes are fixed when the model is compiled: see nutshell-compile --input-shape)");
+    inputs[index] = std::move(named.tensor);
+  }
+  std::vector<Tensor> result;
+  for (int32_t i = 0; i < model.num_inputs; ++i) {
+    if (!inputs[i])
+      return makeError(std::string("no data for input '") + model.inputs[i].name + "' " + shapeText(model.inputs[i]) +
+                       " (give --input " + model.inputs[i].name + "=FILE.npy)");
+    result.push_back(std::move(*inputs[i]));
+  }
+  return result;
+}
+
+std::string formatValue(const Tensor& t, int64_t i) {
+  char buffer[32];
+  if (t.type() == ElementType::F32)
+    std::snprintf(buffer, sizeof buffer, "%.6g", t.f32()[i]);
+  else
+    std::snprintf(buffer, sizeof buffer, "%lld", static_cast<long long>(t.i64()[i]));
+  return buffer;
+}
+
+void printOutput(const std::string& name, const Tensor& t) {
+  constexpr int64_t kShown = 64;
+  std::string values;
+  int64_t shown = std::min(t.numElements(), kShown);
+  for (int64_t i = 0; i < shown; ++i) {
+    if (i) values += ", ";
+    values += formatValue(t, i);
+  }
+  if (shown < t.numElements()) values += ", ... (" + std::to_string(t.numElements() - shown) + " more)";
+  std::printf("output '%s' %s:\n  [%s]\n", name.c_str(), t.typeString().c_str(), values.c_str());
+  // Scores [C] or [N,C]: the arg-max of each row is the predicted class.
+  if (t.type() != ElementType::F32 || (t.rank() != 1 && t.rank() != 2) || t.numElements() == 0) return;
+  int64_t classes = t.shape().back();
+  int64_t rows = t.numElements() / classes;
+  for (int64_t r = 0; r < rows && r < 16; ++r) {
+    const float* row = t.f32() + r * classes;
+    int64_t best = std::max_element(row, row + classes) - row;
+    if (rows == 1)
+      std::printf("  top class: %lld (score %.6g)\n", static_cast<long long>(best), row[best]);
+    else
+      std::printf("  row %lld: top class %lld (score %.6g)\n", static_cast<long long>(r), static_cast<long long>(best),
+                  row[best]);
+  }
+}
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
+Expected<int> run(const Options& options, const char* program) {
+  if (options.help) {
+    std::printf(kUsage, program);
+    std::printf("model '%s': %s\ncompiled for: %s\n", model.name, model.signature, model.target);
+    return 0;
+  }
+  NUTSHELL_TRY(checkCpu());
+  if (options.inputs.empty() && model.num_inputs > 0)
+    return makeError("no inputs given; the model's inputs: " + namesOf(model.inputs, model.num_inputs) +
+                     " (see --help)");
+  NUTSHELL_ASSIGN(std::vector<Tensor> inputs, readInputs(options));
+  for (const auto& [name, file] : options.outputs)
+    if (findTensor(model.outputs, model.num_outputs, name) < 0)
+      return makeError("--output names '" + name + "', which is not an output of the model (outputs: " +
+                       namesOf(model.outputs, model.num_outputs) + ")");
+
+  std::vector<Tensor> outputs;
+  std::vector<void*> inputPointers, outputPointers;
+  for (Tensor& t : inputs) inputPointers.push_back(t.data());
+  for (int32_t j = 0; j < model.num_outputs; ++j) outputs.emplace_back(elementTypeOf(model.outputs[j]), shapeOf(model.outputs[j]));
+  for (Tensor& t : outputs) outputPointers.push_back(t.data());
+  size_t workspaceBytes = static_cast<size_t>(std::max<int64_t>(model.workspace_bytes, 64) + 63) / 64 * 64;
+  std::unique_ptr<void, FreeDeleter> workspace(std::aligned_alloc(64, workspaceBytes));
+  if (!workspace) return makeError("cannot allocate the " + std::to_string(workspaceBytes) + "-byte workspace");
+
+  if (options.threads > 0) setNumThreads(options.threads);
+  using Clock = std::chrono::steady_clock;
+  model.run(inputPointers.data(), outputPointers.data(), workspace.get());  // also the warm-up
+  if (options.bench > 0) {
+    std::vector<double> times;
+    for (int i = 0; i < options.bench; ++i) {
+      auto start = Clock::now();
+      model.run(inputPointers.data(), outputPointers.data(), workspace.get());
+      times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+    std::sort(times.begin(), times.end());
+    size_t n = times.size();
+    double median = n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
+    std::printf("median_ms: %.4f\nmin_ms: %.4f\nmax_ms: %.4f\nruns: %d\nthreads: %d\n", median, times.front(),
+                times.back(), options.bench, numThreads());
+  }
+
+  for (const auto& [name, file] : options.outputs)
+    NUTSHELL_TRY(writeTensorFile(outputs[findTensor(model.outputs, model.num_outputs, name)], file, name));
+  if (options.print || options.outputs.empty())
+    for (int32_t j = 0; j < model.num_outputs; ++j) printOutput(model.outputs[j].name, outputs[j]);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* program = argc > 0 ? argv[0] : "model";
+  if (model.abi_version != NUTSHELL_AOT_ABI_VERSION) {
+    std::fprintf(stderr, "%s: error: the model object has descriptor version %d, this runtime expects %d\n", program,
+                 model.abi_version, NUTSHELL_AOT_ABI_VERSION);
+    return kExitError;
+  }
+  auto options = parseArguments(argc, argv);
+  if (!options) {
+    std::fprintf(stderr, "%s: error: %s\n", program, options.message().c_str());
+    return kExitError;
+  }
+  auto status = run(*options, program);
+  if (!status) {
+    std::fprintf(stderr, "%s: error: %s\n", program, status.message().c_str());
+    return kExitError;
+  }
+  std::fflush(stdout);
+  return *status;
+}

@@ -1,0 +1,85 @@
+// The host API: compileModel from files and graphs, clear input errors,
+// symbolic batch sizes, backend choice.
+#include <catch2/catch.hpp>
+
+#include "examples/Networks.h"
+#include "nutshell/nutshell.h"
+
+using namespace nutshell;
+
+namespace {
+std::string model(const std::string& name) { return std::string(NUTSHELL_TEST_DATA_DIR) + "/models/" + name + "/model.onnx"; }
+
+Tensor ones(std::vector<int64_t> shape) {
+  Tensor t(ElementType::F32, std::move(shape));
+  for (int64_t i = 0; i < t.numElements(); ++i) t.f32()[i] = 0.25f;
+  return t;
+}
+}  // namespace
+
+TEST_CASE("api: compile an ONNX file and run it on cpu and reference", "[api]") {
+  auto cpuModel = compileModel(model("lenet5"), {.backend = "cpu", .threads = 2, .inputShapes = {{"x", {1, 1, 28, 28}}}});
+  INFO((cpuModel ? std::string() : cpuModel.message()));
+  REQUIRE(cpuModel.ok());
+  auto refModel = compileModel(model("lenet5"), {.backend = "reference", .inputShapes = {{"x", {1, 1, 28, 28}}}});
+  REQUIRE(refModel.ok());
+  REQUIRE((*cpuModel)->inputs().size() == 1);
+  CHECK((*cpuModel)->inputs()[0].shape == std::vector<int64_t>{1, 1, 28, 28});
+  auto a = (*cpuModel)->run({{"x", ones({1, 1, 28, 28})}});
+  auto b = (*refModel)->run({{"x", ones({1, 1, 28, 28})}});
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  const Tensor& ya = a->begin()->second;
+  const Tensor& yb = b->begin()->second;
+  REQUIRE(ya.shape() == std::vector<int64_t>{1, 10});
+  for (int i = 0; i < 10; ++i) CHECK(ya.f32()[i] == Approx(yb.f32()[i]).epsilon(1e-4).margin(1e-5));
+}
+
+TEST_CASE("api: wrong input names, shapes and dtypes are clear errors", "[api]") {
+  auto m = compileModel(model("mlp"), {.inputShapes = {{"x", {2, 1, 28, 28}}}});
+  REQUIRE(m.ok());
+  auto wrongName = (*m)->run({{"image", ones({2, 1, 28, 28})}});
+  REQUIRE_FALSE(wrongName.ok());
+  CHECK_THAT(wrongName.message(), Catch::Contains("'image' is not an input") && Catch::Contains("'x' f32[2,1,28,28]"));
+  auto missing = (*m)->run({});
+  REQUIRE_FALSE(missing.ok());
+  CHECK_THAT(missing.message(), Catch::Contains("missing input 'x'"));
+  auto wrongShape = (*m)->run({{"x", ones({2, 28, 28})}});
+  REQUIRE_FALSE(wrongShape.ok());
+  CHECK_THAT(wrongShape.message(), Catch::Contains("has shape [2,28,28]") && Catch::Contains("f32[2,1,28,28]"));
+  auto wrongType = (*m)->run({{"x", Tensor(ElementType::I64, {2, 1, 28, 28})}});
+  REQUIRE_FALSE(wrongType.ok());
+  CHECK_THAT(wrongType.message(), Catch::Contains("dtype i64"));
+}
+
+TEST_CASE("api: symbolic batch is compiled per input shape", "[api]") {
+  auto m = compileModel(model("logreg"));
+  REQUIRE(m.ok());
+  CHECK((*m)->inputs()[0].shape[0] == -1);
+  for (int64_t batch : {1, 3, 1}) {
+    auto out = (*m)->run({{"x", ones({batch, 1, 28, 28})}});
+    INFO((out ? std::string() : out.message()));
+    REQUIRE(out.ok());
+    CHECK(out->begin()->second.shape() == std::vector<int64_t>{batch, 10});
+  }
+}
+
+TEST_CASE("api: compile a GraphBuilder graph; bad options are errors", "[api]") {
+  auto graph = examples::trafficSign(1, 3);
+  REQUIRE(graph.ok());
+  auto m = compileModel(**graph, {.threads = 1});
+  REQUIRE(m.ok());
+  auto out = (*m)->run({{"x", ones({1, 3, 32, 32})}});
+  REQUIRE(out.ok());
+  CHECK(out->begin()->second.shape() == std::vector<int64_t>{1, 43});
+
+  auto badBackend = compileModel(**graph, {.backend = "tpu"});
+  REQUIRE_FALSE(badBackend.ok());
+  CHECK_THAT(badBackend.message(), Catch::Contains("unknown backend 'tpu'"));
+  auto noFile = compileModel("does-not-exist.onnx");
+  REQUIRE_FALSE(noFile.ok());
+  CHECK_THAT(noFile.message(), Catch::Contains("does-not-exist.onnx"));
+  auto badCpu = compileModel(**graph, {.targetCpu = "not-a-cpu"});
+  REQUIRE_FALSE(badCpu.ok());
+  CHECK_THAT(badCpu.message(), Catch::Contains("not-a-cpu"));
+}

@@ -1,0 +1,249 @@
+// nutshell-compile: compile a model (.onnx or .nsir) ahead of time into a
+// standalone executable (weights embedded), an object file or static library
+// with a C header, or LLVM IR / assembly for inspection. See docs/aot.md.
+//
+//   nutshell-compile MODEL -o OUT [--emit=exe|obj|lib|llvm-ir|asm]
+//                    [--input-shape NAME=1x3x32x32] [--target-cpu CPU] [--name PREFIX]
+//                    [--header FILE] [-v] [pass-pipeline flags, -O2 default]
+//
+// Exit status: 0 success, 2 any error (message on stderr).
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "aot/AotCompiler.h"
+#include "ir/Graph.h"
+#include "ir/Parser.h"
+#include "ir/ShapeInference.h"
+#include "nutshell/Expected.h"
+
+#ifdef NUTSHELL_HAVE_ONNX
+#include "frontend/onnx/OnnxImporter.h"
+#endif
+#ifdef NUTSHELL_HAVE_PASSES
+#include "passes/PipelineOptions.h"
+#endif
+
+namespace fs = std::filesystem;
+using namespace nutshell;
+
+namespace {
+
+constexpr int kExitError = 2;
+
+const char* kUsage =
+    "usage: nutshell-compile MODEL -o OUT [options]\n"
+    "  MODEL                     .onnx or .nsir\n"
+    "  -o OUT                    the file to write ('-': stdout, for llvm-ir and asm)\n"
+    "  --emit=KIND               exe (default): standalone executable, weights embedded\n"
+    "                            obj: object file + C header (OUT with extension .h)\n"
+    "                            lib: static library (model + runtime) + C header\n"
+    "                            llvm-ir: optimized LLVM IR; asm: assembly\n"
+    "  --input-shape NAME=DxDx.. bind the symbolic dims of an input (required for each\n"
+    "                            input with symbolic dims, e.g. x=1x3x32x32)\n"
+    "  --target-cpu CPU          generate code for this LLVM CPU (default: this machine's,\n"
+    "                            e.g. znver4; x86-64-v3 for any AVX2 machine)\n"
+    "  --name PREFIX             symbol prefix of the entry points (default: from OUT's name)\n"
+    "  --header FILE             where obj/lib write the C header (default: OUT.h)\n"
+    "  -v, --verbose             print the target, kernels, runtime libraries, link command\n"
+    "  --time-passes             also print the compile phases\n"
+    "environment: CC, CXX (compiler driver used to link executables, default cc / c++),\n"
+    "             NUTSHELL_AOT_LIB_DIR (where the runtime archives are, see docs/aot.md)\n";
+
+struct Options {
+  std::string model;
+  aot::AotOptions aot;
+  std::string emitName = "exe";
+  std::map<std::string, std::vector<int64_t>> inputShapes;
+  bool timePhases = false;
+#ifdef NUTSHELL_HAVE_PASSES
+  passes::PipelineOptions pipeline;  // --passes, -O0/-O2, --conv-algo, dumps (default -O2)
+#endif
+};
+
+Expected<std::pair<std::string, std::string>> splitAssignment(const std::string& flag, const std::string& text) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    return makeError(flag + " expects NAME=VALUE, got '" + text + "'");
+  return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
+}
+
+/// "2x3x32x32" -> {2,3,32,32}.
+Expected<std::vector<int64_t>> parseShape(const std::string& text) {
+  std::vector<int64_t> shape;
+  std::stringstream parts(text);
+  for (std::string part; std::getline(parts, part, 'x');) {
+    char* rest = nullptr;
+    long long value = part.empty() ? -1 : std::strtoll(part.c_str(), &rest, 10);
+    if (part.empty() || *rest != '\0' || value < 0)
+      return makeError("bad shape '" + text + "' (expected sizes separated by 'x', e.g. 1x3x224x224)");
+    shape.push_back(value);
+  }
+  if (shape.empty() || text.back() == 'x')
+    return makeError("bad shape '" + text + "' (expected sizes separated by 'x', e.g. 1x3x224x224)");
+  return shape;
+}
+
+/// Returns nullopt after --help.
+Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
+  Options options;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    std::string flag = arg, value;
+    bool hasValue = false;
+    if (arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos) {
+      flag = arg.substr(0, arg.find('='));
+      value = arg.substr(arg.find('=') + 1);
+      hasValue = true;
+    }
+    auto takeValue = [&]() -> Expected<std::string> {
+      if (hasValue) return value;
+      if (i + 1 >= args.size()) return makeError(flag + " needs a value");
+      return args[++i];
+    };
+    if (arg == "--time-passes") options.timePhases = true;
+#ifdef NUTSHELL_HAVE_PASSES
+    NUTSHELL_ASSIGN(bool pipelineFlag, passes::consumePipelineFlag(arg, options.pipeline));
+    if (pipelineFlag) continue;
+#endif
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(kUsage, stdout);
+#ifdef NUTSHELL_HAVE_PASSES
+      std::fputs(passes::pipelineFlagsHelp().c_str(), stdout);
+#endif
+      return std::optional<Options>();
+    } else if (flag == "-o" || flag == "--output") {
+      NUTSHELL_ASSIGN(options.aot.output, takeValue());
+    } else if (arg.rfind("-o", 0) == 0 && arg.size() > 2 && arg[2] != '-') {
+      options.aot.output = arg.substr(2);  // -oFILE
+    } else if (flag == "--emit") {
+      NUTSHELL_ASSIGN(options.emitName, takeValue());
+      NUTSHELL_ASSIGN(options.aot.emit, aot::parseEmitKind(options.emitName));
+    } else if (flag == "--input-shape") {
+      NUTSHELL_ASSIGN(std::string text, takeValue());
+      NUTSHELL_ASSIGN(auto assignment, splitAssignment(flag, text));
+      NUTSHELL_ASSIGN(options.inputShapes[assignment.first], parseShape(assignment.second));
+    } else if (flag == "--target-cpu") {
+      NUTSHELL_ASSIGN(options.aot.targetCpu, takeValue());
+    } else if (flag == "--name") {
+      NUTSHELL_ASSIGN(options.aot.prefix, takeValue());
+    } else if (flag == "--header") {
+      NUTSHELL_ASSIGN(options.aot.headerPath, takeValue());
+    } else if (flag == "-v" || flag == "--verbose") {
+      options.aot.verbose = true;
+    } else if (arg == "--time-passes") {
+      // Without the pass library: phases only.
+    } else if (arg.rfind("-", 0) == 0 && arg != "-") {
+      return makeError("unknown option '" + arg + "' (see --help)");
+    } else if (options.model.empty()) {
+      options.model = arg;
+    } else {
+      return makeError("more than one model given: '" + options.model + "' and '" + arg + "'");
+    }
+  }
+  if (options.model.empty()) return makeError("no model given (see --help)");
+  if (options.aot.output.empty()) return makeError("no output given: -o OUT (see --help)");
+  options.aot.modelFile = options.model;
+  return std::optional<Options>(std::move(options));
+}
+
+bool hasExtension(const std::string& path, const std::string& ext) {
+  return path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
+}
+
+Expected<std::unique_ptr<ir::Graph>> loadModel(const std::string& path,
+                                               const std::map<std::string, std::vector<int64_t>>& shapes) {
+  if (!fs::exists(path)) return makeError("cannot open model '" + path + "': no such file");
+  if (hasExtension(path, ".onnx")) {
+#ifdef NUTSHELL_HAVE_ONNX
+    onnx::ImportOptions importOptions;
+    importOptions.inputShapes = shapes;
+    return onnx::importOnnxFile(path, importOptions);
+#else
+    return makeError("'" + path + "': this build has no ONNX importer (configure with NUTSHELL_WITH_ONNX=ON)");
+#endif
+  }
+  if (hasExtension(path, ".nsir")) {
+    NUTSHELL_ASSIGN(auto graph, ir::parseGraphFile(path));
+    if (!shapes.empty()) {
+      Status bound = ir::bindInputShapes(*graph, shapes);
+      if (!bound) return makeError(path + ": " + bound.message());
+    }
+    return graph;
+  }
+  return makeError("'" + path + "': unknown model format (expected .onnx or .nsir)");
+}
+
+/// A compiled model has fixed shapes: every symbolic input dim must be bound.
+Status checkShapesBound(const ir::Graph& graph, const std::string& model) {
+  std::string unbound, example;
+  for (const ir::Value* input : graph.inputs) {
+    if (input->type.isStatic()) continue;
+    unbound += "\n  input '" + input->name + "' " + input->type.str();
+    std::string dims;
+    for (const ir::Dim& d : input->type.dims) {
+      if (!dims.empty()) dims += 'x';
+      dims += d.isStatic() ? std::to_string(d.size) : "1";  // e.g. batch 1
+    }
+    example += " --input-shape " + input->name + "=" + dims;
+  }
+  if (unbound.empty()) return Status::success();
+  return makeError("'" + model + "' has inputs with symbolic dims; a compiled model has fixed shapes:" + unbound +
+                   "\nbind every one of them, e.g." + example);
+}
+
+Expected<int> run(Options& options) {
+  using Clock = std::chrono::steady_clock;
+  auto msSince = [](Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  };
+  auto start = Clock::now();
+  NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph, loadModel(options.model, options.inputShapes));
+  NUTSHELL_TRY(checkShapesBound(*graph, options.model));
+  double importMs = msSince(start);
+
+  start = Clock::now();
+#ifdef NUTSHELL_HAVE_PASSES
+  {
+    std::ostringstream dumps;
+    Status optimized = passes::runPipeline(*graph, options.pipeline, dumps);
+    std::fputs(dumps.str().c_str(), stderr);
+    NUTSHELL_TRY(optimized);
+  }
+#endif
+  double passesMs = msSince(start);
+
+  NUTSHELL_ASSIGN(aot::AotResult result, aot::compileAot(*graph, options.aot));
+  if (options.timePhases || options.aot.verbose)
+    std::fprintf(stderr,
+                 "compile phases (ms):\n  import   %9.2f\n  passes   %9.2f\n  codegen  %9.2f\n  optimize %9.2f\n"
+                 "  emit     %9.2f\n  write    %9.2f\n",
+                 importMs, passesMs, result.codegenMs, result.optimizeMs, result.emitMs, result.linkMs);
+  if (options.aot.verbose)
+    for (const std::string& file : result.files) std::fprintf(stderr, "nutshell-compile: wrote %s\n", file.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto options = parseArguments(argc, argv);
+  if (!options) {
+    std::fprintf(stderr, "nutshell-compile: error: %s\n", options.message().c_str());
+    return kExitError;
+  }
+  if (!*options) return 0;  // --help
+  auto status = run(**options);
+  if (!status) {
+    std::fprintf(stderr, "nutshell-compile: error: %s\n", status.message().c_str());
+    return kExitError;
+  }
+  return *status;
+}
