@@ -42,9 +42,14 @@ Status writeFile(const std::string& path, const std::string& bytes) {
   return Status::success();
 }
 
+/// OUT's name with its extension (and, for libraries, the "lib" prefix)
+/// replaced: model.o -> model.h, libmodel.a -> model.h.
 std::string headerPathFor(const AotOptions& options) {
   if (!options.headerPath.empty()) return options.headerPath;
-  return fs::path(options.output).replace_extension(".h").string();
+  fs::path out(options.output);
+  std::string stem = out.stem().string();
+  if (options.emit == EmitKind::StaticLibrary && stem.rfind("lib", 0) == 0 && stem.size() > 3) stem = stem.substr(3);
+  return (out.parent_path() / (stem + ".h")).string();
 }
 
 /// A private temporary folder, removed when the object goes away.

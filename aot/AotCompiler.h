@@ -34,7 +34,7 @@ struct AotOptions {
   /// the output's file name (see defaultPrefix).
   std::string prefix;
   /// obj/lib: where the C header goes; empty: `output` with its extension
-  /// replaced by ".h".
+  /// (and a library's "lib" prefix) replaced: model.o, libmodel.a -> model.h.
   std::string headerPath;
   /// LLVM CPU name; empty: the host CPU with all its features.
   std::string targetCpu;

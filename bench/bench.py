@@ -136,9 +136,7 @@ def make_peers(path, torch_state, notes):
         made["torch"] = peers.TorchPeer(path, torch_state)
     except Exception as error:  # noqa: BLE001 - any failure becomes a note
         notes.append(f"PyTorch peer unavailable for {path}: {error}")
-    if peers.onnxruntime is None:
-        pass
-    else:
+    if peers.onnxruntime is not None:
         try:
             made["ort"] = peers.OrtPeer(path)
         except Exception as error:  # noqa: BLE001

@@ -1,6 +1,6 @@
 """Turns the benchmark's JSON results into the table, docs/benchmarks.md and the chart.
 
-    python3 bench/report.py RESULTS.json [--markdown docs/benchmarks.md] [--png docs/benchmarks.png]
+    /usr/bin/python3 bench/report.py RESULTS.json [--markdown docs/benchmarks.md] [--png docs/benchmarks.png]
 
 (bench/run calls it at the end; run it alone to redo the page from saved results.)
 The markdown page keeps everything above the GENERATED marker (the hand-written
