@@ -82,7 +82,7 @@ std::string writeCHeader(const cpu::ModuleInfo& info, const HeaderOptions& optio
   out += fmt::format(
       " *\n"
       " * Use (see docs/aot.md):\n"
-      " *   void* ws = aligned_alloc(64, {0}_WORKSPACE_BYTES);  (or {1}_workspace_bytes())\n"
+      " *   void* ws = aligned_alloc(64, {0}_WORKSPACE_BYTES);  (a multiple of 64; may be 0)\n"
       " *   void* inputs[{0}_NUM_INPUTS] = {{...}};   pointers to C-ordered tensors, graph order\n"
       " *   void* outputs[{0}_NUM_OUTPUTS] = {{...}}; caller-allocated, written by the run\n"
       " *   {1}_run(inputs, outputs, ws);\n"
@@ -112,9 +112,9 @@ std::string writeCHeader(const cpu::ModuleInfo& info, const HeaderOptions& optio
       "int64_t {1}_workspace_bytes(void);\n"
       "int64_t {1}_num_inputs(void);\n"
       "int64_t {1}_num_outputs(void);\n"
-      "/* \"(%x: f32[1,3,32,32]) -> (%y: f32[1,43])\" */\n"
+      "/* {2} */\n"
       "const char* {1}_signature(void);\n\n",
-      macro, p);
+      macro, p, commentSafe(info.signature));
   out +=
       "/* The runtime's thread pool (shared by every model in the process). The count applies\n"
       " * to runs started from the calling thread; 0 restores the default\n"

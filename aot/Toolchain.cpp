@@ -158,6 +158,12 @@ Status linkExecutable(const std::vector<std::string>& objects, const std::vector
   command.insert(command.end(), objects.begin(), objects.end());
   command.insert(command.end(), libraries.begin(), libraries.end());
   command.insert(command.end(), {"-pthread", "-lm"});
+#ifdef NUTSHELL_AOT_EXTRA_LINK_FLAGS
+  for (std::istringstream flags(NUTSHELL_AOT_EXTRA_LINK_FLAGS); !flags.eof();) {
+    std::string flag;
+    if (flags >> flag) command.push_back(flag);
+  }
+#endif
   // Static libstdc++/libgcc keep the executable's dependencies to libc and
   // libm; toolchains without the static archives link the shared ones.
   std::vector<std::string> portable = command;

@@ -48,6 +48,7 @@ def peak_per_core(results):
 def analyse(results):
     """One dict per row with the derived numbers and the target verdict."""
     peak = peak_per_core(results)
+    one_thread = {(r["model"], r["batch"]): r for r in results["rows"] if r["threads"] == 1}
     out = []
     for row in results["rows"]:
         nut, pt, ort = median(row.get("nutshell")), median(row.get("torch")), median(row.get("ort"))
@@ -69,6 +70,14 @@ def analyse(results):
         derived["noisy"] = any(isinstance(row.get(k), dict) and row[k].get("min_ms") and
                                row[k].get("median_ms", 0) > NOISY * row[k]["min_ms"]
                                for k in ("nutshell", "torch", "ort"))
+        # More threads never make a run twice as slow on an idle machine; when
+        # they do, the machine was oversubscribed (every OpenMP barrier waited
+        # for a descheduled thread), and the row is flagged the same way.
+        base = one_thread.get((row["model"], row["batch"]))
+        if row["threads"] > 1 and base:
+            derived["noisy"] = derived["noisy"] or any(
+                median(row.get(k)) and median(base.get(k)) and median(row[k]) > NOISY * median(base[k])
+                for k in ("nutshell", "torch", "ort"))
         target = TARGETS.get(row["model"])
         if target and row["batch"] in target[1]:
             derived["target"] = target[0]
@@ -246,24 +255,37 @@ def write_png(results, path):
     if not rows:
         print("no ratios to chart", file=sys.stderr)
         return False
-    labels = [f"{r['model']}\nb{r['batch']} t{r['threads']}" for r in rows]
-    x = list(range(len(rows)))
+    # One panel per thread count; bars of noisy rows are hatched.
+    thread_counts = sorted({r["threads"] for r in rows})
+    per_panel = max(len([r for r in rows if r["threads"] == t]) for t in thread_counts)
+    fig, axes = plt.subplots(len(thread_counts), 1, figsize=(max(9, 0.6 * per_panel + 2), 3.6 * len(thread_counts)),
+                             squeeze=False)
     width = 0.4
-    fig, ax = plt.subplots(figsize=(max(10, 0.55 * len(rows)), 5.5))
-    ax.bar([i - width / 2 for i in x], [r["r_torch"] or 0 for r in rows], width, label="nutshell / PyTorch")
-    ax.bar([i + width / 2 for i in x], [r["r_ort"] or 0 for r in rows], width, label="nutshell / ONNX Runtime")
-    for i, r in enumerate(rows):
-        if r["target"]:
-            ax.hlines(r["target"], i - width, i, colors="red", linewidth=2,
-                      label="target (vs PyTorch)" if i == next(j for j, q in enumerate(rows) if q["target"]) else None)
-    ax.axhline(1.0, color="gray", linewidth=0.8, linestyle="--")
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}x"))
-    ax.set_ylabel("time ratio (lower is better)")
-    ax.set_xticks(x)
-    ax.set_xticklabels(labels, fontsize=7)
-    ax.set_title("nutshell CPU backend: median time relative to the peers (same run, same threads)")
-    ax.legend(fontsize=8)
+    for ax, threads in zip(axes[:, 0], thread_counts):
+        panel = [r for r in rows if r["threads"] == threads]
+        x = list(range(len(panel)))
+        for offset, key, label in ((-width / 2, "r_torch", "nutshell / PyTorch"),
+                                   (width / 2, "r_ort", "nutshell / ONNX Runtime")):
+            bars = ax.bar([i + offset for i in x], [r[key] or 0 for r in panel], width, label=label)
+            for bar, r in zip(bars, panel):
+                if r["noisy"]:
+                    bar.set_hatch("//")
+                    bar.set_alpha(0.5)
+        first_target = True
+        for i, r in enumerate(panel):
+            if r["target"]:
+                ax.hlines(r["target"], i - width, i, colors="red", linewidth=2,
+                          label="target (vs PyTorch)" if first_target else None)
+                first_target = False
+        ax.axhline(1.0, color="gray", linewidth=0.8, linestyle="--")
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}x"))
+        ax.set_ylabel("time ratio (lower is better)", fontsize=8)
+        ax.set_xticks(x)
+        ax.set_xticklabels([f"{r['model']} b{r['batch']}" for r in panel], fontsize=7, rotation=35, ha="right")
+        ax.set_title(f"{threads} thread{'s' if threads > 1 else ''} (hatched: noisy measurement)", fontsize=9)
+        ax.legend(fontsize=7, loc="upper left")
+    fig.suptitle("nutshell CPU backend: median time relative to the peers (same run, same threads)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

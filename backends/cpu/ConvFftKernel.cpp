@@ -163,6 +163,13 @@ Expected<KernelInfo> emitFftConv(KernelBuilder& kb, const ConvSpec& s) {
   if (!weights) return kb.error("fft needs constant weights");
   const int64_t n = plan.n;
   const int64_t kPad = (s.K + kb.W - 1) / kb.W * kb.W;
+  // The spectra are C*K complex planes of n*(n/2+1): a forced FFT on a wide
+  // layer could need gigabytes of constants.
+  const double spectraBytes = 8.0 * double(plan.freqs()) * double(s.C) * double(kPad);
+  if (spectraBytes > double(int64_t(256) << 20)) {
+    kb.note(fmt::format("algo=fft would need {:.0f} MB of kernel spectra: using direct", spectraBytes / double(1 << 20)));
+    return emitDirectConv(kb, s);
+  }
   TileTransformAlgorithm algo;
   algo.name = fmt::format("fft n={}", n);
   algo.inH = algo.inW = n;

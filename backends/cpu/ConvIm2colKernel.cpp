@@ -28,13 +28,21 @@ public:
     pointwise_ = s_.R == 1 && s_.S == 1 && s_.strideH == 1 && s_.strideW == 1 && s_.padTop == 0 && s_.padLeft == 0 &&
                  s_.padBottom == 0 && s_.padRight == 0;
     J_ = s_.Cg * s_.R * s_.S;
-    // Band: about 512 pixels, with the column matrix within ~512 KB (L2).
+    // Band: about 512 pixels, with the column matrix within ~1 MB (the GEMM
+    // reads one panel of J x NV*W at a time, which stays in L2).
     int64_t rows = std::clamp<int64_t>((512 + s_.OW - 1) / s_.OW, 1, s_.OH);
-    if (!pointwise_) rows = std::clamp<int64_t>((512 << 10) / (4 * J_ * s_.OW), 1, rows);
+    if (!pointwise_) rows = std::clamp<int64_t>((1 << 20) / (4 * J_ * s_.OW), 1, rows);
     plan_ = planConvBands(s_, rows);
     const int64_t maxPixels = plan_.maxRows * s_.OW;
     NV_ = std::clamp<int64_t>((maxPixels + W - 1) / W, 1, 4);
-    MB_ = std::min<int64_t>(s_.Kg, NV_ >= 3 ? 6 : 24 / (NV_ * 2));
+    // Channel block: the fewest padded channels per useful FMA, counting the
+    // loads a block needs per j (NV vectors + MB broadcasts).
+    double bestScore = 1e30;
+    for (int64_t mb = 1; mb <= std::min<int64_t>(s_.Kg, std::min<int64_t>(12, 24 / NV_)); ++mb) {
+      double padded = double((s_.Kg + mb - 1) / mb * mb) / double(s_.Kg);
+      double score = padded * (1.0 + 0.5 * double(NV_ + mb) / double(mb * NV_));
+      if (score < bestScore - 1e-9) bestScore = score, MB_ = mb;
+    }
     nKB_ = (s_.Kg + MB_ - 1) / MB_;
     pad_ = (maxPixels + NV_ * W - 1) / (NV_ * W) * (NV_ * W);
 
@@ -86,10 +94,20 @@ private:
       kb_.loops.forLoop(int64_t{0}, pixelBlocks, 1, [&](llvm::Value* pb) {
         llvm::Value* p0 = b_.CreateMul(pb, c64(NV_ * W));
         kb_.loops.forLoop(int64_t{0}, nKB_, 1, [&](llvm::Value* kbk) {
+          // Full blocks unmasked; the band's last block with as few vectors
+          // as it needs (masked).
+          llvm::Value* remaining = b_.CreateSub(pixels, p0);
+          std::function<void(int64_t)> tail = [&](int64_t nv) {
+            if (nv == NV_) return tile(g, kbk, matrix, offset, jStride, p0, pixels, nv, sinkBase, ctx.sink);
+            kb_.loops.ifThenElse(
+                b_.CreateICmpSLE(remaining, c64(nv * W)),
+                [&] { tile(g, kbk, matrix, offset, jStride, p0, pixels, nv, sinkBase, ctx.sink); },
+                [&] { tail(nv + 1); });
+          };
           kb_.loops.ifThenElse(
-              b_.CreateICmpSLE(b_.CreateAdd(p0, c64(NV_ * W)), pixels),
-              [&] { tile(g, kbk, matrix, offset, jStride, p0, nullptr, sinkBase, ctx.sink); },
-              [&] { tile(g, kbk, matrix, offset, jStride, p0, pixels, sinkBase, ctx.sink); });
+              b_.CreateICmpSGE(remaining, c64(NV_ * W)),
+              [&] { tile(g, kbk, matrix, offset, jStride, p0, nullptr, NV_, sinkBase, ctx.sink); },
+              [&] { tail(1); });
         }, "kblk");
       }, "pblk");
     }, "g");
@@ -135,15 +153,15 @@ private:
   }
 
   /// MB channels (block kbk of group g) x NV pixel vectors from p0; `limit`
-  /// (pixels of the band) masks a partial last block.
+  /// (pixels of the band), when given, masks the band's last block.
   void tile(llvm::Value* g, llvm::Value* kbk, llvm::Value* matrix, llvm::Value* offset, int64_t jStride,
-            llvm::Value* p0, llvm::Value* limit, llvm::Value* sinkBase, const ConvSink& sink) {
+            llvm::Value* p0, llvm::Value* limit, int64_t NV, llvm::Value* sinkBase, const ConvSink& sink) {
     const int W = kb_.W;
     llvm::VectorType* vec = kb_.vecTy();
-    std::vector<llvm::Value*> masks(size_t(NV_), nullptr);
+    std::vector<llvm::Value*> masks(size_t(NV), nullptr);
     if (limit)
-      for (int64_t v = 0; v < NV_; ++v) masks[size_t(v)] = kb_.laneMask(b_.CreateSub(limit, b_.CreateAdd(p0, c64(v * W))));
-    std::vector<llvm::AllocaInst*> acc(size_t(MB_ * NV_));
+      for (int64_t v = 0; v < NV; ++v) masks[size_t(v)] = kb_.laneMask(b_.CreateSub(limit, b_.CreateAdd(p0, c64(v * W))));
+    std::vector<llvm::AllocaInst*> acc(size_t(MB_ * NV));
     llvm::Value* k0 = b_.CreateMul(kbk, c64(MB_));
     std::vector<llvm::Value*> channels;
     for (int64_t mm = 0; mm < MB_; ++mm) {
@@ -151,9 +169,9 @@ private:
       if (s_.Kg % MB_ != 0) k = b_.CreateSelect(b_.CreateICmpSLT(k, c64(s_.Kg)), k, c64(s_.Kg - 1));
       channels.push_back(b_.CreateAdd(b_.CreateMul(g, c64(s_.Kg)), k));
       llvm::Value* init = bias_ ? kb_.splat(kb_.load(kb_.f32Ty(), bias_, channels.back())) : kb_.fconst(vec, 0.0);
-      for (int64_t v = 0; v < NV_; ++v) {
-        acc[size_t(mm * NV_ + v)] = kb_.entryAlloca(vec, 1, "cacc");
-        b_.CreateStore(init, acc[size_t(mm * NV_ + v)]);
+      for (int64_t v = 0; v < NV; ++v) {
+        acc[size_t(mm * NV + v)] = kb_.entryAlloca(vec, 1, "cacc");
+        b_.CreateStore(init, acc[size_t(mm * NV + v)]);
       }
     }
     llvm::Value* wBase = b_.CreateMul(b_.CreateAdd(b_.CreateMul(g, c64(nKB_)), kbk), c64(J_ * MB_));
@@ -161,12 +179,12 @@ private:
     kb_.loops.forLoop(int64_t{0}, J_, 1, [&](llvm::Value* j) {
       llvm::Value* bRow = b_.CreateAdd(bBase, b_.CreateMul(j, c64(jStride)));
       std::vector<llvm::Value*> bv;
-      for (int64_t v = 0; v < NV_; ++v) bv.push_back(kb_.loadVec(matrix, b_.CreateAdd(bRow, c64(v * W)), masks[size_t(v)]));
+      for (int64_t v = 0; v < NV; ++v) bv.push_back(kb_.loadVec(matrix, b_.CreateAdd(bRow, c64(v * W)), masks[size_t(v)]));
       llvm::Value* wRow = b_.CreateAdd(wBase, b_.CreateMul(j, c64(MB_)));
       for (int64_t mm = 0; mm < MB_; ++mm) {
         llvm::Value* wv = kb_.splat(kb_.load(kb_.f32Ty(), weights_, b_.CreateAdd(wRow, c64(mm))));
-        for (int64_t v = 0; v < NV_; ++v) {
-          llvm::AllocaInst* slot = acc[size_t(mm * NV_ + v)];
+        for (int64_t v = 0; v < NV; ++v) {
+          llvm::AllocaInst* slot = acc[size_t(mm * NV + v)];
           b_.CreateStore(kb_.fma(wv, bv[size_t(v)], b_.CreateLoad(vec, slot)), slot);
         }
       }
@@ -174,8 +192,8 @@ private:
     for (int64_t mm = 0; mm < MB_; ++mm) {
       auto store = [&] {
         llvm::Value* rowBase = b_.CreateAdd(sinkBase, b_.CreateMul(channels[size_t(mm)], c64(sink.kStride)));
-        for (int64_t v = 0; v < NV_; ++v) {
-          llvm::Value* value = kb_.activation(s_.act, s_.actP0, s_.actP1, b_.CreateLoad(vec, acc[size_t(mm * NV_ + v)]));
+        for (int64_t v = 0; v < NV; ++v) {
+          llvm::Value* value = kb_.activation(s_.act, s_.actP0, s_.actP1, b_.CreateLoad(vec, acc[size_t(mm * NV + v)]));
           kb_.storeVec(value, sink.base, b_.CreateAdd(rowBase, b_.CreateAdd(p0, c64(v * W))), masks[size_t(v)]);
         }
       };

@@ -66,9 +66,11 @@ Expected<KernelInfo> emitSoftmax(KernelBuilder& kb) {
       });
       llvm::Value* sum = kb.hsum(b.CreateLoad(vec, sumAcc));
       if (isLog) {
-        llvm::Value* shift = kb.splat(b.CreateFAdd(kb.log(sum), maxScalar));
+        // (x - max) - log(sum), not x - (max + log(sum)): with a large max
+        // (1e4) the sum max + log(sum) rounds to max's ulp (~1e-3).
+        llvm::Value* logSum = kb.splat(kb.log(sum));
         forRow(base, [&](llvm::Value* at, llvm::Value* mask) {
-          kb.storeVec(b.CreateFSub(kb.loadVec(in, at, mask), shift), out, at, mask);
+          kb.storeVec(b.CreateFSub(b.CreateFSub(kb.loadVec(in, at, mask), maxValue), logSum), out, at, mask);
         });
       } else {
         llvm::Value* total = kb.splat(sum);
@@ -100,9 +102,11 @@ Expected<KernelInfo> emitSoftmax(KernelBuilder& kb) {
       b.CreateStore(b.CreateFAdd(b.CreateLoad(vec, sumAcc), e), sumAcc);
     }, "l");
     llvm::Value* sum = b.CreateLoad(vec, sumAcc);
-    llvm::Value* shift = isLog ? b.CreateFAdd(kb.log(sum), maxValue) : nullptr;
+    // log_softmax as (x - max) - log(sum): see the contiguous case.
+    llvm::Value* logSum = isLog ? kb.log(sum) : nullptr;
     kb.loops.forLoop(0, L, 1, [&](llvm::Value* l) {
-      llvm::Value* v = isLog ? b.CreateFSub(kb.loadVec(in, at(l), mask), shift) : b.CreateFDiv(kb.loadVec(out, at(l), mask), sum);
+      llvm::Value* v = isLog ? b.CreateFSub(b.CreateFSub(kb.loadVec(in, at(l), mask), maxValue), logSum)
+                             : b.CreateFDiv(kb.loadVec(out, at(l), mask), sum);
       kb.storeVec(v, out, at(l), mask);
     }, "l");
   });

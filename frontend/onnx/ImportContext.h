@@ -57,6 +57,8 @@ class ImportContext {
   /// Constant payload of an ONNX tensor when it is known at import time
   /// (initializer, Constant output, or a value produced by a `const` node).
   ir::TensorDataPtr constantOf(const std::string& name) const;
+  /// Type of an ONNX tensor without materialising it (null when unknown).
+  const ir::TensorType* typeOf(const std::string& name) const;
 
  private:
   std::unordered_map<std::string, ir::Value*> values_;

@@ -164,12 +164,18 @@ Status importGemm(NodeView& node) {
   ir::TensorDataPtr b = node.ctx.constantOf(node.inputName(1));
   bool dense = alpha == 1.0 && beta == 1.0 && transA == 0 && a->type.rank() == 2 && b &&
                b->type.rank() == 2 && b->type.dtype == ir::DType::F32;
-  ir::Value* c = nullptr;
   if (node.hasInput(2)) {
-    NUTSHELL_ASSIGN(c, node.input(2));
+    // Peek at C's type so the weight's const is emitted before the bias's.
+    const ir::TensorType* c = node.ctx.typeOf(node.inputName(2));
     const int64_t n = b ? b->type.dims[transB ? 0 : 1].size : -1;
-    dense = dense && c->type.rank() == 1 && c->type.dims[0].isStatic() && c->type.dims[0].size == n;
+    dense = dense && c && c->rank() == 1 && c->dims[0].isStatic() && c->dims[0].size == n;
   }
+  auto biasOperand = [&](std::vector<ir::Value*>& operands) -> Status {
+    if (!node.hasInput(2)) return Status::success();
+    NUTSHELL_ASSIGN(ir::Value * c, node.input(2));
+    operands.push_back(c);
+    return Status::success();
+  };
   if (dense) {
     ir::TensorDataPtr weight = b;
     if (transB) {
@@ -183,13 +189,13 @@ Status importGemm(NodeView& node) {
     }
     ir::Value* w = node.ctx.graph.addConstant(weight, node.inputName(1));
     std::vector<ir::Value*> operands{a, w};
-    if (c) operands.push_back(c);
+    NUTSHELL_TRY(biasOperand(operands));
     return node.emit(OpKind::Dense, operands);
   }
 
   NUTSHELL_ASSIGN(ir::Value * bv, node.input(1));
   std::vector<ir::Value*> operands{a, bv};
-  if (c) operands.push_back(c);
+  NUTSHELL_TRY(biasOperand(operands));
   AttrMap attrs;
   if (alpha != 1.0) attrs["alpha"] = alpha;
   if (beta != 1.0) attrs["beta"] = beta;

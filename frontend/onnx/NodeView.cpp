@@ -33,6 +33,13 @@ ir::TensorDataPtr ImportContext::constantOf(const std::string& name) const {
   return nullptr;
 }
 
+const ir::TensorType* ImportContext::typeOf(const std::string& name) const {
+  auto c = constants_.find(name);
+  if (c != constants_.end()) return &c->second->type;
+  auto it = values_.find(name);
+  return it != values_.end() ? &it->second->type : nullptr;
+}
+
 // ---- NodeView -----------------------------------------------------------------
 
 NodeView::NodeView(const ::onnx::NodeProto& p, ImportContext& c) : proto(p), ctx(c) {

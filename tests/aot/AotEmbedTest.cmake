@@ -30,8 +30,8 @@ file(WRITE ${WORK}/embed.c "${program}")
 
 set(data ${MODELS}/trafficsign/test_data_set_0)
 set(cc cc)
-if(DEFINED ENV{CC})
-  set(cc $ENV{CC})
+if(DEFINED ENV{CC} AND NOT "$ENV{CC}" STREQUAL "")
+  separate_arguments(cc UNIX_COMMAND "$ENV{CC}")  # e.g. "ccache gcc"
 endif()
 # The commands of docs/aot.md, with the test data's batch of 2.
 if(EMIT STREQUAL "lib")
@@ -47,7 +47,7 @@ if(NOT EXISTS ${WORK}/trafficsign.h)
   message(FATAL_ERROR "nutshell-compile wrote no header ${WORK}/trafficsign.h")
 endif()
 aot_run(_ 0 ${cc} -std=c11 -O2 -Wall -Wextra -Werror -I${WORK} ${WORK}/embed.c ${link} -lstdc++ -lm -lpthread
-        -o ${WORK}/embed)
+        ${EXTRA_LINK_FLAGS} -o ${WORK}/embed)
 aot_run(_ 0 ${TOOL} to-raw ${data}/input_0.pb ${WORK}/input.f32)
 aot_run(out 0 ${WORK}/embed ${WORK}/input.f32 ${WORK}/scores.f32)
 aot_expect_match("${out}" "image 1: class [0-9]+" "embed")

@@ -210,36 +210,57 @@ TEST_CASE("cpu conv algorithms: non-constant weights fall back to direct", "[cpu
   checkAgainstReference(g, inputs);
 }
 
-TEST_CASE("cpu conv algorithms: bigconv layer timing", "[.bench]") {
+TEST_CASE("cpu conv algorithms: layer timings", "[.bench]") {
+  // bigconv's layer, inception3a's 3x3, 5x5 and a 1x1 (batch 1 unless
+  // NUTSHELL_BENCH_BATCH is set), each algorithm, 1 and 2 threads.
   auto rng = makeRng("bench");
   int64_t batch = 1;
   if (const char* env = std::getenv("NUTSHELL_BENCH_BATCH")) batch = std::atoll(env);
-  auto wData = randomData({32, 32, 11, 11}, rng);
-  auto bData = randomData({32}, rng);
-  TensorMap inputs;
-  inputs["x"] = randomTensor({batch, 32, 64, 64}, rng);
-  for (std::string algo : {"direct", "fft", "im2col"}) {
-    ir::Graph g;
-    ir::Value* x = g.addInput("x", ir::TensorType::f32({batch, 32, 64, 64}));
-    Layer l{batch, 32, 64, 64, 32, 11, 11, {5, 5, 5, 5}};
-    Epilogue e = withPools({"relu", {}})[1];
-    g.outputs.push_back(op(g, OpKind::FusedConv2d, {x, g.addConstant(wData), g.addConstant(bData)}, attrsFor(l, e, algo)));
-    for (int threads : {1, 2}) {
-      auto backend = cpu::createCpuBackend();
-      BackendOptions options;
-      options.threads = threads;
-      auto exe = backend->compile(g, options);
-      REQUIRE(exe.ok());
-      std::vector<double> times;
-      for (int i = 0; i < 21; ++i) {
-        auto start = std::chrono::steady_clock::now();
-        auto out = (*exe)->run(inputs);
-        REQUIRE(out.ok());
-        times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  struct Bench {
+    std::string name;
+    Layer layer;
+    bool pooled;
+    std::vector<std::string> algos;
+  };
+  std::vector<Bench> benches = {
+      {"bigconv 11x11", {batch, 32, 64, 64, 32, 11, 11, {5, 5, 5, 5}}, true, {"direct", "fft", "im2col"}},
+      {"inception 3x3", {batch, 96, 28, 28, 128, 3, 3, {1, 1, 1, 1}}, false, {"direct", "winograd", "im2col", "fft"}},
+      {"inception 5x5", {batch, 16, 28, 28, 32, 5, 5, {2, 2, 2, 2}}, false, {"direct", "fft", "im2col"}},
+      {"inception 1x1", {batch, 192, 28, 28, 64, 1, 1}, false, {"direct", "im2col"}},
+  };
+  for (const Bench& bench : benches) {
+    const Layer& l = bench.layer;
+    auto wData = randomData({l.K, l.C, l.R, l.S}, rng);
+    auto bData = randomData({l.K}, rng);
+    TensorMap inputs;
+    inputs["x"] = randomTensor({l.N, l.C, l.H, l.W}, rng);
+    double flops = 0;
+    for (const std::string& algo : bench.algos) {
+      ir::Graph g;
+      ir::Value* x = g.addInput("x", ir::TensorType::f32({l.N, l.C, l.H, l.W}));
+      Epilogue e = withPools({"relu", {}})[bench.pooled ? 1 : 0];
+      ir::Node* node = addOp(g, OpKind::FusedConv2d, {x, g.addConstant(wData), g.addConstant(bData)},
+                             attrsFor(l, e, algo));
+      g.outputs.push_back(node->result());
+      flops = 2.0 * double(l.N * l.K * l.C * l.R * l.S) * double(l.H * l.W);
+      for (int threads : {1, 2}) {
+        auto backend = cpu::createCpuBackend();
+        BackendOptions options;
+        options.threads = threads;
+        auto exe = backend->compile(g, options);
+        REQUIRE(exe.ok());
+        std::vector<double> times;
+        for (int i = 0; i < 31; ++i) {
+          auto start = std::chrono::steady_clock::now();
+          auto out = (*exe)->run(inputs);
+          REQUIRE(out.ok());
+          times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+        }
+        std::sort(times.begin(), times.end());
+        std::printf("%-14s batch %lld %-8s %d thread(s): median %7.3f ms, min %7.3f ms (%.0f direct-equivalent GFLOP/s)\n",
+                    bench.name.c_str(), static_cast<long long>(batch), algo.c_str(), threads, times[times.size() / 2],
+                    times[0], flops / times[0] / 1e6);
       }
-      std::sort(times.begin(), times.end());
-      std::printf("bigconv layer batch %lld %-7s %d thread(s): median %.3f ms, min %.3f ms\n",
-                  static_cast<long long>(batch), algo.c_str(), threads, times[times.size() / 2], times[0]);
     }
   }
 }

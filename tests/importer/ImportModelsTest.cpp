@@ -171,7 +171,7 @@ TEST_CASE("importing a missing file names it", "[importer][errors]") {
   CHECK_THAT(graph.message(), Catch::Contains("no such file") && Catch::Contains("nope/model.onnx"));
 }
 
-TEST_CASE("--input-shape must name an input with the right rank", "[importer][errors]") {
+TEST_CASE("bound input shapes must name an input with the right rank", "[importer][errors]") {
   importer::ImportOptions options;
   options.inputShapes["z"] = {1, 2};
   auto graph = importer::importOnnxFile(modelPath("mlp"), options);

@@ -4,6 +4,15 @@
 //
 //   onnx_conformance [--backend=NAME] [--tests DIR] [--expectations FILE]
 //                    [--write-coverage PATH] [--filter SUBSTRING] [--no-fork] [-v]
+//                    [--rtol=R] [--atol=A] [pass-pipeline flags: -O0, -O2,
+//                    --passes=..., --conv-algo=ALGO, ...]
+//
+// Every graph goes through the pass pipeline before the backend compiles it,
+// as in nutshell-run: -O2 unless a pipeline flag says otherwise (the
+// reference interpreter runs the graph as imported unless a pipeline flag is
+// given: it is the oracle for the unoptimised IR). --conv-algo=ALGO forces a
+// convolution algorithm; where it does not apply, select-conv-algo keeps the
+// best applicable one and records why (`-v` prints each conv's choice).
 //
 // A test is
 //   unsupported  when the importer declines it ("unsupported ONNX ops", or an
@@ -33,6 +42,9 @@
 #include <onnx/onnx_pb.h>
 
 #include "frontend/onnx/OnnxImporter.h"
+#ifdef NUTSHELL_HAVE_PASSES
+#include "passes/PipelineOptions.h"
+#endif
 #include "runtime/TensorIO.h"
 #include "tests/onnx/Expectations.h"
 #include "tools/BackendByName.h"
@@ -53,6 +65,31 @@ struct Options {
   std::string filter;
   bool fork = true;
   bool verbose = false;
+  tools::Tolerance tolerance;  // --rtol / --atol: the default comparison
+#ifdef NUTSHELL_HAVE_PASSES
+  passes::PipelineOptions pipeline;
+#endif
+
+  /// Whether graphs go through the pass pipeline (see the file comment).
+  bool runsPipeline() const {
+#ifdef NUTSHELL_HAVE_PASSES
+    return pipeline.anyFlagGiven || backend != "reference";
+#else
+    return false;
+#endif
+  }
+  /// Backends other than the reference interpreter generate code for static
+  /// shapes: values that decide a shape must be known when they compile.
+  bool needsStaticShapes() const { return backend != "reference"; }
+  /// A forced conv algorithm (--conv-algo) is meant to run: im2col, FFT and
+  /// Winograd re-lay out or transform the weights at compile time.
+  bool forcesConvAlgo() const {
+#ifdef NUTSHELL_HAVE_PASSES
+    return pipeline.convAlgo != "auto" || !pipeline.convAlgoPerNode.empty();
+#else
+    return false;
+#endif
+  }
 };
 
 enum class Outcome { Passed, Failed, Unsupported };
@@ -143,6 +180,28 @@ ir::TensorDataPtr toTensorData(const Tensor& t) {
   return ir::makeI64(t.shape(), std::vector<int64_t>(t.i64(), t.i64() + t.numElements()));
 }
 
+/// Graph inputs that a real model carries as constants and a backend needs
+/// at compile time (ONNX node tests feed them as inputs): the target shape of
+/// reshape and the shape of constant_of_shape when the backend compiles static
+/// shapes (their values decide result types), and conv weights and bias when
+/// a conv algorithm is forced (see Options::forcesConvAlgo).
+std::vector<std::string> parameterInputs(const ir::Graph& graph, const Options& options) {
+  std::set<const ir::Value*> inputs(graph.inputs.begin(), graph.inputs.end());
+  std::vector<std::string> names;
+  auto add = [&](const ir::Value* operand) {
+    if (inputs.count(operand) && std::find(names.begin(), names.end(), operand->name) == names.end())
+      names.push_back(operand->name);
+  };
+  for (const auto& node : graph.nodes()) {
+    if (options.needsStaticShapes() && node->op == ir::OpKind::Reshape && node->operands.size() == 2)
+      add(node->operands[1]);
+    if (options.needsStaticShapes() && node->op == ir::OpKind::ConstantOfShape) add(node->operands[0]);
+    if (options.forcesConvAlgo() && (node->op == ir::OpKind::Conv2d || node->op == ir::OpKind::FusedConv2d))
+      for (size_t k = 1; k < std::min<size_t>(node->operands.size(), 3); ++k) add(node->operands[k]);
+  }
+  return names;
+}
+
 /// An imported graph ready for one data set, and what its import needed.
 struct PreparedGraph {
   std::unique_ptr<ir::Graph> graph;
@@ -152,8 +211,9 @@ struct PreparedGraph {
 /// Import the model for the data in `inputs` (ONNX input name -> tensor): an
 /// input the importer needs as a constant becomes one (as an ONNX runtime
 /// would see it: its value is known before the run); symbolic dims are bound
-/// from the data, as nutshell-run does. Import errors come back unchanged.
-Expected<PreparedGraph> importForData(const std::string& modelPath, const TensorMap& inputs) {
+/// from the data, as nutshell-run does; so do the parameterInputs the
+/// backend needs. Import errors come back unchanged.
+Expected<PreparedGraph> importForData(const std::string& modelPath, const TensorMap& inputs, const Options& options) {
   nutshell::onnx::ImportOptions importOptions;
   PreparedGraph prepared;
   for (size_t attempt = 0; attempt <= inputs.size() + 1; ++attempt) {
@@ -167,6 +227,13 @@ Expected<PreparedGraph> importForData(const std::string& modelPath, const Tensor
       continue;
     }
     bool rebind = false;
+    for (const std::string& name : parameterInputs(**graph, options)) {
+      auto data = inputs.find(name);
+      if (data == inputs.end() || importOptions.constantInputs.count(name)) continue;
+      importOptions.constantInputs[name] = toTensorData(data->second);
+      prepared.constantInputs.insert(name);
+      rebind = true;
+    }
     for (const ir::Value* input : (*graph)->inputs) {
       auto data = inputs.find(input->name);
       if (!input->type.isStatic() && data != inputs.end() && !importOptions.inputShapes.count(input->name)) {
@@ -201,7 +268,7 @@ TestResult runDataSet(const std::string& modelPath, const std::vector<std::strin
     else unreadable[onnxInputs[k]] = named.message();
   }
 
-  auto prepared = importForData(modelPath, data);
+  auto prepared = importForData(modelPath, data, options);
   if (!prepared) {
     // Messages start with the model's path; the test name already says it.
     std::string message = prepared.message();
@@ -209,8 +276,25 @@ TestResult runDataSet(const std::string& modelPath, const std::vector<std::strin
     Outcome outcome = isUnsupportedImport(message) ? Outcome::Unsupported : Outcome::Failed;
     return {outcome, "import: " + message};
   }
-  const ir::Graph& graph = *prepared->graph;
+  ir::Graph& graph = *prepared->graph;
   constantInputs.insert(prepared->constantInputs.begin(), prepared->constantInputs.end());
+#ifdef NUTSHELL_HAVE_PASSES
+  if (options.runsPipeline()) {
+    std::ostringstream dumps;
+    Status optimized = passes::runPipeline(graph, options.pipeline, dumps);
+    if (options.verbose && !dumps.str().empty()) std::fputs(dumps.str().c_str(), stderr);
+    if (!optimized) return {Outcome::Failed, "passes: " + optimized.message()};
+  }
+#endif
+  std::string convNotes;  // each conv's algorithm, for -v
+  for (const auto& node : graph.nodes()) {
+    if (node->op != ir::OpKind::FusedConv2d) continue;
+    std::string why = node->getString("why");
+    std::string note = node->getString("algo");
+    // A global override that did not apply says so first in `why`.
+    if (size_t bar = why.find(" | "); why.find("not applicable") < bar) note += " (" + why.substr(0, bar) + ")";
+    convNotes += (convNotes.empty() ? "" : ", ") + ("%" + node->result()->name + " " + note);
+  }
   if (outputFiles.size() != graph.outputs.size())
     return {Outcome::Failed, std::to_string(outputFiles.size()) + " output files for " +
                                  std::to_string(graph.outputs.size()) + " graph outputs"};
@@ -239,7 +323,7 @@ TestResult runDataSet(const std::string& modelPath, const std::vector<std::strin
       return {Outcome::Failed, "output '" + name + "' mismatch: " + cmp.detail +
                                    " (max_abs_err=" + tools::formatDouble(cmp.maxAbsError) + ")"};
   }
-  return {Outcome::Passed, ""};
+  return {Outcome::Passed, convNotes.empty() ? "" : "convs: " + convNotes};
 }
 
 TestResult runTest(const fs::path& testDir, const ModelSummary& summary, const Options& options,
@@ -254,14 +338,16 @@ TestResult runTest(const fs::path& testDir, const ModelSummary& summary, const O
 
   // Each data set is imported on its own: inputs bound as constants differ.
   std::set<std::string> constantInputs;
+  std::string notes;  // of the last data set (the graphs differ only in bound constants)
   for (const fs::path& dataDir : dataSets) {
     TestResult result = runDataSet(modelPath, summary.inputs, dataDir, options, tolerance, constantInputs);
     if (result.outcome != Outcome::Passed) {
       if (dataSets.size() > 1) result.message = dataDir.filename().string() + ": " + result.message;
       return result;
     }
+    notes = result.message;
   }
-  TestResult passed{Outcome::Passed, ""};
+  TestResult passed{Outcome::Passed, notes};
   for (const std::string& name : constantInputs) passed.constantInputs += (passed.constantInputs.empty() ? "" : ",") + name;
   return passed;
 }
@@ -374,8 +460,9 @@ Status writeCoverage(const Report& report, const Options& options, int total, co
      << "| failed | " << report.failed << " |\n"
      << "| known failures | " << report.knownFailures << " |\n"
      << "| unsupported (declined by the importer) | " << report.unsupported << " |\n\n"
-     << "A test passes when every output matches within |a-b| <= atol + rtol*|b| (rtol 1e-4, atol 1e-5 "
-     << "unless `tests/onnx/expectations.txt` gives a test its own tolerance, with a reason).\n\n"
+     << "A test passes when every output matches within |a-b| <= atol + rtol*|b| (rtol "
+     << tools::formatDouble(options.tolerance.rtol) << ", atol " << tools::formatDouble(options.tolerance.atol)
+     << " unless `tests/onnx/expectations.txt` gives a test its own tolerance, with a reason).\n\n"
      << "Where the importer needs an op parameter that ONNX passes as a tensor (Slice starts, reduce axes, "
      << "Pad pads, Clip bounds ...) to be a constant and a test feeds it as a graph input, the runner binds "
      << "that input to its test value at import, as a model would carry it as an initializer; "
@@ -417,7 +504,11 @@ int usageError(const std::string& message) {
   std::fprintf(stderr, "onnx_conformance: error: %s\n", message.c_str());
   std::fprintf(stderr,
                "usage: onnx_conformance [--backend=NAME] [--tests DIR] [--expectations FILE]\n"
-               "                        [--write-coverage PATH] [--filter SUBSTRING] [--no-fork] [-v]\n");
+               "                        [--write-coverage PATH] [--filter SUBSTRING] [--no-fork] [-v]\n"
+               "                        [--rtol=R] [--atol=A] [pass-pipeline flags]\n");
+#ifdef NUTSHELL_HAVE_PASSES
+  std::fputs(passes::pipelineFlagsHelp().c_str(), stderr);
+#endif
   return 2;
 }
 
@@ -439,7 +530,13 @@ int main(int argc, char** argv) {
       value = args[++i];
       return true;
     };
-    if (flag == "--backend" || flag == "--tests" || flag == "--expectations" || flag == "--write-coverage" ||
+    if (flag == "--rtol" || flag == "--atol") {
+      if (!needValue()) return usageError(flag + " needs a value");
+      char* end = nullptr;
+      double number = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end || !(number >= 0)) return usageError("bad " + flag + " '" + value + "'");
+      (flag == "--rtol" ? options.tolerance.rtol : options.tolerance.atol) = number;
+    } else if (flag == "--backend" || flag == "--tests" || flag == "--expectations" || flag == "--write-coverage" ||
         flag == "--filter") {
       if (!needValue()) return usageError(flag + " needs a value");
       if (flag == "--backend") options.backend = value;
@@ -452,6 +549,11 @@ int main(int argc, char** argv) {
     } else if (flag == "-v" || flag == "--verbose") {
       options.verbose = true;
     } else {
+#ifdef NUTSHELL_HAVE_PASSES
+      auto pipelineFlag = passes::consumePipelineFlag(arg, options.pipeline);
+      if (!pipelineFlag) return usageError(pipelineFlag.message());
+      if (*pipelineFlag) continue;
+#endif
       return usageError("unknown argument '" + arg + "'");
     }
   }
@@ -475,9 +577,13 @@ int main(int argc, char** argv) {
   Report report;
   for (const fs::path& dir : testDirs) {
     std::string test = dir.filename().string();
-    tools::Tolerance tolerance;
+    // A test's own tolerance (expectations.txt) can only loosen the default.
+    tools::Tolerance tolerance = options.tolerance;
     auto tol = expectations->tolerances.find(test);
-    if (tol != expectations->tolerances.end()) tolerance = tol->second.tolerance;
+    if (tol != expectations->tolerances.end()) {
+      tolerance.rtol = std::max(tolerance.rtol, tol->second.tolerance.rtol);
+      tolerance.atol = std::max(tolerance.atol, tol->second.tolerance.atol);
+    }
     ModelSummary summary = summarizeModel((dir / "model.onnx").string());
     TestResult result = runTestIsolated(dir, summary, options, tolerance);
     std::vector<std::string> missingOps = unsupportedOpsIn(result.message);
@@ -490,7 +596,8 @@ int main(int argc, char** argv) {
         label = "PASS";
         if (!result.constantInputs.empty()) {
           ++report.passedWithConstantInputs;
-          result.message = "inputs bound as constants: " + result.constantInputs;
+          result.message = "inputs bound as constants: " + result.constantInputs +
+                           (result.message.empty() ? "" : "; " + result.message);
         }
         if (known != expectations->knownFailures.end()) {
           report.unexpectedPasses.push_back(test);
@@ -529,9 +636,23 @@ int main(int argc, char** argv) {
       std::printf("%-11s %s%s%s\n", label, test.c_str(), result.message.empty() ? "" : ": ", result.message.c_str());
   }
 
-  std::printf("\nonnx conformance, backend '%s': %zu tests: %d passed, %d failed, %d known failures, %d unsupported\n",
-              options.backend.c_str(), testDirs.size(), report.passed, report.failed, report.knownFailures,
-              report.unsupported);
+  // What ran: the pipeline, any forced conv algorithm, a non-default tolerance.
+  std::string setup = options.runsPipeline() ? "passes" : "no passes";
+#ifdef NUTSHELL_HAVE_PASSES
+  if (options.runsPipeline()) {
+    auto pipeline = options.pipeline.pipeline();
+    if (!options.pipeline.passes) setup = "-O" + std::to_string(options.pipeline.optLevel.value_or(2));
+    else if (pipeline) setup = "--passes=" + *pipeline;
+    if (options.pipeline.convAlgo != "auto") setup += ", --conv-algo=" + options.pipeline.convAlgo;
+  }
+#endif
+  tools::Tolerance defaults;
+  if (options.tolerance.rtol != defaults.rtol || options.tolerance.atol != defaults.atol)
+    setup += ", rtol " + tools::formatDouble(options.tolerance.rtol) + " atol " +
+             tools::formatDouble(options.tolerance.atol);
+  std::printf("\nonnx conformance, backend '%s' (%s): %zu tests: %d passed, %d failed, %d known failures, %d unsupported\n",
+              options.backend.c_str(), setup.c_str(), testDirs.size(), report.passed, report.failed,
+              report.knownFailures, report.unsupported);
   for (const std::string& test : report.unexpectedPasses)
     std::printf("note: %s passes but is listed as a known failure in %s; remove it from the list\n", test.c_str(),
                 options.expectationsFile.c_str());
