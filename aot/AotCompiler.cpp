@@ -87,6 +87,13 @@ Status writeHeader(const AotOptions& options, const cpu::ModuleInfo& info, const
   header.modelFile = fs::path(options.modelFile).filename().string();
   header.target = target;
   header.headerName = fs::path(path).filename().string();
+  std::string output = fs::path(options.output).filename().string();
+  if (options.emit == EmitKind::StaticLibrary) {
+    header.linkInputs = output;
+  } else {
+    auto libraries = findRuntimeLibraries();
+    header.linkInputs = output + " " + (libraries ? libraries->runtime : std::string("libnutshell_runtime.a"));
+  }
   NUTSHELL_TRY(writeFile(path, writeCHeader(info, header)));
   result.files.push_back(path);
   return Status::success();
@@ -176,7 +183,8 @@ Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options
 
   start = Clock::now();
   switch (options.emit) {
-    case EmitKind::LlvmIr:  // written above
+    case EmitKind::LlvmIr:  // written before code generation
+      break;
     case EmitKind::Assembly:
       NUTSHELL_TRY(writeFile(options.output, code));
       result.files.push_back(options.output);

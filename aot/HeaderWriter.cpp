@@ -63,6 +63,7 @@ void writeTensorMacros(std::string& out, const std::string& macro, const char* k
   out += fmt::format("#define {}_NAME {}\n", m, cString(t.name));
   out += fmt::format("#define {}_TYPE {}\n", m, f32 ? "float" : "int64_t");
   out += fmt::format("#define {}_RANK {}\n", m, t.shape.size());
+  // C before C23 has no empty initializer: a scalar (RANK 0) reads as {1}.
   out += fmt::format("#define {}_SHAPE {{{}}}\n", m, t.shape.empty() ? "1" : joinDims(t.shape, ", "));
   out += fmt::format("#define {}_ELEMENTS {}\n", m, elements(t));
   out += fmt::format("#define {}_BYTES {}\n\n", m, elements(t) * (f32 ? 4 : 8));
@@ -88,10 +89,10 @@ std::string writeCHeader(const cpu::ModuleInfo& info, const HeaderOptions& optio
       " *   {1}_run(inputs, outputs, ws);\n"
       " * Tensor pointers need 4-byte (f32) or 8-byte (i64) alignment; 64 is best. A workspace\n"
       " * may serve one run at a time; runs with separate workspaces may overlap.\n"
-      " * Link the object or library with the C++ runtime, e.g.\n"
-      " *   cc main.c lib{1}.a -lstdc++ -lm -lpthread\n"
+      " * Link (the runtime is C++):\n"
+      " *   cc main.c {2} -lstdc++ -lm -lpthread\n"
       " */\n",
-      macro, p);
+      macro, p, commentSafe(options.linkInputs));
   out += fmt::format("#ifndef {0}\n#define {0}\n\n#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
                      guard);
   out += fmt::format("#define {}_NUM_INPUTS {}\n", macro, info.inputs.size());

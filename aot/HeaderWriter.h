@@ -16,6 +16,9 @@ struct HeaderOptions {
   std::string target;
   /// How the header is named in its own comment (e.g. "trafficsign.h").
   std::string headerName;
+  /// What to link, shown in the comment: "libtrafficsign.a" or
+  /// "trafficsign.o /path/to/libnutshell_runtime.a".
+  std::string linkInputs;
 };
 
 /// The header text. Macros are prefixed with the upper-cased symbol prefix:
