@@ -138,7 +138,7 @@ const ConvEstimate& ConvCostModel::best(const std::vector<ConvEstimate>& estimat
 
 // ---- applicability ------------------------------------------------------------------
 
-std::string ConvCostModel::rejectionReason(const ConvProblem& p, ConvAlgorithm algorithm) {
+std::string ConvCostModel::rejectionReason(const ConvProblem& p, ConvAlgorithm algorithm, bool structuralOnly) {
   std::vector<std::string> reasons;
   auto common = [&] {
     if (p.strideHeight != 1 || p.strideWidth != 1)
@@ -157,7 +157,7 @@ std::string ConvCostModel::rejectionReason(const ConvProblem& p, ConvAlgorithm a
       break;
     case ConvAlgorithm::Fft:
       common();
-      if (p.inChannels < kFftMinChannels)
+      if (!structuralOnly && p.inChannels < kFftMinChannels)
         reasons.push_back(fmt::format("C={}<{}", p.inChannels, kFftMinChannels));
       break;
     case ConvAlgorithm::Winograd:
@@ -196,12 +196,24 @@ double ConvCostModel::stageSeconds(double flops, double efficiency, double bytes
 ConvEstimate ConvCostModel::estimate(const ConvProblem& problem, ConvAlgorithm algorithm) const {
   std::string reason = rejectionReason(problem, algorithm);
   if (!reason.empty()) {
+    if (rejectionReason(problem, algorithm, /*structuralOnly=*/true).empty()) {
+      // A cost rule only: estimate it anyway so a forced choice can use it.
+      ConvEstimate e = estimateApplicable(problem, algorithm);
+      e.applicable = false;
+      e.forcible = true;
+      e.rejection = reason;
+      return e;
+    }
     ConvEstimate e;
     e.algorithm = algorithm;
     e.applicable = false;
     e.rejection = reason;
     return e;
   }
+  return estimateApplicable(problem, algorithm);
+}
+
+ConvEstimate ConvCostModel::estimateApplicable(const ConvProblem& problem, ConvAlgorithm algorithm) const {
   switch (algorithm) {
     case ConvAlgorithm::Direct:
       return estimateDirect(problem);

@@ -62,6 +62,10 @@ struct ConvEstimate {
   ConvAlgorithm algorithm = ConvAlgorithm::Direct;
   bool applicable = true;
   std::string rejection;  // when !applicable: "C=3<16", "stride 2", "5x5 kernel" (joined by ", ")
+  /// Rejected by a cost rule only (FFT with few input channels), not because
+  /// the kernel cannot compute it: the estimate is filled in, automatic
+  /// selection skips it, and an explicit --conv-algo override may still use it.
+  bool forcible = false;
   double microseconds = 0;
   double mflops = 0;           // run-time FLOPs of all stages, in millions
   int64_t workspaceBytes = 0;  // scratch buffers + compile-time transformed weights
@@ -101,8 +105,11 @@ class ConvCostModel {
   /// Every estimate's str() joined by " | " (the `why` attribute).
   static std::string formatWhy(const std::vector<ConvEstimate>& estimates);
 
-  /// Why `algorithm` cannot run `problem`, or "" when it can.
-  static std::string rejectionReason(const ConvProblem& problem, ConvAlgorithm algorithm);
+  /// Why `algorithm` is rejected ("" when it is a candidate). With
+  /// structuralOnly, only the reasons the kernel cannot compute it at all
+  /// (kernel size, stride, dilation, groups), not the cost rules.
+  static std::string rejectionReason(const ConvProblem& problem, ConvAlgorithm algorithm,
+                                     bool structuralOnly = false);
 
   const TargetDescription& target() const { return target_; }
   const ConvEfficiencies& efficiencies() const { return efficiencies_; }
@@ -114,6 +121,7 @@ class ConvCostModel {
   double stageSeconds(double flops, double efficiency, double bytesMoved, double workingSet) const;
 
  private:
+  ConvEstimate estimateApplicable(const ConvProblem& p, ConvAlgorithm algorithm) const;
   ConvEstimate estimateDirect(const ConvProblem& p) const;
   ConvEstimate estimateIm2col(const ConvProblem& p) const;
   ConvEstimate estimateFft(const ConvProblem& p) const;

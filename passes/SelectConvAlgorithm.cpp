@@ -16,6 +16,8 @@
 //     select-conv-algo{mode=ALGO}: applies to every convolution where it can;
 //     elsewhere the best applicable candidate is kept and why says so
 //     ("fft forced but not applicable: stride 2; chose direct").
+//   A cost rule alone (fft with fewer than 16 input channels) does not stop
+//   an override: it says the algorithm is slow there, not that it is wrong.
 // A convolution whose channel or spatial sizes are still symbolic gets
 // algo="direct" and a why saying it was not estimated.
 #include <fmt/format.h>
@@ -116,7 +118,7 @@ class SelectConvAlgorithmPass final : public Pass {
       std::string note;
       if (override && override->algorithm) {
         const ConvEstimate& forced = estimates[size_t(*override->algorithm)];
-        if (!forced.applicable)
+        if (!forced.applicable && !forced.forcible)
           return makeError(
               fmt::format("node '%{}' (fused_conv2d): {} is not applicable: {} (input {}, weights {})",
                           node.name(), override->source, forced.rejection, node.operands[0]->type.str(),
@@ -126,7 +128,7 @@ class SelectConvAlgorithmPass final : public Pass {
       } else if (!override && global.algorithm) {
         const ConvEstimate& forced = estimates[size_t(*global.algorithm)];
         std::string name(convAlgorithmName(*global.algorithm));
-        if (forced.applicable) {
+        if (forced.applicable || forced.forcible) {
           chosen = &forced;
           note = "forced by " + global.source;
         } else {
