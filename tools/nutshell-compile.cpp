@@ -9,28 +9,19 @@
 // Exit status: 0 success, 2 any error (message on stderr).
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <map>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "aot/AotCompiler.h"
 #include "ir/Graph.h"
-#include "ir/Parser.h"
-#include "ir/ShapeInference.h"
 #include "nutshell/Expected.h"
+#include "tools/ModelLoading.h"
 
-#ifdef NUTSHELL_HAVE_ONNX
-#include "frontend/onnx/OnnxImporter.h"
-#endif
 #ifdef NUTSHELL_HAVE_PASSES
 #include "passes/PipelineOptions.h"
 #endif
 
-namespace fs = std::filesystem;
 using namespace nutshell;
 
 namespace {
@@ -62,35 +53,12 @@ struct Options {
   std::string model;
   aot::AotOptions aot;
   std::string emitName = "exe";
-  std::map<std::string, std::vector<int64_t>> inputShapes;
+  tools::InputShapes inputShapes;
   bool timePhases = false;
 #ifdef NUTSHELL_HAVE_PASSES
   passes::PipelineOptions pipeline;  // --passes, -O0/-O2, --conv-algo, dumps (default -O2)
 #endif
 };
-
-Expected<std::pair<std::string, std::string>> splitAssignment(const std::string& flag, const std::string& text) {
-  size_t eq = text.find('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
-    return makeError(flag + " expects NAME=VALUE, got '" + text + "'");
-  return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
-}
-
-/// "2x3x32x32" -> {2,3,32,32}.
-Expected<std::vector<int64_t>> parseShape(const std::string& text) {
-  std::vector<int64_t> shape;
-  std::stringstream parts(text);
-  for (std::string part; std::getline(parts, part, 'x');) {
-    char* rest = nullptr;
-    long long value = part.empty() ? -1 : std::strtoll(part.c_str(), &rest, 10);
-    if (part.empty() || *rest != '\0' || value < 0)
-      return makeError("bad shape '" + text + "' (expected sizes separated by 'x', e.g. 1x3x224x224)");
-    shape.push_back(value);
-  }
-  if (shape.empty() || text.back() == 'x')
-    return makeError("bad shape '" + text + "' (expected sizes separated by 'x', e.g. 1x3x224x224)");
-  return shape;
-}
 
 /// Returns nullopt after --help.
 Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
@@ -98,15 +66,10 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
-    std::string flag = arg, value;
-    bool hasValue = false;
-    if (arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos) {
-      flag = arg.substr(0, arg.find('='));
-      value = arg.substr(arg.find('=') + 1);
-      hasValue = true;
-    }
+    const tools::FlagArgument split = tools::splitFlag(arg);
+    const std::string& flag = split.flag;
     auto takeValue = [&]() -> Expected<std::string> {
-      if (hasValue) return value;
+      if (split.hasValue) return split.value;
       if (i + 1 >= args.size()) return makeError(flag + " needs a value");
       return args[++i];
     };
@@ -130,8 +93,7 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
       NUTSHELL_ASSIGN(options.aot.emit, aot::parseEmitKind(options.emitName));
     } else if (flag == "--input-shape") {
       NUTSHELL_ASSIGN(std::string text, takeValue());
-      NUTSHELL_ASSIGN(auto assignment, splitAssignment(flag, text));
-      NUTSHELL_ASSIGN(options.inputShapes[assignment.first], parseShape(assignment.second));
+      NUTSHELL_TRY(tools::addInputShape(flag, text, options.inputShapes));
     } else if (flag == "--target-cpu") {
       NUTSHELL_ASSIGN(options.aot.targetCpu, takeValue());
     } else if (flag == "--name") {
@@ -154,33 +116,6 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
   if (options.aot.output.empty()) return makeError("no output given: -o OUT (see --help)");
   options.aot.modelFile = options.model;
   return std::optional<Options>(std::move(options));
-}
-
-bool hasExtension(const std::string& path, const std::string& ext) {
-  return path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
-}
-
-Expected<std::unique_ptr<ir::Graph>> loadModel(const std::string& path,
-                                               const std::map<std::string, std::vector<int64_t>>& shapes) {
-  if (!fs::exists(path)) return makeError("cannot open model '" + path + "': no such file");
-  if (hasExtension(path, ".onnx")) {
-#ifdef NUTSHELL_HAVE_ONNX
-    onnx::ImportOptions importOptions;
-    importOptions.inputShapes = shapes;
-    return onnx::importOnnxFile(path, importOptions);
-#else
-    return makeError("'" + path + "': this build has no ONNX importer (configure with NUTSHELL_WITH_ONNX=ON)");
-#endif
-  }
-  if (hasExtension(path, ".nsir")) {
-    NUTSHELL_ASSIGN(auto graph, ir::parseGraphFile(path));
-    if (!shapes.empty()) {
-      Status bound = ir::bindInputShapes(*graph, shapes);
-      if (!bound) return makeError(path + ": " + bound.message());
-    }
-    return graph;
-  }
-  return makeError("'" + path + "': unknown model format (expected .onnx or .nsir)");
 }
 
 /// A compiled model has fixed shapes: every symbolic input dim must be bound.
@@ -207,18 +142,13 @@ Expected<int> run(Options& options) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   };
   auto start = Clock::now();
-  NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph, loadModel(options.model, options.inputShapes));
+  NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph, tools::loadModel(options.model, options.inputShapes));
   NUTSHELL_TRY(checkShapesBound(*graph, options.model));
   double importMs = msSince(start);
 
   start = Clock::now();
 #ifdef NUTSHELL_HAVE_PASSES
-  {
-    std::ostringstream dumps;
-    Status optimized = passes::runPipeline(*graph, options.pipeline, dumps);
-    std::fputs(dumps.str().c_str(), stderr);
-    NUTSHELL_TRY(optimized);
-  }
+  NUTSHELL_TRY(tools::runPipelineToStderr(*graph, options.pipeline));
 #endif
   double passesMs = msSince(start);
 

@@ -15,23 +15,18 @@
 #include <map>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "backends/Backend.h"
 #include "ir/Graph.h"
-#include "ir/Parser.h"
-#include "ir/ShapeInference.h"
 #include "nutshell/Expected.h"
 #include "runtime/Tensor.h"
 #include "runtime/TensorIO.h"
 #include "tools/BackendByName.h"
+#include "tools/ModelLoading.h"
 #include "tools/TensorCompare.h"
 
-#ifdef NUTSHELL_HAVE_ONNX
-#include "frontend/onnx/OnnxImporter.h"
-#endif
 #ifdef NUTSHELL_HAVE_PASSES
 #include "passes/PipelineOptions.h"
 #endif
@@ -70,7 +65,7 @@ struct Options {
   std::vector<std::pair<std::string, std::string>> inputs;   // NAME=FILE
   std::vector<std::pair<std::string, std::string>> outputs;  // NAME=FILE
   std::string testData;
-  std::map<std::string, std::vector<int64_t>> inputShapes;
+  tools::InputShapes inputShapes;
   bool randomInputs = false;
   tools::Tolerance tolerance;
   int threads = 0;
@@ -92,31 +87,6 @@ void printUsage(FILE* to) {
   std::fprintf(to, kUsage, tools::defaultBackendName().c_str(), joinNames(tools::backendNames()).c_str());
 }
 
-Expected<std::pair<std::string, std::string>> splitAssignment(const std::string& flag, const std::string& text) {
-  size_t eq = text.find('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
-    return makeError(flag + " expects NAME=VALUE, got '" + text + "'");
-  return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
-}
-
-/// "2x3x32x32" -> {2,3,32,32}; "" is a scalar.
-Expected<std::vector<int64_t>> parseShape(const std::string& text) {
-  std::vector<int64_t> shape;
-  if (text.empty()) return shape;
-  size_t start = 0;
-  while (true) {
-    size_t end = text.find('x', start);
-    std::string part = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    char* rest = nullptr;
-    long long value = part.empty() ? -1 : std::strtoll(part.c_str(), &rest, 10);
-    if (part.empty() || *rest != '\0' || value < 0)
-      return makeError("bad shape '" + text + "' (expected sizes separated by 'x', e.g. 1x3x224x224)");
-    shape.push_back(value);
-    if (end == std::string::npos) return shape;
-    start = end + 1;
-  }
-}
-
 Expected<double> parseNumber(const std::string& flag, const std::string& text) {
   char* rest = nullptr;
   double value = std::strtod(text.c_str(), &rest);
@@ -132,15 +102,10 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
     // Both --flag=value and --flag value.
-    std::string flag = arg, value;
-    bool hasValue = false;
-    if (arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos) {
-      flag = arg.substr(0, arg.find('='));
-      value = arg.substr(arg.find('=') + 1);
-      hasValue = true;
-    }
+    const tools::FlagArgument split = tools::splitFlag(arg);
+    const std::string& flag = split.flag;
     auto takeValue = [&]() -> Expected<std::string> {
-      if (hasValue) return value;
+      if (split.hasValue) return split.value;
       if (i + 1 >= args.size()) return makeError(flag + " needs a value");
       return args[++i];
     };
@@ -159,14 +124,13 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
       NUTSHELL_ASSIGN(options.backend, takeValue());
     } else if (flag == "--input" || flag == "--output") {
       NUTSHELL_ASSIGN(std::string text, takeValue());
-      NUTSHELL_ASSIGN(auto assignment, splitAssignment(flag, text));
+      NUTSHELL_ASSIGN(auto assignment, tools::splitAssignment(flag, text));
       (flag == "--input" ? options.inputs : options.outputs).push_back(assignment);
     } else if (flag == "--test-data") {
       NUTSHELL_ASSIGN(options.testData, takeValue());
     } else if (flag == "--input-shape") {
       NUTSHELL_ASSIGN(std::string text, takeValue());
-      NUTSHELL_ASSIGN(auto assignment, splitAssignment(flag, text));
-      NUTSHELL_ASSIGN(options.inputShapes[assignment.first], parseShape(assignment.second));
+      NUTSHELL_TRY(tools::addInputShape(flag, text, options.inputShapes));
     } else if (flag == "--random-inputs") {
       options.randomInputs = true;
     } else if (flag == "--rtol" || flag == "--atol") {
@@ -196,34 +160,7 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
   return std::optional<Options>(std::move(options));
 }
 
-// ---- model loading ------------------------------------------------------------
-
-bool hasExtension(const std::string& path, const std::string& ext) {
-  return path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
-}
-
-Expected<std::unique_ptr<ir::Graph>> loadModel(const std::string& path,
-                                               const std::map<std::string, std::vector<int64_t>>& shapes) {
-  if (!fs::exists(path)) return makeError("cannot open model '" + path + "': no such file");
-  if (hasExtension(path, ".onnx")) {
-#ifdef NUTSHELL_HAVE_ONNX
-    onnx::ImportOptions importOptions;
-    importOptions.inputShapes = shapes;
-    return onnx::importOnnxFile(path, importOptions);
-#else
-    return makeError("'" + path + "': this build has no ONNX importer (configure with NUTSHELL_WITH_ONNX=ON)");
-#endif
-  }
-  if (hasExtension(path, ".nsir")) {
-    NUTSHELL_ASSIGN(auto graph, ir::parseGraphFile(path));
-    if (!shapes.empty()) {
-      Status bound = ir::bindInputShapes(*graph, shapes);
-      if (!bound) return makeError(path + ": " + bound.message());
-    }
-    return graph;
-  }
-  return makeError("'" + path + "': unknown model format (expected .onnx or .nsir)");
-}
+// ---- inputs -----------------------------------------------------------------------
 
 bool isStatic(const ir::TensorType& type) { return type.isStatic(); }
 
@@ -238,8 +175,6 @@ Status checkInputFits(const ir::Value& input, const Tensor& tensor, const std::s
   return makeError("input '" + input.name + "': " + source + " holds " + tensor.typeString() +
                    " but the model expects " + input.type.str());
 }
-
-// ---- inputs -----------------------------------------------------------------------
 
 /// Test-data files `PREFIX_0.pb`, `PREFIX_1.pb`, ... in order.
 std::vector<std::string> numberedFiles(const std::string& dir, const std::string& prefix) {
@@ -316,10 +251,10 @@ Expected<int> run(const Options& options) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   };
   auto importStart = Clock::now();
-  NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph, loadModel(options.model, options.inputShapes));
+  NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph, tools::loadModel(options.model, options.inputShapes));
   NUTSHELL_ASSIGN(auto feeds, readInputs(options, *graph));
 
-  std::map<std::string, std::vector<int64_t>> shapes = options.inputShapes;
+  tools::InputShapes shapes = options.inputShapes;
   bool rebind = false;
   for (const ir::Value* input : graph->inputs) {
     auto feed = feeds.find(input->name);
@@ -331,7 +266,7 @@ Expected<int> run(const Options& options) {
     }
   }
   if (rebind) {
-    auto rebound = loadModel(options.model, shapes);
+    auto rebound = tools::loadModel(options.model, shapes);
     if (!rebound) return makeError("binding input shapes from the data: " + rebound.message());
     graph = rebound.take();
   }
@@ -358,12 +293,7 @@ Expected<int> run(const Options& options) {
   // The optimization pipeline (-O2 unless --passes / -O0 say otherwise).
   auto passesStart = Clock::now();
 #ifdef NUTSHELL_HAVE_PASSES
-  {
-    std::ostringstream dumps;
-    Status optimized = passes::runPipeline(*graph, options.pipeline, dumps);
-    std::fputs(dumps.str().c_str(), stderr);
-    NUTSHELL_TRY(optimized);
-  }
+  NUTSHELL_TRY(tools::runPipelineToStderr(*graph, options.pipeline));
 #endif
   double passesMs = msSince(passesStart);
 

@@ -128,25 +128,30 @@ llvm::AllocaInst* KernelBuilder::entryAlloca(llvm::Type* type, int64_t count, co
   return slot;
 }
 
-llvm::GlobalVariable* KernelBuilder::constantGlobal(const std::vector<float>& values, const std::string& suffix) {
-  llvm::Constant* init = llvm::ConstantDataArray::get(module.getContext(), llvm::ArrayRef<float>(values));
+namespace {
+
+/// A private, 64-byte aligned constant global named `name` holding `init`.
+llvm::GlobalVariable* privateConstantGlobal(llvm::Module& module, llvm::Constant* init, const std::string& name) {
   auto* global = new llvm::GlobalVariable(module, init->getType(), /*isConstant=*/true,
-                                          llvm::GlobalValue::PrivateLinkage, init,
-                                          fmt::format("{}.{}{}", function->getName().str(), suffix, globalCounter_++));
+                                          llvm::GlobalValue::PrivateLinkage, init, name);
   global->setAlignment(llvm::Align(64));
   global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
   return global;
 }
 
+}  // namespace
+
+llvm::GlobalVariable* KernelBuilder::constantGlobal(const std::vector<float>& values, const std::string& suffix) {
+  llvm::Constant* init = llvm::ConstantDataArray::get(module.getContext(), llvm::ArrayRef<float>(values));
+  return privateConstantGlobal(module, init,
+                               fmt::format("{}.{}{}", function->getName().str(), suffix, globalCounter_++));
+}
+
 llvm::GlobalVariable* KernelBuilder::constantGlobalI64(const std::vector<int64_t>& values, const std::string& suffix) {
   std::vector<uint64_t> raw(values.begin(), values.end());
   llvm::Constant* init = llvm::ConstantDataArray::get(module.getContext(), llvm::ArrayRef<uint64_t>(raw));
-  auto* global = new llvm::GlobalVariable(module, init->getType(), /*isConstant=*/true,
-                                          llvm::GlobalValue::PrivateLinkage, init,
-                                          fmt::format("{}.{}{}", function->getName().str(), suffix, globalCounter_++));
-  global->setAlignment(llvm::Align(64));
-  global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
-  return global;
+  return privateConstantGlobal(module, init,
+                               fmt::format("{}.{}{}", function->getName().str(), suffix, globalCounter_++));
 }
 
 int64_t KernelBuilder::forEachTaskItem(int64_t total, int64_t perTask, LoopBuilder::Body body) {
