@@ -172,6 +172,7 @@ def main():
     results = {
         "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "load_before": os.getloadavg()[0]},
         "versions": {"torch": torch.__version__, "blas": peers.blas_in_use(),
+                     "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
                      "onnxruntime": peers.onnxruntime.__version__ if peers.onnxruntime else None},
         "notes": [],
         "peak": {},

@@ -202,7 +202,8 @@ def environment_lines(results):
                      ". \"% of peak\" divides by the 1-thread figure times the thread count.")
     else:
         lines.append("- FP32 peak: the FMA probe did not run, so \"% of peak\" is empty.")
-    lines.append(f"- PyTorch {v.get('torch')} (frozen TorchScript, BLAS: {v.get('blas', '?')}); ONNX Runtime "
+    lines.append(f"- PyTorch {v.get('torch')} (frozen TorchScript, BLAS: {v.get('blas', '?')}, "
+                 f"OMP_WAIT_POLICY={v.get('omp_wait_policy', 'default')}); ONNX Runtime "
                  f"{v.get('onnxruntime') or 'not available'}.")
     if "elapsed_s" in results:
         lines.append(f"- The measurements took {results['elapsed_s'] / 60:.1f} minutes.")
