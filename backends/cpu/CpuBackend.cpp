@@ -10,6 +10,7 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
+#include "backends/cpu/HostConstants.h"
 #include "backends/cpu/Jit.h"
 #include "backends/cpu/ModuleBuilder.h"
 #include "ir/ShapeInference.h"
@@ -40,6 +41,8 @@ using RunFn = void (*)(void* const*, void* const*, void*);
 
 /// One JIT-compiled module: its entry and its workspace.
 struct CompiledModule {
+  /// Weights the code reads in place (declared before `jit`: outlives it).
+  std::shared_ptr<HostConstants> hostConstants;
   std::unique_ptr<Jit> jit;
   RunFn run = nullptr;
   ModuleInfo info;
@@ -54,12 +57,14 @@ Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, 
                                                         CompileTimings* timings) {
   int debug = debugLevel();
   auto start = Clock::now();
-  NUTSHELL_ASSIGN(BuiltModule built, buildModule(graph, target, {}));
+  ModuleOptions moduleOptions;
+  moduleOptions.externalConstants = true;
+  NUTSHELL_ASSIGN(BuiltModule built, buildModule(graph, target, moduleOptions));
   double codegenMs = msSince(start);
   if (debug >= 1)
-    std::fprintf(stderr, "[cpu] codegen: %zu kernels, workspace %lld bytes, target %s (%.1f ms)\n",
+    std::fprintf(stderr, "[cpu] codegen: %zu kernels, workspace %lld bytes, %zu constant bytes in host memory, target %s (%.1f ms)\n",
                  built.info.kernels.size(), static_cast<long long>(built.info.workspaceBytes),
-                 describeTarget(target).c_str(), codegenMs);
+                 built.hostConstants ? built.hostConstants->totalBytes() : size_t(0), describeTarget(target).c_str(), codegenMs);
   if (debug >= 2)
     for (const std::string& line : built.info.kernels) std::fprintf(stderr, "[cpu]   %s\n", line.c_str());
   if (debug >= 3) std::fprintf(stderr, "[cpu] LLVM IR before optimization:\n%s\n", moduleText(*built.module).c_str());
@@ -73,6 +78,12 @@ Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, 
   start = Clock::now();
   auto compiled = std::make_unique<CompiledModule>();
   NUTSHELL_ASSIGN(compiled->jit, Jit::create(target));
+  if (built.hostConstants) {
+    std::vector<std::pair<std::string, const void*>> symbols;
+    for (const HostConstants::Entry& entry : built.hostConstants->entries()) symbols.emplace_back(entry.symbol, entry.data);
+    NUTSHELL_TRY(compiled->jit->defineSymbols(symbols));
+    compiled->hostConstants = std::move(built.hostConstants);
+  }
   NUTSHELL_TRY(compiled->jit->addModule(std::move(built.context), std::move(built.module)));
   NUTSHELL_ASSIGN(void* entry, compiled->jit->lookup(built.info.prefix + "_run"));
   double jitMs = msSince(start);

@@ -54,6 +54,16 @@ Status Jit::addModule(std::unique_ptr<llvm::LLVMContext> context, std::unique_pt
   return Status::success();
 }
 
+Status Jit::defineSymbols(const std::vector<std::pair<std::string, const void*>>& symbols) {
+  if (symbols.empty()) return Status::success();
+  llvm::orc::SymbolMap map;
+  for (const auto& [name, address] : symbols)
+    map[jit_->mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported};
+  if (auto error = jit_->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(map))))
+    return toError(std::move(error), "cannot define host constants");
+  return Status::success();
+}
+
 Expected<void*> Jit::lookup(const std::string& name) {
   auto address = jit_->lookup(name);
   if (!address) return toError(address.takeError(), fmt::format("symbol '{}' not found", name).c_str());

@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "backends/cpu/Target.h"
 #include "nutshell/Expected.h"
@@ -26,6 +28,9 @@ public:
   /// Hands the module (and its context) to the JIT; code is generated lazily
   /// at the first lookup.
   Status addModule(std::unique_ptr<llvm::LLVMContext> context, std::unique_ptr<llvm::Module> module);
+  /// Defines `symbols` (name -> host address) for the modules' external
+  /// declarations, e.g. the payloads of HostConstants.
+  Status defineSymbols(const std::vector<std::pair<std::string, const void*>>& symbols);
   /// Address of a defined function (compiles the module on first use).
   Expected<void*> lookup(const std::string& name);
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <llvm/IR/Intrinsics.h>
 
+#include "backends/cpu/HostConstants.h"
 #include "backends/cpu/KernelEmitter.h"
 
 namespace nutshell::cpu {
@@ -128,30 +129,14 @@ llvm::AllocaInst* KernelBuilder::entryAlloca(llvm::Type* type, int64_t count, co
   return slot;
 }
 
-namespace {
-
-/// A private, 64-byte aligned constant global named `name` holding `init`.
-llvm::GlobalVariable* privateConstantGlobal(llvm::Module& module, llvm::Constant* init, const std::string& name) {
-  auto* global = new llvm::GlobalVariable(module, init->getType(), /*isConstant=*/true,
-                                          llvm::GlobalValue::PrivateLinkage, init, name);
-  global->setAlignment(llvm::Align(64));
-  global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
-  return global;
-}
-
-}  // namespace
-
 llvm::GlobalVariable* KernelBuilder::constantGlobal(const std::vector<float>& values, const std::string& suffix) {
-  llvm::Constant* init = llvm::ConstantDataArray::get(module.getContext(), llvm::ArrayRef<float>(values));
-  return privateConstantGlobal(module, init,
-                               fmt::format("{}.{}{}", function->getName().str(), suffix, globalCounter_++));
+  return makeConstantGlobal(module, hostConstants, values.data(), values.size(), /*isF32=*/true,
+                            fmt::format("{}.{}{}", function->getName().str(), suffix, globalCounter_++));
 }
 
 llvm::GlobalVariable* KernelBuilder::constantGlobalI64(const std::vector<int64_t>& values, const std::string& suffix) {
-  std::vector<uint64_t> raw(values.begin(), values.end());
-  llvm::Constant* init = llvm::ConstantDataArray::get(module.getContext(), llvm::ArrayRef<uint64_t>(raw));
-  return privateConstantGlobal(module, init,
-                               fmt::format("{}.{}{}", function->getName().str(), suffix, globalCounter_++));
+  return makeConstantGlobal(module, hostConstants, values.data(), values.size(), /*isF32=*/false,
+                            fmt::format("{}.{}{}", function->getName().str(), suffix, globalCounter_++));
 }
 
 int64_t KernelBuilder::forEachTaskItem(int64_t total, int64_t perTask, LoopBuilder::Body body) {

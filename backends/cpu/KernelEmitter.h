@@ -25,6 +25,8 @@
 
 namespace nutshell::cpu {
 
+class HostConstants;
+
 /// What an emitter reports back.
 struct KernelInfo {
   /// Parallel tasks of the kernel (0: the node needs no code, e.g. const).
@@ -50,6 +52,8 @@ public:
   llvm::IRBuilder<> b;
   LoopBuilder loops;
   const int W;  // f32 lanes per vector
+  /// Where large constants go (JIT: host memory); null embeds them.
+  HostConstants* hostConstants = nullptr;
 
   // ---- buffers -------------------------------------------------------------
   /// Pointer to operand i / result i (loaded from args on first use).

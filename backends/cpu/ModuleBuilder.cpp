@@ -3,6 +3,7 @@
 // entry points. See ModuleBuilder.h for the ABI.
 #include "backends/cpu/ModuleBuilder.h"
 
+#include <algorithm>
 #include <map>
 #include <unordered_map>
 
@@ -12,11 +13,15 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/PassManager.h>
+#include <llvm/IR/ReplaceConstant.h>
+#include <llvm/IR/StructuralHash.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
+#include <llvm/Transforms/Utils/FunctionComparator.h>
 
+#include "backends/cpu/HostConstants.h"
 #include "backends/cpu/KernelEmitter.h"
 
 namespace nutshell::cpu {
@@ -69,6 +74,8 @@ private:
   Status emitNode(const ir::Node& node, size_t index);
   void emitCopy(const ir::Value* from, llvm::Value* destination);
   void emitMetadataFunctions();
+  std::vector<llvm::GlobalVariable*> hostConstantsToArgs(llvm::Function* kernel, size_t firstSlot);
+  llvm::Function* canonicalKernel(llvm::Function* kernel);
 
   const ir::Graph& graph_;
   const TargetInfo& target_;
@@ -90,7 +97,12 @@ private:
   llvm::Value* inputsArg_ = nullptr;
   llvm::Value* outputsArg_ = nullptr;
   llvm::Value* workspaceArg_ = nullptr;
-  std::unordered_map<const ir::Value*, llvm::GlobalVariable*> constantGlobals_;
+  std::shared_ptr<HostConstants> hostConstants_;
+  /// Kernels kept so far, by structural hash, for canonicalKernel.
+  std::unordered_map<uint64_t, std::vector<llvm::Function*>> kernelsByHash_;
+  llvm::GlobalNumberState globalNumbers_;
+  /// First private unnamed_addr table seen with each initializer.
+  std::unordered_map<llvm::Constant*, llvm::GlobalVariable*> tables_;
   std::unordered_map<const ir::Value*, llvm::Value*> pointerCache_;
   llvm::Function* parallelFor_ = nullptr;
   llvm::Function* memcpy_ = nullptr;
@@ -186,14 +198,10 @@ llvm::Value* Builder::bufferPointer(const ir::Value* value) {
       break;
     case Buffer::Constant: {
       const ir::TensorData& data = *value->producer->constant;
-      llvm::Constant* init =
-          data.type.dtype == ir::DType::F32
-              ? llvm::ConstantDataArray::get(*context_, llvm::ArrayRef<float>(data.f32))
-              : llvm::ConstantDataArray::get(
-                    *context_, llvm::ArrayRef<uint64_t>(reinterpret_cast<const uint64_t*>(data.i64.data()), data.i64.size()));
-      auto* global = new llvm::GlobalVariable(*module_, init->getType(), true, llvm::GlobalValue::PrivateLinkage, init,
-                                              options_.prefix + ".const." + sanitize(value->name));
-      global->setAlignment(llvm::Align(64));
+      bool isF32 = data.type.dtype == ir::DType::F32;
+      llvm::GlobalVariable* global = makeConstantGlobal(
+          *module_, hostConstants_.get(), isF32 ? static_cast<const void*>(data.f32.data()) : data.i64.data(),
+          isF32 ? data.f32.size() : data.i64.size(), isF32, options_.prefix + ".const." + sanitize(value->name));
       pointer = global;
       break;
     }
@@ -263,6 +271,7 @@ Status Builder::emitNode(const ir::Node& node, size_t index) {
   std::string name = fmt::format("{}_k{}_{}", options_.prefix, index, sanitize(node.name()));
   llvm::Function* kernel = declareKernel(name);
   KernelBuilder kb(*module_, target_, node, kernel);
+  kb.hostConstants = hostConstants_.get();
   NUTSHELL_ASSIGN(KernelInfo kernelInfo, emitKernel(kb));
   kb.b.CreateRetVoid();
   if (kernelInfo.numTasks <= 0) {
@@ -275,18 +284,26 @@ Status Builder::emitNode(const ir::Node& node, size_t index) {
   for (const std::string& note : kb.notes()) line += " | " + note;
   info_.kernels.push_back(line);
 
-  // Fill the args array with the slots the kernel reads.
+  // Fill the args array with the slots the kernel reads, then the host
+  // constants it was rewritten to take from args.
   size_t numSlots = node.operands.size() + node.results.size();
+  std::vector<llvm::GlobalVariable*> extra;
+  if (hostConstants_) extra = hostConstantsToArgs(kernel, numSlots);
+  llvm::Function* canonical = canonicalKernel(kernel);
+  if (canonical != kernel) info_.kernels.back() += fmt::format(" | same code as {}", canonical->getName().str());
+  kernel = canonical;
   llvm::AllocaInst* args;
   {
     llvm::IRBuilder<> entryBuilder(&run_->getEntryBlock(), run_->getEntryBlock().begin());
-    args = entryBuilder.CreateAlloca(b.getPtrTy(), b.getInt64(numSlots), "args." + sanitize(node.name()));
+    args = entryBuilder.CreateAlloca(b.getPtrTy(), b.getInt64(numSlots + extra.size()), "args." + sanitize(node.name()));
   }
   for (size_t s = 0; s < numSlots; ++s) {
     if (!kb.usedSlots()[s]) continue;
     const ir::Value* value = s < node.operands.size() ? node.operands[s] : node.results[s - node.operands.size()];
     b.CreateStore(bufferPointer(value), b.CreateConstInBoundsGEP1_64(b.getPtrTy(), args, s));
   }
+  for (size_t j = 0; j < extra.size(); ++j)
+    b.CreateStore(extra[j], b.CreateConstInBoundsGEP1_64(b.getPtrTy(), args, numSlots + j));
   // Small kernels run on the caller's thread: waking the pool costs more.
   constexpr double kParallelWork = 30000.0;
   if (kernelInfo.numTasks == 1 || kernelInfo.work < kParallelWork)
@@ -294,6 +311,97 @@ Status Builder::emitNode(const ir::Node& node, size_t index) {
   else
     b.CreateCall(parallelFor_, {kernel, args, b.getInt64(kernelInfo.numTasks)});
   return Status::success();
+}
+
+// JIT: a kernel that reads host constants (external globals) gets their
+// addresses from args slots firstSlot, firstSlot+1, ... (in order of first
+// use) instead, so that kernels differing only in their weights are
+// structurally identical and canonicalKernel keeps one of them: fewer
+// functions for O3 and the code generator.
+std::vector<llvm::GlobalVariable*> Builder::hostConstantsToArgs(llvm::Function* kernel, size_t firstSlot) {
+  auto isHost = [](const llvm::Value* v) {
+    const auto* g = llvm::dyn_cast<llvm::GlobalVariable>(v);
+    return g && g->isDeclaration() && g->isConstant();
+  };
+  std::vector<llvm::Constant*> used;
+  for (llvm::GlobalVariable& global : module_->globals())
+    if (isHost(&global)) used.push_back(&global);
+  if (used.empty()) return {};
+  // Constant expressions (e.g. a GEP into a global) become instructions so
+  // that every use is an instruction operand inside the kernel.
+  llvm::convertUsersOfConstantsToInstructions(used, kernel);
+
+  std::vector<llvm::GlobalVariable*> order;
+  std::unordered_map<llvm::GlobalVariable*, llvm::Value*> replacement;
+  // Insert after the entry block's allocas: before every use.
+  llvm::BasicBlock& entry = kernel->getEntryBlock();
+  auto at = entry.begin();
+  while (llvm::isa<llvm::AllocaInst>(*at)) ++at;
+  llvm::IRBuilder<> b(&entry, at);
+  llvm::LLVMContext& ctx = *context_;
+  llvm::Value* args = kernel->getArg(0);
+  for (llvm::BasicBlock& block : *kernel)
+    for (llvm::Instruction& inst : block)
+      for (llvm::Use& use : inst.operands()) {
+        auto* global = llvm::dyn_cast<llvm::GlobalVariable>(use.get());
+        if (!global || !isHost(global)) continue;
+        llvm::Value*& pointer = replacement[global];
+        if (!pointer) {
+          auto* load = b.CreateLoad(b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getPtrTy(), args, firstSlot + order.size()),
+                                    "host" + std::to_string(order.size()));
+          // What the global told O3: aligned, dereferenceable, unchanging.
+          auto i64 = [&](uint64_t v) { return llvm::ConstantAsMetadata::get(b.getInt64(v)); };
+          uint64_t bytes = module_->getDataLayout().getTypeAllocSize(global->getValueType());
+          load->setMetadata(llvm::LLVMContext::MD_align, llvm::MDNode::get(ctx, {i64(64)}));
+          load->setMetadata(llvm::LLVMContext::MD_dereferenceable, llvm::MDNode::get(ctx, {i64(bytes)}));
+          load->setMetadata(llvm::LLVMContext::MD_nonnull, llvm::MDNode::get(ctx, {}));
+          load->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(ctx, {}));
+          pointer = load;
+          order.push_back(global);
+        }
+        use.set(pointer);
+      }
+  return order;
+}
+
+// A kernel structurally identical to one emitted before (same op, shapes and
+// attributes; weights come from args) is dropped in favour of that one.
+llvm::Function* Builder::canonicalKernel(llvm::Function* kernel) {
+  // Identical private tables (index tables, small weights) of different
+  // kernels become one global first, as LLVM's ConstantMerge would later.
+  auto isTable = [](const llvm::Value* v) {
+    const auto* g = llvm::dyn_cast<llvm::GlobalVariable>(v);
+    return g && g->isConstant() && g->hasInitializer() && g->hasGlobalUnnamedAddr() && g->hasPrivateLinkage();
+  };
+  std::vector<llvm::Constant*> tables;
+  for (llvm::GlobalVariable& global : module_->globals())
+    if (isTable(&global)) tables.push_back(&global);
+  if (!tables.empty()) llvm::convertUsersOfConstantsToInstructions(tables, kernel);
+  std::vector<llvm::GlobalVariable*> replaced;
+  for (llvm::BasicBlock& block : *kernel)
+    for (llvm::Instruction& inst : block)
+      for (llvm::Use& use : inst.operands()) {
+        if (!isTable(use.get())) continue;
+        auto* global = llvm::cast<llvm::GlobalVariable>(use.get());
+        auto [it, inserted] = tables_.try_emplace(global->getInitializer(), global);
+        if (inserted || it->second == global || it->second->getAlign() != global->getAlign()) continue;
+        use.set(it->second);
+        replaced.push_back(global);
+      }
+  std::sort(replaced.begin(), replaced.end());
+  replaced.erase(std::unique(replaced.begin(), replaced.end()), replaced.end());
+  for (llvm::GlobalVariable* global : replaced)
+    if (global->use_empty()) global->eraseFromParent();
+
+  uint64_t hash = llvm::StructuralHash(*kernel);
+  std::vector<llvm::Function*>& candidates = kernelsByHash_[hash];
+  for (llvm::Function* other : candidates)
+    if (llvm::FunctionComparator(kernel, other, &globalNumbers_).compare() == 0) {
+      kernel->eraseFromParent();
+      return other;
+    }
+  candidates.push_back(kernel);
+  return kernel;
 }
 
 void Builder::emitMetadataFunctions() {
@@ -322,6 +430,7 @@ Expected<BuiltModule> Builder::build() {
   module_->setTargetTriple(target_.triple);
   NUTSHELL_ASSIGN(auto machine, createTargetMachine(target_));
   module_->setDataLayout(machine->createDataLayout());
+  if (options_.externalConstants) hostConstants_ = std::make_shared<HostConstants>();
 
   info_.prefix = options_.prefix;
   info_.signature = signatureText(graph_);
@@ -367,6 +476,7 @@ Expected<BuiltModule> Builder::build() {
   built.context = std::move(context_);
   built.module = std::move(module_);
   built.info = std::move(info_);
+  built.hostConstants = std::move(hostConstants_);
   return built;
 }
 

@@ -1,5 +1,6 @@
-// Graph -> llvm::Module. The module is self-contained (weights are private
-// globals) and exposes a C entry ABI that the JIT and AOT builds share:
+// Graph -> llvm::Module. By default the module is self-contained (weights are
+// private globals; ModuleOptions::externalConstants keeps them in host memory
+// for the JIT) and exposes a C entry ABI that the JIT and AOT builds share:
 //
 //   void    <prefix>_run(void* const* inputs, void* const* outputs, void* workspace);
 //   int64_t <prefix>_workspace_bytes(void);
@@ -27,6 +28,8 @@ class Module;
 
 namespace nutshell::cpu {
 
+class HostConstants;
+
 struct TensorSignature {
   std::string name;
   ir::DType dtype = ir::DType::F32;
@@ -49,12 +52,20 @@ struct ModuleInfo {
 struct ModuleOptions {
   /// Symbol prefix of the entry points (a C identifier).
   std::string prefix = "nutshell";
+  /// JIT: constants of HostConstants::kMinBytes or more (weights and their
+  /// compile-time re-layouts) stay in host memory (BuiltModule::hostConstants)
+  /// and the module declares them as external globals, which the JIT defines
+  /// at those addresses. Off (AOT): they are embedded as private globals.
+  bool externalConstants = false;
 };
 
 struct BuiltModule {
   std::unique_ptr<llvm::LLVMContext> context;
   std::unique_ptr<llvm::Module> module;
   ModuleInfo info;
+  /// With ModuleOptions::externalConstants: the payloads the module's
+  /// external globals name; must outlive the compiled code.
+  std::shared_ptr<HostConstants> hostConstants;
 };
 
 /// Emits every node's kernel and the entry points. The graph must have static
