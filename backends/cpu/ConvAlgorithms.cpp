@@ -164,7 +164,37 @@ public:
     int64_t maxTileRows = 1;
     for (const ConvBand& band : plan_.bands)
       if (band.r1 > band.r0) maxTileRows = std::max(maxTileRows, (band.r1 - 1) / a_.outH - band.r0 / a_.outH + 1);
-    TB_ = std::min(TB_, maxTileRows * tileCols_);
+    // Small planes (one band per image, e.g. 14x14 or 7x7 with many
+    // channels): a task takes G images, so the transformed weights (16-37
+    // floats per C*K) are streamed once per G images rather than per image.
+    // G divides N and leaves at least 4 tasks for the threads; it is fixed at
+    // compile time and every tile's arithmetic is the same, so results do
+    // not depend on the thread count.
+    images_ = 1;
+    if (!s_.pooled && plan_.bands.size() == 1)
+      for (int64_t g = s_.N / 4; g > 1; --g)
+        if (s_.N % g == 0 && g * tileRows_ * tileCols_ <= 128 &&
+            g * tileRows_ * tileCols_ * tileFloats * 4 <= (8 << 20)) {
+          images_ = g;
+          break;
+        }
+    maxTileRows *= images_;
+    // Every GEMM block computes TB tiles, so a band's tile count rounded up
+    // to TB is the work done: pick TB (and KV within the accumulator budget)
+    // with the least padded work per useful FMA, counting the loads a block
+    // needs per channel (TB broadcasts + parts*KV vectors; the weight 1.5 is
+    // measured: 28 tiles x 64 channels run fastest as 6x4, not 4x4 or 7x2).
+    // E.g. 16 tiles (7x7 outputs, F(2x2)) with TB=12 computed 24 tiles.
+    const int64_t bandTiles = maxTileRows * tileCols_;
+    double bestScore = 1e30;
+    for (int64_t kv = 1; kv <= std::min<int64_t>(nKV, 4); ++kv)
+      for (int64_t tb = 1; tb * a_.parts * kv <= 24 && tb <= bandTiles; ++tb) {
+        double padded = double((bandTiles + tb - 1) / tb * tb) / double(bandTiles);
+        double kPadded = double((nKV + kv - 1) / kv * kv) / double(nKV);  // tail blocks run narrower, but less efficiently
+        double score = padded * (1.0 + 0.25 * (kPadded - 1.0)) *
+                       (1.0 + 1.5 * double(tb + a_.parts * kv) / double(tb * a_.parts * kv));
+        if (score < bestScore - 1e-9) bestScore = score, TB_ = tb, KV_ = kv;
+      }
     maxTiles_ = (maxTileRows * tileCols_ + TB_ - 1) / TB_ * TB_;
     xFloats_ = maxTiles_ * a_.positions * a_.parts * Cpad_;
     yFloats_ = maxTiles_ * a_.positions * a_.parts * Kpad_;
@@ -173,7 +203,9 @@ public:
     weights_ = kb_.constantGlobal(a_.weights, "wtransformed");
     x_ = kb_.operand(0);
     bias_ = s_.hasBias ? kb_.operand(2) : nullptr;
-    int64_t numTasks = emitConvBands(kb_, s_, plan_, xFloats_ + yFloats_ + tmp, [&](const ConvBandContext& ctx) {
+    ConvSpec taskSpec = s_;
+    taskSpec.N = s_.N / images_;  // tasks: (group of images_ images, band)
+    int64_t numTasks = emitConvBands(kb_, taskSpec, plan_, xFloats_ + yFloats_ + tmp, [&](const ConvBandContext& ctx) {
       band(ctx);
     });
 
@@ -183,9 +215,9 @@ public:
     info.work = tiles * (a_.flopsPerTile * double(Cpad_ + Kpad_) / W +
                          2.0 * a_.parts * a_.parts * double(a_.positions * s_.C * s_.K));
     info.summary = fmt::format(
-        "{} conv {}x{} C={} K={} out {}x{}: {}x{} tiles of {}x{} outputs, {} bands, gemm {} tiles x {} vectors{}{}",
-        a_.name, s_.R, s_.S, s_.C, s_.K, s_.OH, s_.OW, tileRows_, tileCols_, a_.outH, a_.outW, plan_.bands.size(), TB_,
-        KV_, s_.act != "none" ? " act=" + s_.act : "",
+        "{} conv {}x{} C={} K={} out {}x{}: {}x{} tiles of {}x{} outputs, {} bands{}, gemm {} tiles x {} vectors{}{}",
+        a_.name, s_.R, s_.S, s_.C, s_.K, s_.OH, s_.OW, tileRows_, tileCols_, a_.outH, a_.outW, plan_.bands.size(),
+        images_ > 1 ? fmt::format(" x {} images", images_) : "", TB_, KV_, s_.act != "none" ? " act=" + s_.act : "",
         s_.pooled ? fmt::format(" pool={} {}x{}", s_.pool.isMax ? "max" : "avg", s_.pool.kernelH, s_.pool.kernelW) : "");
     return info;
   }
@@ -202,12 +234,22 @@ private:
     llvm::Value* tr1 = b_.CreateAdd(b_.CreateUDiv(b_.CreateSub(ctx.r1, c64(1)), c64(a_.outH)), c64(1));
     tr1 = b_.CreateSelect(b_.CreateICmpSGT(ctx.r1, ctx.r0), tr1, tr0);
     llvm::Value* numTiles = b_.CreateMul(b_.CreateSub(tr1, tr0), c64(tileCols_));
+    if (images_ > 1) numTiles = c64(images_ * tileRows_ * tileCols_);  // whole images, tr0 = 0
     forwardStage(ctx, x, tmp, tr0, numTiles);
     gemmStage(x, y, numTiles);
     inverseStage(ctx, y, tmp, tr0, numTiles);
   }
 
-  void tileOrigin(llvm::Value* tr0, llvm::Value* t, llvm::Value*& row, llvm::Value*& col) {
+  /// Tile t of a band: its image (the task's image group when images_ > 1)
+  /// and its output origin.
+  void tileOrigin(const ConvBandContext& ctx, llvm::Value* tr0, llvm::Value* t, llvm::Value*& image, llvm::Value*& row,
+                  llvm::Value*& col) {
+    image = ctx.n;
+    if (images_ > 1) {
+      const int64_t perImage = tileRows_ * tileCols_;
+      image = b_.CreateAdd(b_.CreateMul(ctx.n, c64(images_)), b_.CreateUDiv(t, c64(perImage)));
+      t = b_.CreateURem(t, c64(perImage));
+    }
     row = b_.CreateMul(b_.CreateAdd(tr0, b_.CreateUDiv(t, c64(tileCols_))), c64(a_.outH));
     col = b_.CreateMul(b_.CreateURem(t, c64(tileCols_)), c64(a_.outW));
   }
@@ -217,14 +259,14 @@ private:
     const int W = kb_.W;
     llvm::Value* planeLanes = laneOffsets(kb_, s_.H * s_.W);
     kb_.loops.forLoop(int64_t{0}, numTiles, 1, [&](llvm::Value* t) {
-      llvm::Value *oy, *ox;
-      tileOrigin(tr0, t, oy, ox);
+      llvm::Value *image, *oy, *ox;
+      tileOrigin(ctx, tr0, t, image, oy, ox);
       llvm::Value* iy0 = b_.CreateSub(oy, c64(s_.padTop));
       llvm::Value* ix0 = b_.CreateSub(ox, c64(s_.padLeft));
       kb_.loops.forLoop(int64_t{0}, Cpad_ / W, 1, [&](llvm::Value* cb) {
         llvm::Value* c0 = b_.CreateMul(cb, c64(W));
         llvm::Value* channelMask = kb_.laneMask(b_.CreateSub(c64(s_.C), c0));
-        llvm::Value* plane = b_.CreateMul(b_.CreateAdd(b_.CreateMul(ctx.n, c64(s_.C)), c0), c64(s_.H * s_.W));
+        llvm::Value* plane = b_.CreateMul(b_.CreateAdd(b_.CreateMul(image, c64(s_.C)), c0), c64(s_.H * s_.W));
         TileIO io;
         io.tmp = tmp;
         io.loadInput = [&](llvm::Value* yy, llvm::Value* xx) {
@@ -330,13 +372,18 @@ private:
     const ConvSink& sink = ctx.sink;
     llvm::Value* sinkLanes = laneOffsets(kb_, sink.kStride);
     kb_.loops.forLoop(int64_t{0}, numTiles, 1, [&](llvm::Value* t) {
-      llvm::Value *oy, *ox;
-      tileOrigin(tr0, t, oy, ox);
+      llvm::Value *image, *oy, *ox;
+      tileOrigin(ctx, tr0, t, image, oy, ox);
+      // Unpooled, whole images when images_ > 1: the image's output planes.
+      llvm::Value* sinkOffset =
+          images_ == 1 ? sink.offset
+                       : b_.CreateMul(b_.CreateAdd(b_.CreateMul(image, c64(s_.outChannels)), c64(s_.channelOffset)),
+                                      c64(s_.OH * s_.OW));
       kb_.loops.forLoop(int64_t{0}, Kpad_ / W, 1, [&](llvm::Value* kv) {
         llvm::Value* k0 = b_.CreateMul(kv, c64(W));
         llvm::Value* kMask = kb_.laneMask(b_.CreateSub(c64(s_.K), k0));
         llvm::Value* biasV = bias_ ? kb_.loadVec(bias_, k0, kMask) : kb_.fconst(kb_.vecTy(), 0.0);
-        llvm::Value* sinkBase = b_.CreateAdd(sink.offset, b_.CreateMul(k0, c64(sink.kStride)));
+        llvm::Value* sinkBase = b_.CreateAdd(sinkOffset, b_.CreateMul(k0, c64(sink.kStride)));
         TileIO io;
         io.tmp = tmp;
         io.loadTransformed = [&](llvm::Value* pos, int part) {
@@ -367,6 +414,7 @@ private:
   ConvBandPlan plan_;
   int64_t Cpad_ = 0, Kpad_ = 0, tileRows_ = 0, tileCols_ = 0;
   int64_t KV_ = 1, TB_ = 1, maxTiles_ = 0, xFloats_ = 0, yFloats_ = 0;
+  int64_t images_ = 1;  // images per task (whole-image bands only)
   llvm::Value* weights_ = nullptr;
   llvm::Value* x_ = nullptr;
   llvm::Value* bias_ = nullptr;

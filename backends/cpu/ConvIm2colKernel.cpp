@@ -142,7 +142,26 @@ private:
               llvm::Value* ok = b_.CreateAnd(b_.CreateAnd(b_.CreateICmpSGE(iw, vsplat(c64(0))),
                                                           b_.CreateICmpSLT(iw, vsplat(c64(s_.W)))),
                                              b_.CreateAnd(inRow, vsplat(rowOk)));
-              llvm::Value* v = kb_.loadStrided(x_, b_.CreateAdd(src, iw0), s_.strideW, ok);
+              llvm::Value* v;
+              if (s_.strideW == 2) {
+                // Two contiguous (masked) loads and an even-lane shuffle: a
+                // gather costs about one cycle per lane.
+                llvm::Value* rowSplat = vsplat(rowOk);
+                llvm::Value* at = b_.CreateAdd(src, iw0);
+                std::vector<llvm::Value*> halves;
+                for (int64_t h = 0; h < 2; ++h) {
+                  llvm::Value* e = b_.CreateAdd(vsplat(b_.CreateAdd(iw0, c64(h * W))), lanes);
+                  llvm::Value* inside = b_.CreateAnd(b_.CreateAnd(b_.CreateICmpSGE(e, vsplat(c64(0))),
+                                                                  b_.CreateICmpSLT(e, vsplat(c64(s_.W)))),
+                                                     rowSplat);
+                  halves.push_back(kb_.loadVec(x_, b_.CreateAdd(at, c64(h * W)), inside));
+                }
+                std::vector<int> even;
+                for (int i = 0; i < W; ++i) even.push_back(2 * i);
+                v = b_.CreateShuffleVector(halves[0], halves[1], even);
+              } else {
+                v = kb_.loadStrided(x_, b_.CreateAdd(src, iw0), s_.strideW, ok);
+              }
               (void)vec;
               kb_.storeVec(v, ctx.scratch, b_.CreateAdd(dst, ow0), s_.OW % W == 0 ? nullptr : inRow);
             }, "ow");

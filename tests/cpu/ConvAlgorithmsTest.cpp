@@ -72,6 +72,9 @@ std::vector<Layer> layers() {
       {1, 8, 6, 70, 5, 1, 3, {0, 1, 0, 1}},                        // wide, 1x3
       {2, 6, 11, 13, 10, 3, 3, {1, 2, 0, 1}, {2, 1}, {1, 2}, 2},   // im2col only: stride, dilation, groups
       {1, 3, 19, 23, 16, 7, 7, {3, 3, 3, 3}},                      // 7x7, 3 channels
+      {8, 20, 7, 7, 24, 3, 3, {1, 1, 1, 1}},                       // batch 8, small plane: several images per task
+      {2, 5, 15, 37, 12, 3, 3, {1, 1, 1, 2}, {2, 2}},              // im2col only: stride 2 (deinterleaved loads)
+      {1, 3, 21, 22, 8, 7, 7, {3, 3, 2, 3}, {2, 2}},               // im2col only: 7x7 stride 2, ResNet stem-like
   };
 }
 
