@@ -69,7 +69,7 @@ void scatterLanes(KernelBuilder& kb, llvm::Value* value, llvm::Value* base, llvm
 }
 
 int64_t emitConvBands(KernelBuilder& kb, const ConvSpec& s, const ConvBandPlan& plan, int64_t scratchFloats,
-                      const std::function<void(const ConvBandContext&)>& body) {
+                      const std::function<void(const ConvBandContext&)>& body, int64_t kSplit) {
   llvm::IRBuilder<>& b = kb.b;
   auto c64 = [&](int64_t v) { return kb.i64c(v); };
   const int64_t numBands = int64_t(plan.bands.size());
@@ -91,8 +91,13 @@ int64_t emitConvBands(KernelBuilder& kb, const ConvSpec& s, const ConvBandPlan& 
   llvm::Value* bandBuffer = s.pooled ? b.CreateGEP(kb.f32Ty(), scratch, c64(scratchFloats)) : nullptr;
   llvm::Value* out = kb.result();
 
-  int64_t numTasks = kb.forEachTaskItem(s.N * numBands, 1, [&](llvm::Value* item) {
+  kSplit = std::max<int64_t>(1, kSplit);
+  const int64_t kPerSlice = s.K / kSplit;
+  // One (image, band) item for output-channel slices [kSlice, kSlice + kSlices).
+  auto task = [&](llvm::Value* item, llvm::Value* kSlice, int64_t kSlices) {
     ConvBandContext ctx;
+    ctx.kSlice = kSlice;
+    ctx.kSlices = kSlices;
     ctx.n = b.CreateUDiv(item, c64(numBands));
     ctx.band = b.CreateURem(item, c64(numBands));
     auto field = [&](int f) {
@@ -112,8 +117,9 @@ int64_t emitConvBands(KernelBuilder& kb, const ConvSpec& s, const ConvBandPlan& 
     }
     body(ctx);
     if (!s.pooled) return;
-    // Pool epilogue: pooled rows [p0, p1) of every channel from the band.
-    kb.loops.forLoop(int64_t{0}, s.K, 1, [&](llvm::Value* k) {
+    // Pool epilogue: pooled rows [p0, p1) of the slice's channels from the band.
+    llvm::Value* kBegin = b.CreateMul(ctx.kSlice, c64(kPerSlice));
+    kb.loops.forLoop(kBegin, b.CreateAdd(kBegin, c64(kSlices * kPerSlice)), 1, [&](llvm::Value* k) {
       llvm::Value* channel = b.CreateAdd(b.CreateMul(ctx.n, c64(s.outChannels)), b.CreateAdd(k, c64(s.channelOffset)));
       llvm::Value* kBase = b.CreateMul(k, c64(bandKStride));
       kb.loops.forLoop(p0, p1, 1, [&](llvm::Value* p) {
@@ -124,7 +130,24 @@ int64_t emitConvBands(KernelBuilder& kb, const ConvSpec& s, const ConvBandPlan& 
             p, out, outBase);
       }, "prow");
     }, "pk");
-  });
+  };
+  const int64_t items = s.N * numBands;
+  auto splitLoop = [&] {
+    return kb.forEachTaskItem(kSplit * items, 1, [&](llvm::Value* t) {
+      task(b.CreateURem(t, c64(items)), b.CreateUDiv(t, c64(items)), 1);
+    });
+  };
+  int64_t numTasks = kSplit * items;
+  if (kSplit == 1) {
+    numTasks = splitLoop();
+  } else {
+    // A call that runs every task (one thread) computes all channels of an
+    // item at once rather than repeating the per-item work of each slice.
+    llvm::Value* all = b.CreateAnd(b.CreateICmpEQ(kb.taskBegin(), c64(0)), b.CreateICmpEQ(kb.taskEnd(), c64(numTasks)));
+    kb.loops.ifThenElse(
+        all, [&] { kb.loops.forLoop(int64_t{0}, items, 1, [&](llvm::Value* item) { task(item, c64(0), kSplit); }, "item"); },
+        [&] { splitLoop(); });
+  }
   if (totalFloats > 0) {
     llvm::FunctionCallee release =
         kb.module.getOrInsertFunction("free", llvm::FunctionType::get(b.getVoidTy(), {kb.ptrTy()}, false));
@@ -178,6 +201,18 @@ public:
           images_ = g;
           break;
         }
+    // Few tasks (e.g. batch 1 with two or three bands of unequal tile rows:
+    // 3x3 tiles split 6/3): tasks become (output-channel half, band), halves
+    // outermost, so two threads each take one half of every band. Each half
+    // repeats the forward transforms but the work is even; every output is
+    // still computed by one task in the same order, so results do not depend
+    // on the thread count.
+    const int64_t numTasks0 = s_.N / images_ * int64_t(plan_.bands.size());
+    bool unevenBands = false;
+    for (const ConvBand& band : plan_.bands)
+      if (band.r1 > band.r0 && (band.r1 - 1) / a_.outH - band.r0 / a_.outH + 1 != maxTileRows) unevenBands = true;
+    if (numTasks0 < 4 && (numTasks0 % 2 == 1 || unevenBands) && s_.K % (2 * W) == 0) kSplit_ = 2;
+    const int64_t nKVSlice = nKV / kSplit_;
     maxTileRows *= images_;
     // Every GEMM block computes TB tiles, so a band's tile count rounded up
     // to TB is the work done: pick TB (and KV within the accumulator budget)
@@ -187,10 +222,10 @@ public:
     // E.g. 16 tiles (7x7 outputs, F(2x2)) with TB=12 computed 24 tiles.
     const int64_t bandTiles = maxTileRows * tileCols_;
     double bestScore = 1e30;
-    for (int64_t kv = 1; kv <= std::min<int64_t>(nKV, 4); ++kv)
+    for (int64_t kv = 1; kv <= std::min<int64_t>(nKVSlice, 4); ++kv)
       for (int64_t tb = 1; tb * a_.parts * kv <= 24 && tb <= bandTiles; ++tb) {
         double padded = double((bandTiles + tb - 1) / tb * tb) / double(bandTiles);
-        double kPadded = double((nKV + kv - 1) / kv * kv) / double(nKV);  // tail blocks run narrower, but less efficiently
+        double kPadded = double((nKVSlice + kv - 1) / kv * kv) / double(nKVSlice);  // tail blocks run narrower, but less efficiently
         double score = padded * (1.0 + 0.25 * (kPadded - 1.0)) *
                        (1.0 + 1.5 * double(tb + a_.parts * kv) / double(tb * a_.parts * kv));
         if (score < bestScore - 1e-9) bestScore = score, TB_ = tb, KV_ = kv;
@@ -207,17 +242,18 @@ public:
     taskSpec.N = s_.N / images_;  // tasks: (group of images_ images, band)
     int64_t numTasks = emitConvBands(kb_, taskSpec, plan_, xFloats_ + yFloats_ + tmp, [&](const ConvBandContext& ctx) {
       band(ctx);
-    });
+    }, kSplit_);
 
     double tiles = double(s_.N * tileRows_ * tileCols_);
     KernelInfo info;
     info.numTasks = numTasks;
-    info.work = tiles * (a_.flopsPerTile * double(Cpad_ + Kpad_) / W +
+    info.work = tiles * (a_.flopsPerTile * double(kSplit_ * Cpad_ + Kpad_) / W +
                          2.0 * a_.parts * a_.parts * double(a_.positions * s_.C * s_.K));
     info.summary = fmt::format(
-        "{} conv {}x{} C={} K={} out {}x{}: {}x{} tiles of {}x{} outputs, {} bands{}, gemm {} tiles x {} vectors{}{}",
+        "{} conv {}x{} C={} K={} out {}x{}: {}x{} tiles of {}x{} outputs, {} bands{}{}, gemm {} tiles x {} vectors{}{}",
         a_.name, s_.R, s_.S, s_.C, s_.K, s_.OH, s_.OW, tileRows_, tileCols_, a_.outH, a_.outW, plan_.bands.size(),
-        images_ > 1 ? fmt::format(" x {} images", images_) : "", TB_, KV_, s_.act != "none" ? " act=" + s_.act : "",
+        images_ > 1 ? fmt::format(" x {} images", images_) : "",
+        kSplit_ > 1 ? fmt::format(" x {} channel slices", kSplit_) : "", TB_, KV_, s_.act != "none" ? " act=" + s_.act : "",
         s_.pooled ? fmt::format(" pool={} {}x{}", s_.pool.isMax ? "max" : "avg", s_.pool.kernelH, s_.pool.kernelW) : "");
     return info;
   }
@@ -236,8 +272,10 @@ private:
     llvm::Value* numTiles = b_.CreateMul(b_.CreateSub(tr1, tr0), c64(tileCols_));
     if (images_ > 1) numTiles = c64(images_ * tileRows_ * tileCols_);  // whole images, tr0 = 0
     forwardStage(ctx, x, tmp, tr0, numTiles);
-    gemmStage(x, y, numTiles);
-    inverseStage(ctx, y, tmp, tr0, numTiles);
+    const int64_t sliceKV = Kpad_ / kb_.W / kSplit_;
+    llvm::Value* kvBase = b_.CreateMul(ctx.kSlice, c64(sliceKV));
+    gemmStage(x, y, numTiles, kvBase, ctx.kSlices * sliceKV);
+    inverseStage(ctx, y, tmp, tr0, numTiles, kvBase, ctx.kSlices * sliceKV);
   }
 
   /// Tile t of a band: its image (the task's image group when images_ > 1)
@@ -289,9 +327,7 @@ private:
 
   /// Y[t][pos][part][k] = sum_c X[t][pos][part'][c] * U[pos][c][part''][k]
   /// (complex product when parts == 2), for tiles [0, numTiles).
-  void gemmStage(llvm::Value* x, llvm::Value* y, llvm::Value* numTiles) {
-    const int W = kb_.W;
-    const int64_t nKV = Kpad_ / W;
+  void gemmStage(llvm::Value* x, llvm::Value* y, llvm::Value* numTiles, llvm::Value* kvBase, int64_t nKV) {
     const int64_t fullBlocks = nKV / KV_;
     const int64_t tail = nKV % KV_;
     llvm::Value* tileBlocks = b_.CreateUDiv(b_.CreateAdd(numTiles, c64(TB_ - 1)), c64(TB_));
@@ -302,8 +338,10 @@ private:
         }, "tb");
       };
       if (fullBlocks > 0)
-        kb_.loops.forLoop(int64_t{0}, fullBlocks, 1, [&](llvm::Value* kvb) { blocks(b_.CreateMul(kvb, c64(KV_)), KV_); }, "kvb");
-      if (tail > 0) blocks(c64(fullBlocks * KV_), tail);
+        kb_.loops.forLoop(int64_t{0}, fullBlocks, 1, [&](llvm::Value* kvb) {
+          blocks(b_.CreateAdd(kvBase, b_.CreateMul(kvb, c64(KV_))), KV_);
+        }, "kvb");
+      if (tail > 0) blocks(b_.CreateAdd(kvBase, c64(fullBlocks * KV_)), tail);
     }, "pos");
   }
 
@@ -367,7 +405,7 @@ private:
   }
 
   void inverseStage(const ConvBandContext& ctx, llvm::Value* y, llvm::Value* tmp, llvm::Value* tr0,
-                    llvm::Value* numTiles) {
+                    llvm::Value* numTiles, llvm::Value* kvBase, int64_t nKV) {
     const int W = kb_.W;
     const ConvSink& sink = ctx.sink;
     llvm::Value* sinkLanes = laneOffsets(kb_, sink.kStride);
@@ -379,7 +417,7 @@ private:
           images_ == 1 ? sink.offset
                        : b_.CreateMul(b_.CreateAdd(b_.CreateMul(image, c64(s_.outChannels)), c64(s_.channelOffset)),
                                       c64(s_.OH * s_.OW));
-      kb_.loops.forLoop(int64_t{0}, Kpad_ / W, 1, [&](llvm::Value* kv) {
+      kb_.loops.forLoop(kvBase, b_.CreateAdd(kvBase, c64(nKV)), 1, [&](llvm::Value* kv) {
         llvm::Value* k0 = b_.CreateMul(kv, c64(W));
         llvm::Value* kMask = kb_.laneMask(b_.CreateSub(c64(s_.K), k0));
         llvm::Value* biasV = bias_ ? kb_.loadVec(bias_, k0, kMask) : kb_.fconst(kb_.vecTy(), 0.0);
@@ -415,6 +453,7 @@ private:
   int64_t Cpad_ = 0, Kpad_ = 0, tileRows_ = 0, tileCols_ = 0;
   int64_t KV_ = 1, TB_ = 1, maxTiles_ = 0, xFloats_ = 0, yFloats_ = 0;
   int64_t images_ = 1;  // images per task (whole-image bands only)
+  int64_t kSplit_ = 1;  // output-channel slices per band (few-task layers)
   llvm::Value* weights_ = nullptr;
   llvm::Value* x_ = nullptr;
   llvm::Value* bias_ = nullptr;

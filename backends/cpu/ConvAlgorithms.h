@@ -71,14 +71,21 @@ struct ConvBandContext {
   llvm::Value* r0 = nullptr;    // conv rows [r0, r1)
   llvm::Value* r1 = nullptr;
   llvm::Value* scratch = nullptr;  // the algorithm's scratch (scratchFloats floats, 64-byte aligned)
+  llvm::Value* kSlice = nullptr;   // output channels [kSlice*K/kSplit, (kSlice+kSlices)*K/kSplit)
+  int64_t kSlices = 1;
   ConvSink sink;
 };
 
 /// Emits the task loop over (image, band): scratch allocation, the body
 /// (computes conv rows [r0, r1) of every output channel into ctx.sink) and,
 /// when pooled, the pool epilogue from the band buffer. Returns the task count.
+/// kSplit > 1 (it must divide K) makes the tasks (slice, image, band), slice
+/// outermost: the body computes output channels of slices [ctx.kSlice,
+/// ctx.kSlice + ctx.kSlices) (a call that runs all tasks takes all slices of
+/// an item at once), and contiguous task ranges (the thread pool's chunks)
+/// get whole slices.
 int64_t emitConvBands(KernelBuilder& kb, const ConvSpec& s, const ConvBandPlan& plan, int64_t scratchFloats,
-                      const std::function<void(const ConvBandContext&)>& body);
+                      const std::function<void(const ConvBandContext&)>& body, int64_t kSplit = 1);
 
 // ---- vector helpers -------------------------------------------------------------------
 

@@ -87,6 +87,11 @@ KernelInfo emitGemmTiles(KernelBuilder& kb, const GemmProblem& p) {
     NV = std::min<int64_t>(2, nVectorsTotal);
   }
   NV = std::max<int64_t>(1, std::min<int64_t>(NV, 4 / p.pieces));
+  // The P*MB*NV accumulators, P*NV vectors of B and the broadcast of A must
+  // fit the vector registers, or the tile spills in its k loop (maxout with 5
+  // pieces at MB=6: 30 + 5 + 1 of 32).
+  const int64_t registers = kb.target.hasAvx512 ? 32 : 16;
+  while (MB > 1 && p.pieces * NV * (MB + 1) + 1 > registers) --MB;
   const int64_t NB = NV * W;
   const int64_t mBlocks = (p.M + MB - 1) / MB;
   const int64_t nBlocks = (p.N + NB - 1) / NB;
