@@ -165,6 +165,15 @@ TEST_CASE("cpu conv algorithms: every activation x pool", "[cpu][conv][algo]") {
   }
 }
 
+TEST_CASE("cpu conv algorithms: FFT at batch 1 with tiles that two threads cannot share evenly", "[cpu][conv][algo]") {
+  // bigconv's shape: 9 output tiles at batch 1, so the kernel also splits the
+  // output channels between tasks; results must match and not depend on threads.
+  auto rng = makeRng("fft-batch1-split");
+  Layer l{1, 32, 64, 64, 32, 11, 11, {5, 5, 5, 5}};
+  checkLayer(l, withPools({"relu", {}})[1], "fft", rng);
+  checkLayer(l, {"none", {}}, "fft", rng);
+}
+
 TEST_CASE("cpu conv algorithms: writing into a destination at a channel offset", "[cpu][conv][algo]") {
   for (std::string algo : {"im2col", "fft", "winograd"}) {
     for (bool pooled : {false, true}) {
