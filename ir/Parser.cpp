@@ -17,6 +17,7 @@
 #include "ir/Lexer.h"
 #include "ir/TextSyntax.h"
 #include "ir/Verifier.h"
+#include "nutshell/FileRead.h"
 
 namespace nutshell::ir {
 namespace {
@@ -466,11 +467,9 @@ private:
     if (!weights_) {
       if (weightsPath_.empty())
         return error(at, "@weights[" + std::to_string(index) + "] needs a weights file, but none was given");
-      std::ifstream file(weightsPath_, std::ios::binary);
-      if (!file) return error(at, "cannot read weights file " + weightsPath_);
-      std::stringstream bytes;
-      bytes << file.rdbuf();
-      auto decoded = text::decodeWeights(bytes.str(), weightsPath_);
+      auto bytes = readRegularFile(weightsPath_, "weights file");
+      if (!bytes) return error(at, "cannot read weights file " + weightsPath_ + ": " + bytes.message());
+      auto decoded = text::decodeWeights(*bytes, weightsPath_);
       if (!decoded) return error(at, decoded.message());
       weights_ = decoded.take();
     }
@@ -555,11 +554,9 @@ Expected<std::unique_ptr<Graph>> parseGraph(std::string_view source, std::string
 }
 
 Expected<std::unique_ptr<Graph>> parseGraphFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return makeError(path + ": cannot read file");
-  std::stringstream buffer;
-  buffer << file.rdbuf();
-  std::string source = buffer.str();
+  auto bytes = readRegularFile(path, "IR file");
+  if (!bytes) return makeError(path + ": cannot read file: " + bytes.message());
+  std::string source = bytes.take();
   NUTSHELL_ASSIGN(ParseResult result, Parser(source, path, path + ".weights").parse());
   // Node checks carry the node's location; graph-level ones the file name.
   for (const NodeLocation& loc : result.locations) {

@@ -11,7 +11,7 @@
 
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
-#include "passes/MemoryPlan.h"
+#include "ir/MemoryPlan.h"
 #include "passes/PassRegistry.h"
 
 namespace nutshell::passes {

@@ -22,11 +22,13 @@
 
 #include <fmt/format.h>
 
-#include "passes/MemoryPlan.h"
+#include "ir/MemoryPlan.h"
 #include "passes/PassOptions.h"
 #include "passes/PassRegistry.h"
 
 namespace nutshell::passes {
+
+using ir::kArenaAlignment;
 
 namespace {
 

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <vector>
 
+#include "nutshell/FileRead.h"
 #include "runtime/TensorIOSupport.h"
 
 namespace nutshell {
@@ -180,14 +181,7 @@ Status writeBytes(const std::string& bytes, const std::string& path) {
 
 // ---- public API ---------------------------------------------------------------------
 
-Expected<std::string> readFileBytes(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return makeError("cannot open '" + path + "': " + std::strerror(errno));
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  if (file.bad()) return makeError("error reading '" + path + "'");
-  return contents.str();
-}
+Expected<std::string> readFileBytes(const std::string& path) { return readRegularFile(path, "tensor file"); }
 
 Expected<Tensor> parseNpy(std::string_view bytes, const std::string& what) {
   static const char kMagic[] = "\x93NUMPY";

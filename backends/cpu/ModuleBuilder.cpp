@@ -23,6 +23,8 @@
 
 #include "backends/cpu/HostConstants.h"
 #include "backends/cpu/KernelEmitter.h"
+#include "ir/MemoryPlan.h"
+#include "ir/Verifier.h"
 
 namespace nutshell::cpu {
 namespace {
@@ -483,6 +485,16 @@ Expected<BuiltModule> Builder::build() {
 }  // namespace
 
 Expected<BuiltModule> buildModule(const ir::Graph& graph, const TargetInfo& target, const ModuleOptions& options) {
+  // Generated code indexes the arena with the graph's offsets and trusts its
+  // shapes, so a graph from a file is checked here, whatever passes ran.
+  Status valid = ir::verifyGraph(graph);
+  if (!valid) return makeError("cpu backend: the graph is invalid: " + valid.message());
+  if (graph.arenaBytes >= 0) {
+    Status plan = ir::verifyMemoryPlan(graph);
+    if (!plan)
+      return makeError("cpu backend: the graph's memory plan is invalid (" + plan.message() +
+                       "); run plan-memory again or remove the @arena offsets");
+  }
   Builder builder(graph, target, options);
   return builder.build();
 }

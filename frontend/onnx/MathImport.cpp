@@ -167,7 +167,8 @@ Status importGemm(NodeView& node) {
   if (node.hasInput(2)) {
     // Peek at C's type so the weight's const is emitted before the bias's.
     const ir::TensorType* c = node.ctx.typeOf(node.inputName(2));
-    const int64_t n = b ? b->type.dims[transB ? 0 : 1].size : -1;
+    // B's N axis, read only once B is known to be a matrix (dense requires it).
+    const int64_t n = dense ? b->type.dims[transB ? 0 : 1].size : -1;
     dense = dense && c && c->rank() == 1 && c->dims[0].isStatic() && c->dims[0].size == n;
   }
   auto biasOperand = [&](std::vector<ir::Value*>& operands) -> Status {

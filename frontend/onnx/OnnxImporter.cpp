@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <climits>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,7 @@
 #include "frontend/onnx/ImportContext.h"
 #include "ir/ShapeInference.h"
 #include "ir/Verifier.h"
+#include "nutshell/FileRead.h"
 
 namespace nutshell::onnx {
 
@@ -337,15 +339,8 @@ Expected<std::unique_ptr<ir::Graph>> importOnnxBytes(const std::string& bytes, c
 }
 
 Expected<std::unique_ptr<ir::Graph>> importOnnxFile(const std::string& path, const ImportOptions& options) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
-    return makeError(fmt::format("cannot open ONNX file '{}': no such file", path));
-  if (std::filesystem::is_directory(path, ec))
-    return makeError(fmt::format("cannot open ONNX file '{}': it is a directory", path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return makeError(fmt::format("cannot open ONNX file '{}'", path));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return makeError(fmt::format("reading ONNX file '{}' failed", path));
+  // protobuf parses at most 2 GiB; bigger models keep weights as external data.
+  NUTSHELL_ASSIGN(std::string bytes, readRegularFile(path, "ONNX file", std::min<uint64_t>(INT_MAX, memoryLimit())));
 
   std::filesystem::path p(path);
   std::string baseDir = p.has_parent_path() ? p.parent_path().string() : ".";

@@ -3,10 +3,13 @@
 // before anything is allocated, so a corrupt file cannot ask for terabytes.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+
+#include "nutshell/FileRead.h"
 
 #include "frontend/onnx/ImportContext.h"
 
@@ -34,7 +37,8 @@ Expected<int64_t> parseNonNegative(const std::string& text, const std::string& k
 }
 
 /// Reads `byteCount` bytes of external data. The location is relative to the
-/// model's directory and may not leave it (no absolute paths, no '..').
+/// model's directory and may not leave it: no absolute paths, no '..', and
+/// no symlink out of it (CVE-2024-27318 in ONNX was this); regular files only.
 Expected<std::string> readExternalData(const TensorProto& tensor, int64_t byteCount, const std::string& what,
                                        const std::string& baseDir) {
   std::string location;
@@ -60,21 +64,22 @@ Expected<std::string> readExternalData(const TensorProto& tensor, int64_t byteCo
   if (length >= 0 && length != byteCount)
     return makeError(fmt::format("{}: external data length {} does not match dims {} ({} bytes)", what,
                                  length, formatDims(tensor), byteCount));
-  std::filesystem::path full = std::filesystem::path(baseDir) / rel;
+  // The text checks above are not enough: a symlink inside the folder can
+  // point anywhere. Resolve both paths and require the file under the folder.
   std::error_code ec;
-  auto fileSize = std::filesystem::file_size(full, ec);
+  const std::filesystem::path folder = std::filesystem::canonical(baseDir.empty() ? "." : baseDir, ec);
+  if (ec) return makeError(fmt::format("{}: cannot resolve the model's folder '{}': {}", what, baseDir, ec.message()));
+  const std::filesystem::path full = std::filesystem::canonical(folder / rel, ec);
   if (ec)
-    return makeError(
-        fmt::format("{}: cannot read external data file '{}': {}", what, full.string(), ec.message()));
-  if (uint64_t(offset) > fileSize || uint64_t(byteCount) > fileSize - uint64_t(offset))
-    return makeError(fmt::format("{}: external data file '{}' has {} bytes, needs {} at offset {}", what,
-                                 full.string(), fileSize, byteCount, offset));
-  std::ifstream in(full, std::ios::binary);
-  std::string bytes(size_t(byteCount), '\0');
-  in.seekg(offset);
-  if (!in.read(bytes.data(), byteCount))
-    return makeError(fmt::format("{}: reading external data file '{}' failed", what, full.string()));
-  return bytes;
+    return makeError(fmt::format("{}: cannot read external data file '{}': {}", what,
+                                 (std::filesystem::path(baseDir) / rel).string(), ec.message()));
+  auto [inFolder, inFile] = std::mismatch(folder.begin(), folder.end(), full.begin(), full.end());
+  if (inFolder != folder.end() || inFile == full.end())
+    return makeError(fmt::format("{}: external data location '{}' resolves to '{}', outside the model's folder", what,
+                                 location, full.string()));
+  auto bytes = readRegularFileRange(full.string(), "external data file", uint64_t(offset), uint64_t(byteCount));
+  if (!bytes) return makeError(what + ": " + bytes.message());
+  return bytes.take();
 }
 
 }  // namespace

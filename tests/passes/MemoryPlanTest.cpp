@@ -1,10 +1,12 @@
 // plan-memory and its checker: offsets, in-place reuse, destination chains,
 // outputs outside the arena, and overlap detection on hand-broken plans.
 #include "PassTestUtil.h"
-#include "passes/MemoryPlan.h"
+#include "ir/MemoryPlan.h"
 
 using namespace nutshell;
 using namespace nutshell::passes;
+using nutshell::ir::kArenaAlignment;
+using nutshell::ir::verifyMemoryPlan;
 using namespace nutshell::passes::testing;
 
 namespace {

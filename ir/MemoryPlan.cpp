@@ -1,4 +1,4 @@
-#include "passes/MemoryPlan.h"
+#include "ir/MemoryPlan.h"
 
 #include <algorithm>
 #include <unordered_map>
@@ -6,17 +6,17 @@
 
 #include <fmt/format.h>
 
-namespace nutshell::passes {
+namespace nutshell::ir {
 
-int64_t valueBytes(const ir::TensorType& type) {
+int64_t valueBytes(const TensorType& type) {
   int64_t n = type.numElements();
   if (n < 0) return -1;
-  return n * int64_t(ir::elementSize(type.dtype));
+  return n * int64_t(elementSize(type.dtype));
 }
 
-bool mayWriteInPlace(const ir::Node& node, size_t operandIndex) {
+bool mayWriteInPlace(const Node& node, size_t operandIndex) {
   if (operandIndex >= node.operands.size() || node.results.size() != 1) return false;
-  if (!node.info().has(ir::Trait::Elementwise)) return false;
+  if (!node.info().has(Trait::Elementwise)) return false;
   // Same type as the result: a broadcast operand is smaller, and reading it
   // while overwriting would mix indices.
   return node.operands[operandIndex] && node.operands[operandIndex]->type == node.result()->type;
@@ -24,32 +24,32 @@ bool mayWriteInPlace(const ir::Node& node, size_t operandIndex) {
 
 namespace {
 
-std::string valueRef(const ir::Value* v) { return "%" + v->name; }
+std::string valueRef(const Value* v) { return "%" + v->name; }
 
 /// Position of each node and last use of each value, in topological order.
 struct Liveness {
-  std::unordered_map<const ir::Node*, int> position;
-  std::unordered_map<const ir::Value*, int> lastUse;
+  std::unordered_map<const Node*, int> position;
+  std::unordered_map<const Value*, int> lastUse;
 
-  explicit Liveness(const ir::Graph& graph) {
+  explicit Liveness(const Graph& graph) {
     int i = 0;
     for (const auto& node : graph.nodes()) {
       position[node.get()] = i;
-      for (const ir::Value* result : node->results) lastUse[result] = i;
-      for (const ir::Value* operand : node->operands)
+      for (const Value* result : node->results) lastUse[result] = i;
+      for (const Value* operand : node->operands)
         if (operand) lastUse[operand] = i;
       ++i;
     }
   }
-  int def(const ir::Value* v) const { return v->producer ? position.at(v->producer) : -1; }
+  int def(const Value* v) const { return v->producer ? position.at(v->producer) : -1; }
 };
 
 /// Values whose dest chain ends in a graph output (they live in the output).
-std::unordered_set<const ir::Value*> outputChains(const ir::Graph& graph) {
-  std::unordered_set<const ir::Value*> inOutput;
-  for (const ir::Value* out : graph.outputs) {
+std::unordered_set<const Value*> outputChains(const Graph& graph) {
+  std::unordered_set<const Value*> inOutput;
+  for (const Value* out : graph.outputs) {
     // Walk back from the output through dest operands.
-    const ir::Value* v = out;
+    const Value* v = out;
     while (v && !inOutput.count(v)) {
       inOutput.insert(v);
       v = (v->producer && writesIntoDest(*v->producer)) ? v->producer->operands[3] : nullptr;
@@ -60,30 +60,30 @@ std::unordered_set<const ir::Value*> outputChains(const ir::Graph& graph) {
 
 }  // namespace
 
-Status verifyMemoryPlan(const ir::Graph& graph) {
+Status verifyMemoryPlan(const Graph& graph) {
   if (graph.arenaBytes < 0) return makeError("graph has no memory plan (arena size -1)");
   Liveness live(graph);
   auto inOutput = outputChains(graph);
 
-  for (const ir::Value* input : graph.inputs)
+  for (const Value* input : graph.inputs)
     if (input->arenaOffset != -1)
       return makeError(fmt::format("graph input {} must not be in the arena (offset {})", valueRef(input),
                                    input->arenaOffset));
 
   // Arena values, with their placement checked one by one.
   struct Slot {
-    const ir::Value* value;
+    const Value* value;
     int64_t begin, end;  // bytes
     int def, last;       // node positions
   };
   std::vector<Slot> slots;
   for (const auto& node : graph.nodes()) {
-    for (const ir::Value* result : node->results) {
-      bool outside = node->op == ir::OpKind::Const || inOutput.count(result);
+    for (const Value* result : node->results) {
+      bool outside = node->op == OpKind::Const || inOutput.count(result);
       if (outside) {
         if (result->arenaOffset != -1)
           return makeError(fmt::format("{} ({}) lives outside the arena but has offset {}", valueRef(result),
-                                       node->op == ir::OpKind::Const ? "constant" : "graph output",
+                                       node->op == OpKind::Const ? "constant" : "graph output",
                                        result->arenaOffset));
         continue;
       }
@@ -100,8 +100,8 @@ Status verifyMemoryPlan(const ir::Graph& graph) {
                        live.lastUse.at(result)});
     }
     if (writesIntoDest(*node)) {
-      const ir::Value* dest = node->operands[3];
-      if (!dest->producer || dest->producer->op == ir::OpKind::Const)
+      const Value* dest = node->operands[3];
+      if (!dest->producer || dest->producer->op == OpKind::Const)
         return makeError(fmt::format("node '{}' (fused_conv2d) writes into {}, which is not a node result",
                                      node->name(), valueRef(dest)));
       if (dest->arenaOffset != node->result()->arenaOffset)
@@ -117,7 +117,7 @@ Status verifyMemoryPlan(const ir::Graph& graph) {
   auto sharesLegally = [&](const Slot& a, const Slot& b) {
     // a is defined no later than b.
     if (a.last != b.def || a.begin != b.begin || a.end != b.end) return false;
-    const ir::Node* producer = b.value->producer;
+    const Node* producer = b.value->producer;
     if (writesIntoDest(*producer) && producer->operands[3] == a.value) return true;
     for (size_t i = 0; i < producer->operands.size(); ++i)
       if (producer->operands[i] == a.value && mayWriteInPlace(*producer, i)) return true;
@@ -138,4 +138,4 @@ Status verifyMemoryPlan(const ir::Graph& graph) {
   return Status::success();
 }
 
-}  // namespace nutshell::passes
+}  // namespace nutshell::ir

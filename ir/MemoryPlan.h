@@ -22,27 +22,27 @@
 #include "ir/Graph.h"
 #include "nutshell/Expected.h"
 
-namespace nutshell::passes {
+namespace nutshell::ir {
 
 /// Arena offsets and sizes are rounded to this (cache line, AVX-512 vector).
 inline constexpr int64_t kArenaAlignment = 64;
 
 /// Bytes of a value of `type`, or -1 when the type is not static.
-int64_t valueBytes(const ir::TensorType& type);
+int64_t valueBytes(const TensorType& type);
 
 /// True when `node` may write its result into the buffer of operand
 /// `operandIndex` (the operand must still die at the node; the planner checks).
-bool mayWriteInPlace(const ir::Node& node, size_t operandIndex);
+bool mayWriteInPlace(const Node& node, size_t operandIndex);
 
 /// True for fused_conv2d with a `dest` operand (operand 3).
-inline bool writesIntoDest(const ir::Node& node) {
-  return node.op == ir::OpKind::FusedConv2d && node.operands.size() == 4;
+inline bool writesIntoDest(const Node& node) {
+  return node.op == OpKind::FusedConv2d && node.operands.size() == 4;
 }
 
 /// Checks a planned graph (arenaBytes >= 0): offsets aligned and inside the
 /// arena, outside values unplanned, every arena value planned, dest chains
 /// sharing storage, and no two values live at the same time overlapping
 /// unless one legally writes over the other. Errors name both values.
-Status verifyMemoryPlan(const ir::Graph& graph);
+Status verifyMemoryPlan(const Graph& graph);
 
-}  // namespace nutshell::passes
+}  // namespace nutshell::ir
