@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <new>
 
+#include "nutshell/MemoryLimit.h"
+
 namespace nutshell {
 
 const char* elementTypeName(ElementType type) {
@@ -19,16 +21,37 @@ void Tensor::FreeDeleter::operator()(void* p) const { std::free(p); }
 
 static size_t elementBytes(ElementType type) { return type == ElementType::F32 ? 4 : 8; }
 
-Tensor::Tensor(ElementType type, std::vector<int64_t> shape) : type_(type), shape_(std::move(shape)) {
-  numElements_ = 1;
-  for (int64_t d : shape_) numElements_ *= d;
-  size_t bytes = byteSize();
+Expected<uint64_t> Tensor::bytesFor(ElementType type, const std::vector<int64_t>& shape) {
+  unsigned __int128 bytes = elementBytes(type);
+  for (int64_t d : shape) {
+    if (d < 0) return makeError("negative dim " + std::to_string(d));
+    bytes *= uint64_t(d);
+    if (bytes > (unsigned __int128)(INT64_MAX)) return makeError("size overflows 64 bits");
+  }
+  return uint64_t(bytes);
+}
+
+Expected<Tensor> Tensor::allocate(ElementType type, std::vector<int64_t> shape, std::string_view what) {
+  Tensor t;
+  t.type_ = type;
+  t.shape_ = std::move(shape);
+  auto bytes = bytesFor(type, t.shape_);
+  if (!bytes) return makeError(std::string(what) + " " + t.typeString() + ": " + bytes.message());
+  NUTSHELL_TRY(checkAllocation(*bytes, std::string(what) + " " + t.typeString()));
   // aligned_alloc needs a size that is a multiple of the alignment.
-  size_t rounded = (bytes + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-  if (!p) throw std::bad_alloc();
-  std::memset(p, 0, rounded == 0 ? 64 : rounded);
-  storage_.reset(p);
+  size_t rounded = std::max<size_t>((size_t(*bytes) + 63) / 64 * 64, 64);
+  void* p = std::aligned_alloc(64, rounded);
+  if (!p) return makeError("out of memory: cannot allocate " + formatBytes(*bytes) + " for " + std::string(what) + " " + t.typeString());
+  std::memset(p, 0, rounded);
+  t.storage_.reset(p);
+  t.numElements_ = int64_t(*bytes / elementBytes(type));
+  return t;
+}
+
+Tensor::Tensor(ElementType type, std::vector<int64_t> shape) {
+  auto t = allocate(type, std::move(shape));
+  if (!t) throw std::bad_alloc();
+  *this = t.take();
 }
 
 Tensor Tensor::f32(std::vector<int64_t> shape, const std::vector<float>& values) {

@@ -7,7 +7,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "nutshell/Expected.h"
 
 namespace nutshell {
 
@@ -20,8 +23,17 @@ const char* elementTypeName(ElementType type);  // "f32", "i64"
 class Tensor {
 public:
   Tensor() = default;
-  /// Zero-filled tensor of the given type and shape.
+  /// Zero-filled tensor of the given type and shape. Throws std::bad_alloc
+  /// when the shape is invalid or over the memory limit; code sizing a tensor
+  /// from a model or a file uses allocate() instead.
   Tensor(ElementType type, std::vector<int64_t> shape);
+  /// Zero-filled tensor, or an error naming `what` when a dim is negative,
+  /// the size overflows, exceeds the memory limit (nutshell/MemoryLimit.h) or
+  /// cannot be allocated.
+  static Expected<Tensor> allocate(ElementType type, std::vector<int64_t> shape, std::string_view what = "a tensor");
+  /// Bytes of a tensor of this type and shape, or an error when a dim is
+  /// negative or the size overflows.
+  static Expected<uint64_t> bytesFor(ElementType type, const std::vector<int64_t>& shape);
   static Tensor f32(std::vector<int64_t> shape, const std::vector<float>& values);
   static Tensor i64(std::vector<int64_t> shape, const std::vector<int64_t>& values);
 

@@ -20,6 +20,7 @@
 #include "ir/Parser.h"
 #include "ir/ShapeInference.h"
 #include "nutshell/Expected.h"
+#include "nutshell/MemoryLimit.h"
 
 #ifdef NUTSHELL_HAVE_ONNX
 #include "frontend/onnx/OnnxImporter.h"
@@ -49,6 +50,14 @@ inline FlagArgument splitFlag(const std::string& arg) {
     result.hasValue = true;
   }
   return result;
+}
+
+/// --max-memory SIZE: bytes, or a number with K, M, G or T (powers of 1024).
+inline Status setMaxMemory(const std::string& flag, const std::string& text) {
+  uint64_t bytes = parseByteSize(text);
+  if (bytes == 0) return makeError(flag + " expects a size such as 512M or 8G, got '" + text + "'");
+  setMemoryLimit(bytes);
+  return Status::success();
 }
 
 /// `NAME=VALUE` -> {NAME, VALUE}; both parts non-empty.

@@ -41,6 +41,8 @@ const char* kUsage =
     "                            input with symbolic dims, e.g. x=1x3x32x32)\n"
     "  --target-cpu CPU          generate code for this LLVM CPU (default: this machine's,\n"
     "                            e.g. znver4; x86-64-v3 for any AVX2 machine)\n"
+    "  --max-memory SIZE         largest allocation a model may ask for, e.g. 8G\n"
+    "                            (default: NUTSHELL_MAX_MEMORY or the machine's memory)\n"
     "  --name PREFIX             symbol prefix of the entry points (default: from OUT's name)\n"
     "  --header FILE             where obj/lib write the C header (default: OUT's name\n"
     "                            with extension .h, libmodel.a -> model.h)\n"
@@ -94,6 +96,9 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
     } else if (flag == "--input-shape") {
       NUTSHELL_ASSIGN(std::string text, takeValue());
       NUTSHELL_TRY(tools::addInputShape(flag, text, options.inputShapes));
+    } else if (flag == "--max-memory") {
+      NUTSHELL_ASSIGN(std::string text, takeValue());
+      NUTSHELL_TRY(tools::setMaxMemory(flag, text));
     } else if (flag == "--target-cpu") {
       NUTSHELL_ASSIGN(options.aot.targetCpu, takeValue());
     } else if (flag == "--name") {

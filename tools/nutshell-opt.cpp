@@ -20,6 +20,7 @@
 #include "ir/ShapeInference.h"
 #include "ir/Verifier.h"
 #include "nutshell/Expected.h"
+#include "nutshell/MemoryLimit.h"
 
 #ifdef NUTSHELL_HAVE_ONNX
 #include "frontend/onnx/OnnxImporter.h"
@@ -45,7 +46,7 @@ struct OptOptions {
 
 constexpr const char* kUsage =
     "usage: nutshell-opt FILE.nsir|FILE.onnx [-o OUT.nsir] [--dot] [--elide-constants]\n"
-    "                    [--input-shape NAME=1x3x32x32]...\n";
+    "                    [--input-shape NAME=1x3x32x32]... [--max-memory SIZE]\n";
 
 /// `x=1x3x224x224` -> {"x", {1,3,224,224}}.
 Status parseInputShape(const std::string& text, OptOptions& options) {
@@ -90,6 +91,11 @@ Expected<OptOptions> parseArgs(int argc, char** argv) {
     } else if (arg == "--input-shape" || arg.rfind("--input-shape=", 0) == 0) {
       NUTSHELL_ASSIGN(std::string shape, value("--input-shape"));
       NUTSHELL_TRY(parseInputShape(shape, options));
+    } else if (arg == "--max-memory" || arg.rfind("--max-memory=", 0) == 0) {
+      NUTSHELL_ASSIGN(std::string size, value("--max-memory"));
+      uint64_t bytes = parseByteSize(size);
+      if (bytes == 0) return makeError("--max-memory expects a size such as 512M or 8G, got '" + size + "'");
+      setMemoryLimit(bytes);
     } else if (arg.size() > 1 && arg[0] == '-') {
       options.pipelineArgs.push_back(arg);
     } else if (options.input.empty()) {

@@ -7,10 +7,12 @@
 // Exit status: 0 success (and every output matched), 1 an output mismatched
 // the test data, 2 any error (message on stderr).
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -56,6 +58,8 @@ const char* kUsage =
     "  --bench N                 after a warm-up run, time N runs; prints median_ms, min_ms, max_ms\n"
     "                            and cpu_ms_per_run (process CPU time, all threads)\n"
     "  --target-cpu CPU          cpu backend: generate code for this LLVM CPU (default: host)\n"
+    "  --max-memory SIZE         largest allocation a model or file may ask for, e.g. 8G\n"
+    "                            (default: NUTSHELL_MAX_MEMORY or the machine's memory)\n"
     "  --time-passes             also print the compile phases (import, passes, codegen,\n"
     "                            LLVM optimize, JIT)\n";
 
@@ -144,6 +148,9 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
       if (text.empty() || *rest != '\0' || number < (flag == "--threads" ? 1 : 0) || number > 100000)
         return makeError(flag + " expects a positive count, got '" + text + "'");
       (flag == "--threads" ? options.threads : options.bench) = static_cast<int>(number);
+    } else if (flag == "--max-memory") {
+      NUTSHELL_ASSIGN(std::string text, takeValue());
+      NUTSHELL_TRY(tools::setMaxMemory(flag, text));
     } else if (flag == "--target-cpu") {
       NUTSHELL_ASSIGN(options.targetCpu, takeValue());
     } else if (arg == "--time-passes") {
@@ -220,8 +227,8 @@ Expected<std::map<std::string, Feed>> readInputs(const Options& options, const i
   return feeds;
 }
 
-Tensor randomTensor(const ir::TensorType& type, std::mt19937& rng) {
-  Tensor t(elementTypeOf(type.dtype), type.shape());
+Expected<Tensor> randomTensor(const std::string& name, const ir::TensorType& type, std::mt19937& rng) {
+  NUTSHELL_ASSIGN(Tensor t, Tensor::allocate(elementTypeOf(type.dtype), type.shape(), "random input '" + name + "'"));
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   if (t.type() == ElementType::F32)
     for (int64_t i = 0; i < t.numElements(); ++i) t.f32()[i] = dist(rng);
@@ -278,7 +285,7 @@ Expected<int> run(const Options& options) {
     if (feed != feeds.end()) {
       inputs[input->name] = std::move(feed->second.tensor);
     } else if (options.randomInputs && isStatic(input->type)) {
-      inputs[input->name] = randomTensor(input->type, rng);
+      NUTSHELL_ASSIGN(inputs[input->name], randomTensor(input->name, input->type, rng));
     } else if (options.randomInputs) {
       return makeError("input '" + input->name + "' has symbolic type " + input->type.str() +
                        "; bind it with --input-shape " + input->name + "=DxDx...");
@@ -402,6 +409,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nutshell-run: error: %s\n", status.message().c_str());
     return kExitError;
   }
-  std::fflush(stdout);
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "nutshell-run: error: writing the results to standard output failed: %s\n",
+                 std::strerror(errno));
+    return kExitError;
+  }
   return *status;
 }

@@ -14,6 +14,7 @@
 #include "backends/cpu/Jit.h"
 #include "backends/cpu/ModuleBuilder.h"
 #include "ir/ShapeInference.h"
+#include "nutshell/MemoryLimit.h"
 #include "runtime/ThreadPool.h"
 
 namespace nutshell::cpu {
@@ -61,6 +62,9 @@ Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, 
   moduleOptions.externalConstants = true;
   NUTSHELL_ASSIGN(BuiltModule built, buildModule(graph, target, moduleOptions));
   double codegenMs = msSince(start);
+  // Before LLVM spends seconds on a model that cannot run here.
+  NUTSHELL_TRY(checkAllocation(uint64_t(std::max<int64_t>(built.info.workspaceBytes, 64)),
+                               "the cpu backend's workspace (intermediate values)"));
   if (debug >= 1)
     std::fprintf(stderr, "[cpu] codegen: %zu kernels, workspace %lld bytes, %zu constant bytes in host memory, target %s (%.1f ms)\n",
                  built.info.kernels.size(), static_cast<long long>(built.info.workspaceBytes),
@@ -135,7 +139,10 @@ public:
     for (const ir::Value* input : graph_->inputs) inputPointers.push_back(const_cast<void*>(inputs.at(input->name).data()));
     std::vector<Tensor> outputs;
     std::vector<void*> outputPointers;
-    for (const TensorSignature& out : compiled->info.outputs) outputs.emplace_back(toElementType(out.dtype), out.shape);
+    for (const TensorSignature& out : compiled->info.outputs) {
+      NUTSHELL_ASSIGN(Tensor t, Tensor::allocate(toElementType(out.dtype), out.shape, "output '" + out.name + "'"));
+      outputs.push_back(std::move(t));
+    }
     for (Tensor& t : outputs) outputPointers.push_back(t.data());
     {
       std::lock_guard<std::mutex> lock(compiled->mutex);

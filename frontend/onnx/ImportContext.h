@@ -99,6 +99,9 @@ class NodeView {
   /// Constant scalar (or 1-element) input i as a float.
   Expected<double> constantScalar(int i, const std::string& what) const;
   Status expectInputs(int minCount, int maxCount) const;
+  /// Every attribute named once, with a name, and holding exactly the field
+  /// its `type` says (an INT attribute with only `f` set is an error, not 0).
+  Status checkAttributes() const;
 
   // ---- attributes (absent -> the default; present with another type -> error) ----
   const ::onnx::AttributeProto* findAttr(std::string_view name) const;

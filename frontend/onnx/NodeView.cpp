@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <set>
 
 #include "frontend/onnx/ImportContext.h"
 #include "ir/ShapeInference.h"
@@ -146,7 +147,49 @@ std::string attrTypeName(int type) {
       return "undefined";
   }
 }
+/// The attribute kinds whose fields are set in `a` (an empty list is not set).
+std::vector<int> fieldsSet(const AttributeProto& a) {
+  std::vector<int> kinds;
+  if (a.has_f()) kinds.push_back(AttributeProto::FLOAT);
+  if (a.has_i()) kinds.push_back(AttributeProto::INT);
+  if (a.has_s()) kinds.push_back(AttributeProto::STRING);
+  if (a.has_t()) kinds.push_back(AttributeProto::TENSOR);
+  if (a.has_g()) kinds.push_back(AttributeProto::GRAPH);
+  if (a.has_sparse_tensor()) kinds.push_back(AttributeProto::SPARSE_TENSOR);
+  if (a.floats_size()) kinds.push_back(AttributeProto::FLOATS);
+  if (a.ints_size()) kinds.push_back(AttributeProto::INTS);
+  if (a.strings_size()) kinds.push_back(AttributeProto::STRINGS);
+  if (a.tensors_size()) kinds.push_back(AttributeProto::TENSORS);
+  if (a.graphs_size()) kinds.push_back(AttributeProto::GRAPHS);
+  if (a.sparse_tensors_size()) kinds.push_back(AttributeProto::SPARSE_TENSORS);
+  return kinds;
+}
+
+bool isListKind(int type) {
+  return type == AttributeProto::FLOATS || type == AttributeProto::INTS || type == AttributeProto::STRINGS ||
+         type == AttributeProto::TENSORS || type == AttributeProto::GRAPHS || type == AttributeProto::SPARSE_TENSORS;
+}
 }  // namespace
+
+Status NodeView::checkAttributes() const {
+  std::set<std::string> seen;
+  for (const AttributeProto& a : proto.attribute()) {
+    if (a.name().empty()) return error("has an attribute without a name");
+    if (!seen.insert(a.name()).second) return error(fmt::format("attribute '{}' is given twice", a.name()));
+    if (a.has_ref_attr_name()) continue;  // a function-body reference; refused by the op's converter
+    std::vector<int> kinds = fieldsSet(a);
+    if (kinds.size() > 1)
+      return error(fmt::format("attribute '{}' sets both {} and {} values", a.name(), attrTypeName(kinds[0]),
+                               attrTypeName(kinds[1])));
+    // Models from IR version 1 may leave `type` out; the one field set says it.
+    if (a.type() == AttributeProto::UNDEFINED) continue;
+    const bool matches = kinds.empty() ? isListKind(a.type()) : kinds[0] == a.type();
+    if (!matches)
+      return error(fmt::format("attribute '{}' has type {} but {}", a.name(), attrTypeName(a.type()),
+                               kinds.empty() ? std::string("no value") : "holds a " + attrTypeName(kinds[0]) + " value"));
+  }
+  return Status::success();
+}
 
 #define NUTSHELL_CHECK_ATTR_TYPE(a, expected)                                      \
   if ((a)->type() != AttributeProto::expected)                                     \

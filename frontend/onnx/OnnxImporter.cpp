@@ -142,6 +142,40 @@ Expected<ir::TensorType> inputType(const ::onnx::ValueInfoProto& info, const Imp
   return type;
 }
 
+/// A graph output's declared type, where it gives one, must be what the graph
+/// computes: a model that says [1,10] and produces [1,12] is corrupt, and its
+/// users would read past their buffers. Symbolic declared dims match any size;
+/// int32 declarations match nutshell's i64 (integers are widened on import).
+Status checkDeclaredOutput(const ::onnx::ValueInfoProto& info, const ir::Value& value) {
+  if (!info.has_type() || !info.type().has_tensor_type()) return Status::success();
+  const auto& tt = info.type().tensor_type();
+  auto declared = [&] {
+    std::string s = onnxTypeName(tt.elem_type()) + "[";
+    for (int i = 0; tt.has_shape() && i < tt.shape().dim_size(); ++i) {
+      const auto& d = tt.shape().dim(i);
+      s += (i ? "," : "") + (d.has_dim_value() ? std::to_string(d.dim_value()) : d.dim_param().empty() ? "?" : d.dim_param());
+    }
+    return s + (tt.has_shape() ? "]" : "?]");
+  };
+  auto mismatch = [&](const std::string& what) {
+    return makeError(fmt::format("graph output '{}' is declared {} but the graph computes {} ({})", info.name(),
+                                 declared(), value.type.str(), what));
+  };
+  const int32_t elem = tt.elem_type();
+  if ((elem == ::onnx::TensorProto::FLOAT && value.type.dtype != ir::DType::F32) ||
+      ((elem == ::onnx::TensorProto::INT64 || elem == ::onnx::TensorProto::INT32) && value.type.dtype != ir::DType::I64))
+    return mismatch("element type");
+  if (!tt.has_shape()) return Status::success();
+  if (tt.shape().dim_size() != int(value.type.rank())) return mismatch("rank");
+  for (int i = 0; i < tt.shape().dim_size(); ++i) {
+    const auto& d = tt.shape().dim(i);
+    const ir::Dim& computed = value.type.dims[size_t(i)];
+    if (d.has_dim_value() && computed.isStatic() && d.dim_value() != computed.size)
+      return mismatch(fmt::format("dim {}", i));
+  }
+  return Status::success();
+}
+
 /// A value given for a graph input must agree with its declaration.
 Status checkConstantInput(const ::onnx::ValueInfoProto& info, const ir::TensorDataPtr& data) {
   const std::string& name = info.name();
@@ -285,6 +319,7 @@ Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const 
     bool hasOutput = false;
     for (const auto& out : proto.output()) hasOutput |= !out.empty();
     if (!hasOutput) return node.error("has no outputs");
+    NUTSHELL_TRY(node.checkAttributes());
     auto it = table.find(proto.op_type());
     if (it == table.end()) return node.error("no converter");  // checkSupportedOps already caught these
     NUTSHELL_TRY(it->second(node));
@@ -305,6 +340,8 @@ Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const 
     if (!inferred)
       return makeError("shape inference after binding input shapes failed: " + inferred.message());
   }
+  for (int i = 0; i < g.output_size(); ++i)
+    NUTSHELL_TRY(checkDeclaredOutput(g.output(i), *graph->outputs[size_t(i)]));
   Status verified = ir::verifyGraph(*graph);
   if (!verified) return makeError("imported graph is invalid: " + verified.message());
   return graph;

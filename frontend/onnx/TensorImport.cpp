@@ -160,6 +160,16 @@ Expected<ir::TensorDataPtr> convertTensor(const TensorProto& tensor, const std::
   const int64_t storedSize = type == TensorProto::INT32 ? 4 : type == TensorProto::INT64 ? 8 : 4;
   const int64_t byteCount = count * storedSize;
 
+  // One source of values: a tensor that carries raw_data and typed values,
+  // or external data and either, is ambiguous (readers would disagree on it).
+  const int typedValues = tensor.float_data_size() + tensor.int32_data_size() + tensor.int64_data_size() +
+                          tensor.double_data_size() + tensor.uint64_data_size() + tensor.string_data_size();
+  const bool external = tensor.data_location() == TensorProto::EXTERNAL;
+  if (int(tensor.has_raw_data()) + int(typedValues > 0) + int(external) > 1)
+    return makeError(fmt::format("{}: holds values in more than one of raw_data, the typed data fields and external "
+                                 "data",
+                                 what));
+
   std::string externalBytes;
   const std::string* raw = nullptr;
   if (tensor.data_location() == TensorProto::EXTERNAL) {

@@ -9,6 +9,7 @@
 //
 // Exit status: 0 success, 2 any error (message on stderr).
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "nutshell/Expected.h"
+#include "nutshell/MemoryLimit.h"
 #include "runtime/Tensor.h"
 #include "runtime/TensorIO.h"
 #include "runtime/ThreadPool.h"
@@ -40,6 +42,8 @@ const char* kUsage =
     "                       (the default when no --output is given)\n"
     "  --bench N            after one warm-up run, time N runs and print median_ms, min_ms, max_ms\n"
     "  --threads T          threads for the parallel kernels (default: NUTSHELL_NUM_THREADS or all cores)\n"
+    "  --max-memory SIZE    largest allocation an input file may ask for, e.g. 8G (default:\n"
+    "                       NUTSHELL_MAX_MEMORY or the machine's memory)\n"
     "  --help               this text and the model's signature\n"
     "exit status: 0 success, 2 error\n";
 
@@ -115,6 +119,11 @@ Expected<Options> parseArguments(int argc, char** argv) {
       NUTSHELL_ASSIGN(std::string text, takeValue());
       NUTSHELL_ASSIGN(long count, parseCount(flag, text, 0));
       options.bench = static_cast<int>(count);
+    } else if (flag == "--max-memory") {
+      NUTSHELL_ASSIGN(std::string text, takeValue());
+      uint64_t bytes = parseByteSize(text);
+      if (bytes == 0) return makeError(flag + " expects a size such as 512M or 8G, got '" + text + "'");
+      setMemoryLimit(bytes);
     } else if (flag == "--threads") {
       NUTSHELL_ASSIGN(std::string text, takeValue());
       NUTSHELL_ASSIGN(long count, parseCount(flag, text, 1));
@@ -237,9 +246,14 @@ Expected<int> run(const Options& options, const char* program) {
   std::vector<Tensor> outputs;
   std::vector<void*> inputPointers, outputPointers;
   for (Tensor& t : inputs) inputPointers.push_back(t.data());
-  for (int32_t j = 0; j < model.num_outputs; ++j) outputs.emplace_back(elementTypeOf(model.outputs[j]), shapeOf(model.outputs[j]));
+  for (int32_t j = 0; j < model.num_outputs; ++j) {
+    NUTSHELL_ASSIGN(Tensor t, Tensor::allocate(elementTypeOf(model.outputs[j]), shapeOf(model.outputs[j]),
+                                               std::string("output '") + model.outputs[j].name + "'"));
+    outputs.push_back(std::move(t));
+  }
   for (Tensor& t : outputs) outputPointers.push_back(t.data());
   size_t workspaceBytes = static_cast<size_t>(std::max<int64_t>(model.workspace_bytes, 64) + 63) / 64 * 64;
+  NUTSHELL_TRY(checkAllocation(workspaceBytes, "the model's workspace (intermediate values)"));
   std::unique_ptr<void, FreeDeleter> workspace(std::aligned_alloc(64, workspaceBytes));
   if (!workspace) return makeError("cannot allocate the " + std::to_string(workspaceBytes) + "-byte workspace");
 
@@ -286,6 +300,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: error: %s\n", program, status.message().c_str());
     return kExitError;
   }
-  std::fflush(stdout);
+  // Printed results that did not reach their file (a full disk, a closed
+  // pipe) are a failure, not a success.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "%s: error: writing the results to standard output failed: %s\n", program,
+                 std::strerror(errno));
+    return kExitError;
+  }
   return *status;
 }

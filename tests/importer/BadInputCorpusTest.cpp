@@ -150,10 +150,67 @@ std::vector<BadCase> structuralCases() {
          for (auto& a : *gemm->mutable_attribute())
            if (a.name() == "transB") {
              a.set_type(::onnx::AttributeProto::FLOAT);
+             a.clear_i();
              a.set_f(1.0f);
            }
        },
        {"(Gemm): attribute 'transB' has type float, expected int"}},
+      {"attribute with two values",
+       "logreg",
+       [](auto& m) {
+         for (auto& a : *nodeOfType(m, "Gemm")->mutable_attribute())
+           if (a.name() == "transB") a.set_f(1.0f);  // keeps i
+       },
+       {"(Gemm): attribute 'transB' sets both float and int values"}},
+      {"attribute whose type disagrees with its value",
+       "logreg",
+       [](auto& m) {
+         for (auto& a : *nodeOfType(m, "Gemm")->mutable_attribute())
+           if (a.name() == "transB") {
+             a.clear_i();
+             a.set_f(1.0f);  // still declared INT: must not read as 0
+           }
+       },
+       {"(Gemm): attribute 'transB' has type int but holds a float value"}},
+      {"attribute given twice",
+       "logreg",
+       [](auto& m) {
+         auto* gemm = nodeOfType(m, "Gemm");
+         auto* twice = gemm->add_attribute();
+         twice->set_name("transB");
+         twice->set_type(::onnx::AttributeProto::INT);
+         twice->set_i(0);
+       },
+       {"(Gemm): attribute 'transB' is given twice"}},
+      {"declared output shape the graph does not produce",
+       "logreg",
+       [](auto& m) {
+         auto* shape = m.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+         shape->mutable_dim(shape->dim_size() - 1)->set_dim_value(12);
+       },
+       {"graph output '", "is declared float[", "12] but the graph computes f32[", "(dim 1)"}},
+      {"declared output rank the graph does not produce",
+       "logreg",
+       [](auto& m) {
+         m.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()
+             ->set_dim_value(1);
+       },
+       {"graph output '", "(rank)"}},
+      {"raw_data and float_data both set",
+       "logreg",
+       [](auto& m) { initializer(m, "1.bias")->add_float_data(1.0f); },
+       {"initializer '1.bias': holds values in more than one of raw_data, the typed data fields"}},
+      {"Gemm with a rank-1 constant B and C present",
+       "logreg",
+       [](auto& m) {
+         auto* w = initializer(m, "1.weight");
+         w->clear_dims();
+         w->add_dims(7840);
+         // transB=0: the N axis would be dims[1], which a rank-1 B lacks.
+         for (auto& a : *nodeOfType(m, "Gemm")->mutable_attribute())
+           if (a.name() == "transB") a.set_i(0);
+       },
+       {"(Gemm)"}},
       {"conv1d",
        "bigconv",
        [](auto& m) {

@@ -342,7 +342,7 @@ TEST_CASE("Gemm stays gemm unless it is a plain fully-connected layer", "[import
 
 TEST_CASE("Constant forms, Cast, Dropout, Identity, ConstantOfShape", "[importer][ops]") {
   ModelBuilder mb(13);
-  mb.input("x", {2, 3}).output("y").output("z");
+  mb.input("x", {2, 3}).output("y").output("z", 7);
   auto& c = mb.node("Constant", {}, {"two"});
   test::setFloat(c, "value_float", 2.0f);
   mb.node("Mul", {"x", "two"}, {"m"});

@@ -90,10 +90,11 @@ class ModelBuilder {
     return *this;
   }
 
-  ModelBuilder& output(const std::string& name) {
+  /// A graph output of ONNX element type `elemType` (1 float, 7 int64), shape unknown.
+  ModelBuilder& output(const std::string& name, int elemType = 1) {
     auto* out = graph().add_output();
     out->set_name(name);
-    out->mutable_type()->mutable_tensor_type()->set_elem_type(1);
+    out->mutable_type()->mutable_tensor_type()->set_elem_type(elemType);
     return *this;
   }
 
