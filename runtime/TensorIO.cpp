@@ -216,7 +216,8 @@ Expected<Tensor> parseNpy(std::string_view bytes, const std::string& what) {
   if (uint64_t(count) * size != data.size())
     return makeError(what + ": shape " + shapeString(shape) + " of '" + *header->descr + "' needs " +
                      std::to_string(uint64_t(count) * size) + " data bytes, file has " + std::to_string(data.size()));
-  Tensor tensor(storageIsFloat(*storage) ? ElementType::F32 : ElementType::I64, shape);
+  NUTSHELL_ASSIGN(Tensor tensor, Tensor::allocate(storageIsFloat(*storage) ? ElementType::F32 : ElementType::I64,
+                                                  shape, what));
   NUTSHELL_TRY(convertRaw(data.data(), count, *storage, swap, tensor, what));
   return tensor;
 }

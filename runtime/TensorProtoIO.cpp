@@ -240,37 +240,48 @@ Expected<Tensor> tensorFromFields(const TensorProtoFields& fields, const std::st
                      " need " + std::to_string(count));
   };
 
+  // One source of values: raw_data or the typed field, never both.
+  const size_t typedValues = fields.floats.size() + fields.doubles.size() + fields.int64s.size() +
+                             fields.uint64s.size() + fields.int32s.size();
+  if (fields.raw && typedValues > 0)
+    return makeError(what + ": TensorProto holds both raw_data and typed data fields");
+
   if (fields.raw) {
     size_t size = storageSize(*storage);
     if (fields.raw->size() % size != 0 || int64_t(fields.raw->size() / size) != count)
       return makeError(what + ": raw_data has " + std::to_string(fields.raw->size()) + " bytes but dims " + shape +
                        " of " + onnxTypeName(type) + " need " + std::to_string(count * int64_t(size)));
-    Tensor tensor(elementType, fields.dims);
+    // Narrow storage widens (uint8 -> i64 is 8x): size the result, not the file.
+    NUTSHELL_ASSIGN(Tensor tensor, Tensor::allocate(elementType, fields.dims, what));
     NUTSHELL_TRY(convertRaw(fields.raw->data(), count, *storage, false, tensor, what));
     return tensor;
   }
 
-  Tensor tensor(elementType, {0});
+  // The typed field that carries this storage, checked before allocating.
+  const char* field = "int32_data";
+  size_t found = fields.int32s.size();
+  switch (*storage) {
+    case Storage::F32: field = "float_data", found = fields.floats.size(); break;
+    case Storage::F64: field = "double_data", found = fields.doubles.size(); break;
+    case Storage::I64: field = "int64_data", found = fields.int64s.size(); break;
+    case Storage::U32:
+    case Storage::U64: field = "uint64_data", found = fields.uint64s.size(); break;
+    default: break;  // the rest travel in int32_data
+  }
+  if (int64_t(found) != count) return countError(int64_t(found), field);
+  NUTSHELL_ASSIGN(Tensor tensor, Tensor::allocate(elementType, fields.dims, what));
   switch (*storage) {
     case Storage::F32:
-      if (int64_t(fields.floats.size()) != count) return countError(int64_t(fields.floats.size()), "float_data");
-      tensor = Tensor(elementType, fields.dims);
       std::copy(fields.floats.begin(), fields.floats.end(), tensor.f32());
       return tensor;
     case Storage::F64:
-      if (int64_t(fields.doubles.size()) != count) return countError(int64_t(fields.doubles.size()), "double_data");
-      tensor = Tensor(elementType, fields.dims);
       for (int64_t i = 0; i < count; ++i) tensor.f32()[i] = float(fields.doubles[size_t(i)]);
       return tensor;
     case Storage::I64:
-      if (int64_t(fields.int64s.size()) != count) return countError(int64_t(fields.int64s.size()), "int64_data");
-      tensor = Tensor(elementType, fields.dims);
       std::copy(fields.int64s.begin(), fields.int64s.end(), tensor.i64());
       return tensor;
     case Storage::U32:
     case Storage::U64:
-      if (int64_t(fields.uint64s.size()) != count) return countError(int64_t(fields.uint64s.size()), "uint64_data");
-      tensor = Tensor(elementType, fields.dims);
       for (int64_t i = 0; i < count; ++i) {
         uint64_t v = fields.uint64s[size_t(i)];
         if (v > uint64_t(std::numeric_limits<int64_t>::max()))
@@ -287,8 +298,6 @@ Expected<Tensor> tensorFromFields(const TensorProtoFields& fields, const std::st
     case Storage::U16:
     case Storage::Bool:
       // These all travel in int32_data (float16/bfloat16 as their bit patterns).
-      if (int64_t(fields.int32s.size()) != count) return countError(int64_t(fields.int32s.size()), "int32_data");
-      tensor = Tensor(elementType, fields.dims);
       for (int64_t i = 0; i < count; ++i) {
         int64_t v = fields.int32s[size_t(i)];
         if (*storage == Storage::F16) tensor.f32()[i] = halfToFloat(uint16_t(v));

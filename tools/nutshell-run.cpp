@@ -173,14 +173,15 @@ bool isStatic(const ir::TensorType& type) { return type.isStatic(); }
 
 ElementType elementTypeOf(ir::DType dtype) { return dtype == ir::DType::F32 ? ElementType::F32 : ElementType::I64; }
 
-/// Does `tensor` fit the declared input type (dtype, rank, static dims)?
-Status checkInputFits(const ir::Value& input, const Tensor& tensor, const std::string& source) {
+/// Does `tensor` fit the declared type of a graph input or output (dtype,
+/// rank, static dims)? `role` is "input" or "output".
+Status checkTensorFits(const char* role, const ir::Value& input, const Tensor& tensor, const std::string& source) {
   bool fits = elementTypeOf(input.type.dtype) == tensor.type() && input.type.rank() == tensor.rank();
   for (size_t i = 0; fits && i < tensor.rank(); ++i)
     if (input.type.dims[i].isStatic() && input.type.dims[i].size != tensor.shape()[i]) fits = false;
   if (fits) return Status::success();
-  return makeError("input '" + input.name + "': " + source + " holds " + tensor.typeString() +
-                   " but the model expects " + input.type.str());
+  return makeError(std::string(role) + " '" + input.name + "': " + source + " holds " + tensor.typeString() +
+                   " but the model " + (role[0] == 'o' ? "computes " : "expects ") + input.type.str());
 }
 
 /// Test-data files `PREFIX_0.pb`, `PREFIX_1.pb`, ... in order.
@@ -266,7 +267,7 @@ Expected<int> run(const Options& options) {
   for (const ir::Value* input : graph->inputs) {
     auto feed = feeds.find(input->name);
     if (feed == feeds.end()) continue;
-    NUTSHELL_TRY(checkInputFits(*input, feed->second.tensor, "'" + feed->second.source + "'"));
+    NUTSHELL_TRY(checkTensorFits("input", *input, feed->second.tensor, "'" + feed->second.source + "'"));
     if (!isStatic(input->type)) {
       shapes[input->name] = feed->second.tensor.shape();
       rebind = true;
@@ -385,6 +386,9 @@ Expected<int> run(const Options& options) {
   bool allMatch = true;
   for (size_t k = 0; k < outputNames.size(); ++k) {
     NUTSHELL_ASSIGN(NamedTensor expected, readTensorFile(expectedFiles[k]));
+    // Test data that cannot be this model's output is bad input (exit 2);
+    // only a computed value that differs from fitting data is a mismatch.
+    NUTSHELL_TRY(checkTensorFits("output", *graph->outputs[k], expected.tensor, "'" + expectedFiles[k] + "'"));
     tools::CompareResult cmp = tools::compareTensors(outputs.at(outputNames[k]), expected.tensor, options.tolerance);
     std::printf("output '%s': max_abs_err=%s max_rel_err=%s %s\n", outputNames[k].c_str(),
                 tools::formatDouble(cmp.maxAbsError).c_str(), tools::formatDouble(cmp.maxRelError).c_str(),
