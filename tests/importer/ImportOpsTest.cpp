@@ -478,6 +478,59 @@ TEST_CASE("external data is read relative to the model", "[importer][ops]") {
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("external data never leaves the model's folder, whatever its symlinks say", "[importer][ops][security]") {
+  // CVE-2024-27318's class: the location's text is clean, the file behind it
+  // is outside. The model folder holds links; the secret lives next to it.
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / "nutshell-importer-symlinks";
+  fs::remove_all(root);
+  const fs::path dir = root / "model";
+  fs::create_directories(dir / "sub");
+  const std::vector<float> secret{7, 7, 7, 7}, inside{1, 2, 3, 4};
+  auto writeFloats = [](const fs::path& path, const std::vector<float>& values) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(values.data()), std::streamsize(values.size() * sizeof(float)));
+  };
+  writeFloats(root / "secret.bin", secret);
+  writeFloats(dir / "sub" / "inside.bin", inside);
+  fs::create_symlink(root / "secret.bin", dir / "escape.bin");          // absolute target outside
+  fs::create_symlink("../secret.bin", dir / "relative_escape.bin");      // relative target outside
+  fs::create_directory_symlink(root, dir / "up");                        // a folder link outside
+  fs::create_symlink("sub/inside.bin", dir / "inside_link.bin");         // stays inside: allowed
+  fs::create_directory(dir / "folder.bin");
+
+  auto importWith = [&](const std::string& location) {
+    ModelBuilder mb(13);
+    mb.input("x", {4}).output("y");
+    auto* t = mb.graph().add_initializer();
+    t->set_name("b");
+    t->set_data_type(::onnx::TensorProto::FLOAT);
+    t->add_dims(4);
+    t->set_data_location(::onnx::TensorProto::EXTERNAL);
+    auto* e = t->add_external_data();
+    e->set_key("location");
+    e->set_value(location);
+    mb.node("Add", {"x", "b"}, {"y"});
+    std::ofstream(dir / "model.onnx", std::ios::binary) << mb.bytes();
+    return importer::importOnnxFile((dir / "model.onnx").string());
+  };
+  for (const char* location : {"escape.bin", "relative_escape.bin", "up/secret.bin"}) {
+    INFO(location);
+    auto graph = importWith(location);
+    REQUIRE_FALSE(graph);
+    CHECK_THAT(graph.message(), Catch::Contains(std::string("external data location '") + location + "' resolves to") &&
+                                    Catch::Contains("outside the model's folder"));
+  }
+  auto folder = importWith("folder.bin");
+  REQUIRE_FALSE(folder);
+  CHECK_THAT(folder.message(), Catch::Contains("is a directory"));
+  auto linked = importWith("inside_link.bin");
+  INFO((linked ? std::string() : linked.message()));
+  REQUIRE(linked);
+  CHECK(findOp(**linked, ir::OpKind::Const)->constant->f32 == inside);
+  fs::remove_all(root);
+}
+
 TEST_CASE("BatchNormalization and LRN", "[importer][ops]") {
   ModelBuilder mb(13);
   mb.input("x", {1, 2, 3, 3}).output("y");
