@@ -82,7 +82,7 @@ class NodeView {
   Error error(const std::string& message) const { return makeError(label_ + ": " + message); }
   /// An input or attribute combination nutshell does not support.
   Error unsupported(const std::string& reason) const {
-    return makeError(label_ + ": unsupported: " + reason);
+    return makeUnsupported(label_ + ": unsupported: " + reason);
   }
 
   // ---- inputs ----

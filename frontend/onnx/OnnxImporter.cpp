@@ -48,7 +48,7 @@ Expected<int64_t> defaultOpset(const ModelProto& model) {
     if (isDefaultDomain(entry.domain())) {
       int64_t v = entry.version();
       if (v < kMinOpset || v > kMaxOpset)
-        return makeError(fmt::format("ONNX opset {} is not supported: nutshell imports opsets {} to {}", v,
+        return makeUnsupported(fmt::format("ONNX opset {} is not supported: nutshell imports opsets {} to {}", v,
                                      kMinOpset, kMaxOpset));
       return v;
     }
@@ -86,19 +86,19 @@ Status checkSupportedOps(const ModelProto& model) {
         fmt::format("{}{} x{}: node{} ", i ? "; " : "", order[i], names.size(), names.size() == 1 ? "" : "s");
     for (size_t j = 0; j < names.size(); ++j) message += fmt::format("{}'{}'", j ? ", " : "", names[j]);
   }
-  return makeError(message);
+  return makeUnsupported(message);
 }
 
 /// Graph input type from its ONNX declaration, or from a shape the user bound.
 Expected<ir::TensorType> inputType(const ::onnx::ValueInfoProto& info, const ImportOptions& options) {
   const std::string& name = info.name();
   if (!info.type().has_tensor_type())
-    return makeError(fmt::format(
+    return makeUnsupported(fmt::format(
         "graph input '{}' is not a tensor (sequence, map and optional inputs are not supported)", name));
   const auto& tt = info.type().tensor_type();
   auto dtype = convertElementType(tt.elem_type());
   if (!dtype)
-    return makeError(fmt::format("graph input '{}' has element type {}; nutshell supports float and int64",
+    return makeUnsupported(fmt::format("graph input '{}' has element type {}; nutshell supports float and int64",
                                  name, onnxTypeName(tt.elem_type())));
   auto bound = options.inputShapes.find(name);
   if (!tt.has_shape() && bound == options.inputShapes.end())
@@ -280,7 +280,7 @@ Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const 
     ctx.defineConstant(init.name(), std::move(data));
     available.insert(init.name());
   }
-  if (g.sparse_initializer_size() > 0) return makeError("sparse initializers are not supported");
+  if (g.sparse_initializer_size() > 0) return makeUnsupported("sparse initializers are not supported");
 
   // Graph inputs: graph.input minus the initializers (older exporters list both).
   const std::unordered_set<std::string> initializerNames = available;
@@ -382,7 +382,7 @@ Expected<std::unique_ptr<ir::Graph>> importOnnxFile(const std::string& path, con
   std::filesystem::path p(path);
   std::string baseDir = p.has_parent_path() ? p.parent_path().string() : ".";
   auto graph = importOnnxBytes(bytes, options, baseDir);
-  if (!graph) return makeError(fmt::format("{}: {}", path, graph.message()));
+  if (!graph) return prefixError(path + ": ", graph.error());
   // Exporters name graphs generically ("torch_jit", "main_graph"): name the
   // graph after the file, or after its folder for the model-zoo layout NAME/model.onnx.
   std::string stem = p.stem().string();

@@ -140,10 +140,10 @@ Expected<ir::TensorDataPtr> convertTensor(const TensorProto& tensor, const std::
                                           const std::string& baseDir) {
   const int32_t type = tensor.data_type();
   if (type != TensorProto::FLOAT && type != TensorProto::INT64 && type != TensorProto::INT32)
-    return makeError(
+    return makeUnsupported(
         fmt::format("{} has element type {}; nutshell supports float, int64 and int32 (widened to int64)",
                     what, onnxTypeName(type)));
-  if (tensor.has_segment()) return makeError(what + ": segmented tensors are not supported");
+  if (tensor.has_segment()) return makeUnsupported(what + ": segmented tensors are not supported");
 
   // Element count, checked per dim so that the product cannot overflow.
   std::vector<int64_t> shape;

@@ -9,10 +9,19 @@
 
 namespace nutshell {
 
+/// What kind of failure an Error is, for callers that act on it: a model
+/// nutshell declines (an op, attribute value or element type it does not
+/// support) is not a broken model.
+enum class ErrorKind {
+  Invalid,      // bad input or a failure: the default
+  Unsupported,  // valid input that nutshell does not handle (yet)
+};
+
 /// A user-facing error. The message names what failed (file:line:col, node,
 /// op, shapes) so it can be printed as is.
 struct Error {
   std::string message;
+  ErrorKind kind = ErrorKind::Invalid;
 };
 
 template <class T>
@@ -55,6 +64,10 @@ private:
 };
 
 inline Error makeError(std::string message) { return Error{std::move(message)}; }
+/// An Error of kind Unsupported.
+inline Error makeUnsupported(std::string message) { return Error{std::move(message), ErrorKind::Unsupported}; }
+/// `error` with `prefix` before its message; the kind is kept.
+inline Error prefixError(std::string prefix, const Error& error) { return Error{prefix + error.message, error.kind}; }
 
 }  // namespace nutshell
 

@@ -2,7 +2,8 @@
 // (test_*/model.onnx), runs it on a backend with the test's inputs and
 // compares with its outputs.
 //
-//   onnx_conformance [--backend=NAME] [--tests DIR] [--expectations FILE]
+//   onnx_conformance [--backend=NAME] [--tests DIR] [--expectations FILE] [--passing FILE]
+//                    [--write-passing FILE]
 //                    [--write-coverage PATH] [--filter SUBSTRING] [--no-fork] [-v]
 //                    [--rtol=R] [--atol=A] [pass-pipeline flags: -O0, -O2,
 //                    --passes=..., --conv-algo=ALGO, ...]
@@ -15,12 +16,13 @@
 // best applicable one and records why (`-v` prints each conv's choice).
 //
 // A test is
-//   unsupported  when the importer declines it ("unsupported ONNX ops", or an
-//                op feature / element type it reports as unsupported),
+//   unsupported  when the importer declines it with an ErrorKind::Unsupported
+//                error (an op, op feature or element type it does not support),
 //   passed       when every output of every test_data_set_* matches,
 //   failed       otherwise (import error, run error, mismatch, crash, timeout).
 // Failures listed in the expectations file (with a reason) are expected; the
-// program exits 1 when any other supported test fails.
+// program exits 1 when any other supported test fails, or when a test listed
+// in the passing list (tests/onnx/passing.txt) no longer passes.
 //
 // Each test runs in a forked child with a time limit, so an interpreter crash
 // or hang is reported against its test instead of ending the run.
@@ -62,6 +64,10 @@ struct Options {
   std::string testsDir = NUTSHELL_ONNX_NODE_TESTS_DIR;
   std::string expectationsFile = NUTSHELL_ONNX_EXPECTATIONS_FILE;
   std::string coveragePath;
+  /// Tests that passed before: one dropping out (failing or turning
+  /// unsupported) fails the run, so coverage only grows.
+  std::string passingFile = NUTSHELL_ONNX_PASSING_FILE;
+  std::string writePassing;  // --write-passing: where to save this run's passing tests
   std::string filter;
   bool fork = true;
   bool verbose = false;
@@ -125,13 +131,6 @@ ModelSummary summarizeModel(const std::string& path) {
   for (const auto& input : model.graph().input())
     if (!initializers.count(input.name())) summary.inputs.push_back(input.name());
   return summary;
-}
-
-/// The importer declines a model with "unsupported ONNX ops (...)" or names an
-/// unsupported feature (attribute value, element type, extra output).
-bool isUnsupportedImport(const std::string& message) {
-  return message.find("unsupported") != std::string::npos || message.find("not supported") != std::string::npos ||
-         message.find("nutshell supports") != std::string::npos;
 }
 
 /// Op names in `unsupported ONNX ops (N nodes): Foo (opset 13) x2: nodes 'a', 'b'; Bar (opset 13) x1: ...`.
@@ -273,7 +272,9 @@ TestResult runDataSet(const std::string& modelPath, const std::vector<std::strin
     // Messages start with the model's path; the test name already says it.
     std::string message = prepared.message();
     if (message.rfind(modelPath + ": ", 0) == 0) message = message.substr(modelPath.size() + 2);
-    Outcome outcome = isUnsupportedImport(message) ? Outcome::Unsupported : Outcome::Failed;
+    // The importer types its refusals (ErrorKind::Unsupported); anything
+    // else it reports is a failure of nutshell or of the test.
+    Outcome outcome = prepared.error().kind == ErrorKind::Unsupported ? Outcome::Unsupported : Outcome::Failed;
     return {outcome, "import: " + message};
   }
   ir::Graph& graph = *prepared->graph;
@@ -418,7 +419,23 @@ struct Report {
   std::vector<std::pair<std::string, std::string>> failures;       // test, message
   std::vector<std::pair<std::string, std::string>> expectedFails;  // test, reason
   std::vector<std::string> unexpectedPasses;
+  std::vector<std::string> passedTests;
 };
+
+/// Test names in a passing list (one per line, `#` comments).
+Expected<std::set<std::string>> readPassingList(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return makeError("cannot open the passing-tests list '" + path + "'");
+  std::set<std::string> tests;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    line.erase(0, line.find_first_not_of(" \t"));
+    line.erase(line.find_last_not_of(" \t\r") + 1);
+    if (!line.empty()) tests.insert(line);
+  }
+  return tests;
+}
 
 /// "node 'x' (Op): unsupported: reason" -> "Op: reason" so equal reasons group.
 std::string featureKey(const std::string& message) {
@@ -504,6 +521,7 @@ int usageError(const std::string& message) {
   std::fprintf(stderr, "onnx_conformance: error: %s\n", message.c_str());
   std::fprintf(stderr,
                "usage: onnx_conformance [--backend=NAME] [--tests DIR] [--expectations FILE]\n"
+               "                        [--passing FILE] [--write-passing FILE]\n"
                "                        [--write-coverage PATH] [--filter SUBSTRING] [--no-fork] [-v]\n"
                "                        [--rtol=R] [--atol=A] [pass-pipeline flags]\n");
 #ifdef NUTSHELL_HAVE_PASSES
@@ -537,12 +555,14 @@ int main(int argc, char** argv) {
       if (value.empty() || *end || !(number >= 0)) return usageError("bad " + flag + " '" + value + "'");
       (flag == "--rtol" ? options.tolerance.rtol : options.tolerance.atol) = number;
     } else if (flag == "--backend" || flag == "--tests" || flag == "--expectations" || flag == "--write-coverage" ||
-        flag == "--filter") {
+        flag == "--filter" || flag == "--passing" || flag == "--write-passing") {
       if (!needValue()) return usageError(flag + " needs a value");
       if (flag == "--backend") options.backend = value;
       else if (flag == "--tests") options.testsDir = value;
       else if (flag == "--expectations") options.expectationsFile = value;
       else if (flag == "--write-coverage") options.coveragePath = value;
+      else if (flag == "--passing") options.passingFile = value;
+      else if (flag == "--write-passing") options.writePassing = value;
       else options.filter = value;
     } else if (flag == "--no-fork") {
       options.fork = false;
@@ -561,6 +581,8 @@ int main(int argc, char** argv) {
   if (!backendCheck) return usageError(backendCheck.message());
   auto expectations = tests::readExpectations(options.expectationsFile, options.backend);
   if (!expectations) return usageError(expectations.message());
+  auto previouslyPassing = readPassingList(options.passingFile);
+  if (!previouslyPassing) return usageError(previouslyPassing.message());
 
   std::vector<fs::path> testDirs;
   std::error_code ec;
@@ -593,6 +615,7 @@ int main(int argc, char** argv) {
     switch (result.outcome) {
       case Outcome::Passed:
         ++report.passed;
+        report.passedTests.push_back(test);
         label = "PASS";
         if (!result.constantInputs.empty()) {
           ++report.passedWithConstantInputs;
@@ -660,10 +683,35 @@ int main(int argc, char** argv) {
     std::printf("\nfailing tests:\n");
     for (const auto& [test, message] : report.failures) std::printf("  %s: %s\n", test.c_str(), message.c_str());
   }
+  // Every listed test that ran must still pass; new passes should be listed.
+  std::set<std::string> passedNow(report.passedTests.begin(), report.passedTests.end());
+  std::vector<std::string> droppedOut, newlyPassing;
+  for (const fs::path& dir : testDirs) {
+    std::string test = dir.filename().string();
+    bool listed = previouslyPassing->count(test) > 0, passes = passedNow.count(test) > 0;
+    if (listed && !passes) droppedOut.push_back(test);
+    if (!listed && passes) newlyPassing.push_back(test);
+  }
+  for (const std::string& test : newlyPassing)
+    std::printf("note: %s passes and is not in %s; add it (--write-passing)\n", test.c_str(),
+                options.passingFile.c_str());
+  if (!droppedOut.empty()) {
+    std::printf("\n%zu tests that passed before (%s) no longer pass:\n", droppedOut.size(),
+                options.passingFile.c_str());
+    for (const std::string& test : droppedOut) std::printf("  %s\n", test.c_str());
+  }
+  if (!options.writePassing.empty()) {
+    std::ofstream out(options.writePassing);
+    out << "# ONNX node tests that pass (read by the conformance runner: one that stops passing fails\n"
+           "# the run). Regenerate with: onnx_conformance --backend=reference --write-passing FILE\n";
+    for (const std::string& test : report.passedTests) out << test << "\n";
+    if (!out.flush()) return usageError("cannot write '" + options.writePassing + "'");
+    std::printf("passing tests written to %s\n", options.writePassing.c_str());
+  }
   if (!options.coveragePath.empty()) {
     Status written = writeCoverage(report, options, int(testDirs.size()), options.coveragePath);
     if (!written) return usageError(written.message());
     std::printf("coverage written to %s\n", options.coveragePath.c_str());
   }
-  return report.failed == 0 ? 0 : 1;
+  return report.failed == 0 && droppedOut.empty() ? 0 : 1;
 }
