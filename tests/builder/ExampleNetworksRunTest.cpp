@@ -10,12 +10,13 @@
 #include "examples/Networks.h"
 #include "frontend/GraphBuilder.h"
 #include "ir/ShapeInference.h"
+#include "tests/TestSeed.h"
 
 using namespace nutshell;
 
 TEST_CASE("example networks run on the reference interpreter", "[examples][reference]") {
-  const unsigned seed = std::random_device{}();
-  INFO("input seed " << seed);
+  const unsigned seed = unsigned(test::seedFor("example networks run"));
+  INFO("input " << test::describeSeed(seed));
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
 

@@ -1,5 +1,5 @@
-// Shared helpers of the CPU backend tests: random inputs (seed printed, and
-// NUTSHELL_TEST_SEED=S repeats a run), graph building with inferred types,
+// Shared helpers of the CPU backend tests: random inputs (a fixed seed,
+// printed on failure; NUTSHELL_TEST_SEED=S explores others), graph building with inferred types,
 // and the comparison against the reference interpreter.
 //
 // Tolerance: |cpu - reference| <= atol + rtol * |reference| with rtol = 1e-4,
@@ -22,32 +22,17 @@
 #include "backends/reference/ReferenceInterpreter.h"
 #include "ir/ShapeInference.h"
 #include "runtime/ThreadPool.h"
+#include "tests/TestSeed.h"
 
 namespace nutshell::cputest {
 
 inline constexpr double kRtol = 1e-4;
 inline constexpr double kAtol = 1e-5;
 
-inline uint64_t testSeed() {
-  static const uint64_t seed = [] {
-    uint64_t s;
-    if (const char* env = std::getenv("NUTSHELL_TEST_SEED")) {
-      s = std::strtoull(env, nullptr, 10);
-    } else {
-      std::random_device device;
-      s = (uint64_t(device()) << 32) | device();
-    }
-    std::fprintf(stderr, "cpu backend tests: random seed %llu (NUTSHELL_TEST_SEED=%llu repeats it)\n",
-                 static_cast<unsigned long long>(s), static_cast<unsigned long long>(s));
-    return s;
-  }();
-  return seed;
-}
+using test::testSeed;
 
 /// A generator per test case, derived from the run's seed and the case name.
-inline std::mt19937_64 makeRng(const std::string& name) {
-  return std::mt19937_64(testSeed() ^ std::hash<std::string>{}(name));
-}
+inline std::mt19937_64 makeRng(const std::string& name) { return std::mt19937_64(test::seedFor(name)); }
 
 inline Tensor randomTensor(const std::vector<int64_t>& shape, std::mt19937_64& rng, float lo = -2.f, float hi = 2.f) {
   Tensor t(ElementType::F32, shape);
@@ -134,7 +119,7 @@ inline void checkAgainstReference(const ir::Graph& graph, const TensorMap& input
   INFO("cpu (2 threads): " << (two ? std::string() : two.message()));
   REQUIRE(two.ok());
   for (const auto& [name, want] : *expected) {
-    INFO("output '" << name << "' (seed " << testSeed() << ")");
+    INFO("output '" << name << "' (" << test::describeSeed(testSeed()) << ")");
     REQUIRE(one->count(name) == 1);
     std::string diff = compareTensors(one->at(name), want, rtol, atol);
     INFO(diff);

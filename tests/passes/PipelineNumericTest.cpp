@@ -1,7 +1,7 @@
 // The passes keep the numbers: for every test model and example network, the
 // reference interpreter gives the same outputs (rtol 1e-4, atol 1e-5) before
-// and after the full -O2 pipeline, on fresh random inputs (the seed is
-// printed). Also each canonicalize rewrite that recomputes weights (gemm ->
+// and after the full -O2 pipeline, on random inputs (a fixed seed,
+// printed on failure). Also each canonicalize rewrite that recomputes weights (gemm ->
 // dense, batch_norm into conv, pad into conv) on random weights.
 #include <filesystem>
 
@@ -62,7 +62,7 @@ TEST_CASE("the -O2 pipeline keeps the outputs of every test model", "[passes][nu
       auto bound3 = (*graph)->clone();
       bindSymbols(*bound3, 3);
       uint32_t seed = freshSeed(name + " symbolic");
-      INFO("seed " << seed);
+      INFO(test::describeSeed(seed));
       requireSameOutputsOn(**graph, o2(), randomInputs(*bound3, seed), name + " symbolic");
       // ...and with the batch bound to 2 (static shapes, a memory plan).
       bindSymbols(**graph, 2);
@@ -89,7 +89,9 @@ TEST_CASE("the -O2 pipeline keeps the outputs of every example network", "[passe
 #endif
 
 TEST_CASE("canonicalize: gemm -> dense keeps the numbers", "[passes][numeric][canonicalize]") {
-  std::mt19937 rng(freshSeed("gemm"));
+  const uint32_t seed = freshSeed("gemm");
+  INFO(test::describeSeed(seed));
+  std::mt19937 rng(seed);
   struct Case {
     double alpha, beta;
     int transB;
@@ -115,7 +117,9 @@ TEST_CASE("canonicalize: gemm -> dense keeps the numbers", "[passes][numeric][ca
 }
 
 TEST_CASE("canonicalize: batch_norm and pad fold into conv, keeping the numbers", "[passes][numeric][canonicalize]") {
-  std::mt19937 rng(freshSeed("conv folds"));
+  const uint32_t seed = freshSeed("conv folds");
+  INFO(test::describeSeed(seed));
+  std::mt19937 rng(seed);
   for (bool withBias : {false, true}) {
     ir::Graph graph;
     ir::Value* x = graph.addInput("x", ir::TensorType::f32({2, 3, 7, 7}));
