@@ -8,16 +8,13 @@
 #include <fmt/format.h>
 
 #include "backends/Backend.h"
-#include "backends/reference/ReferenceInterpreter.h"
+#include "backends/BackendRegistry.h"
 #include "ir/Graph.h"
 #include "ir/Parser.h"
 #include "ir/ShapeInference.h"
 #include "nutshell/nutshell.h"
 #include "passes/PipelineOptions.h"
 
-#ifdef NUTSHELL_HAVE_CPU_BACKEND
-#include "backends/cpu/CpuBackend.h"
-#endif
 #ifdef NUTSHELL_HAVE_ONNX
 #include "frontend/onnx/OnnxImporter.h"
 #endif
@@ -48,20 +45,6 @@ TensorInfo infoOf(const ir::Value* v) {
   return info;
 }
 
-Expected<std::unique_ptr<Backend>> makeBackend(const std::string& name) {
-  if (name == "reference") return reference::createReferenceBackend();
-#ifdef NUTSHELL_HAVE_CPU_BACKEND
-  if (name == "cpu") return cpu::createCpuBackend();
-#endif
-  return makeError(fmt::format("unknown backend '{}' (this build has: {}reference)", name,
-#ifdef NUTSHELL_HAVE_CPU_BACKEND
-                               "cpu, "
-#else
-                               ""
-#endif
-                               ));
-}
-
 bool hasSuffix(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -83,19 +66,13 @@ Expected<std::unique_ptr<Executable>> compileBound(std::unique_ptr<ir::Graph> gr
   timings.passesMs = msSince(start);
   BackendOptions backendOptions;
   backendOptions.threads = options.threads;
-  backendOptions.targetCpu = options.targetCpu;
-#ifdef NUTSHELL_HAVE_CPU_BACKEND
-  if (options.backend == "cpu") {
-    cpu::CompileTimings cpuTimings;
-    NUTSHELL_ASSIGN(auto executable, cpu::compileForCpu(*graph, backendOptions, &cpuTimings));
-    timings.codegenMs = cpuTimings.codegenMs;
-    timings.optimizeMs = cpuTimings.optimizeMs;
-    timings.jitMs = cpuTimings.jitMs;
-    return executable;
-  }
-#endif
-  NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, makeBackend(options.backend));
-  return backend->compile(*graph, backendOptions);
+  if (!options.targetCpu.empty()) backendOptions.settings["target-cpu"] = options.targetCpu;
+  NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, createBackend(options.backend));
+  NUTSHELL_ASSIGN(CompileResult compiled, backend->compile(*graph, backendOptions));
+  timings.codegenMs = compiled.phaseMs("codegen");
+  timings.optimizeMs = compiled.phaseMs("optimize");
+  timings.jitMs = compiled.phaseMs("jit");
+  return std::move(compiled.executable);
 }
 
 }  // namespace
@@ -197,7 +174,7 @@ Expected<std::unique_ptr<Model>> compileModel(const ir::Graph& source, const Com
   }
 
   // Backend names are checked now, not at the first run.
-  NUTSHELL_TRY(makeBackend(options.backend));
+  NUTSHELL_TRY(createBackend(options.backend));
   std::unique_ptr<Model> model(new Model());
   model->backend_ = options.backend;
   model->state_->options = options;

@@ -2,7 +2,7 @@
 // `--flag=value` / `--flag value` split, NAME=VALUE assignments, the
 // `--input-shape NAME=2x3x32x32` syntax, loading a model (.onnx or .nsir)
 // with bound input shapes, and running the pass pipeline with its dumps on
-// stderr. Header-only like BackendByName.h: what it compiles depends on the
+// stderr. Header-only: what it compiles depends on the
 // NUTSHELL_HAVE_ONNX / NUTSHELL_HAVE_PASSES definitions of each program.
 #pragma once
 

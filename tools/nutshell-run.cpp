@@ -25,7 +25,7 @@
 #include "nutshell/Expected.h"
 #include "runtime/Tensor.h"
 #include "runtime/TensorIO.h"
-#include "tools/BackendByName.h"
+#include "backends/BackendRegistry.h"
 #include "tools/ModelLoading.h"
 #include "tools/TensorCompare.h"
 
@@ -88,7 +88,7 @@ std::string joinNames(const std::vector<std::string>& names) {
 }
 
 void printUsage(FILE* to) {
-  std::fprintf(to, kUsage, tools::defaultBackendName().c_str(), joinNames(tools::backendNames()).c_str());
+  std::fprintf(to, kUsage, defaultBackendName().c_str(), joinNames(backendNames()).c_str());
 }
 
 Expected<double> parseNumber(const std::string& flag, const std::string& text) {
@@ -101,7 +101,7 @@ Expected<double> parseNumber(const std::string& flag, const std::string& text) {
 /// Returns nullopt after --help.
 Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
   Options options;
-  options.backend = tools::defaultBackendName();
+  options.backend = defaultBackendName();
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
@@ -305,34 +305,20 @@ Expected<int> run(const Options& options) {
 #endif
   double passesMs = msSince(passesStart);
 
-  // Backend selection is the only backend-specific step.
-  NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, tools::createBackendByName(options.backend));
+  // The backend, by name; what it is and how it compiles stays behind the seam.
+  NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, createBackend(options.backend));
   BackendOptions backendOptions;
   backendOptions.threads = options.threads;
-  backendOptions.targetCpu = options.targetCpu;
+  if (!options.targetCpu.empty()) backendOptions.settings["target-cpu"] = options.targetCpu;
   auto compileStart = Clock::now();
-  std::unique_ptr<Executable> executable;
-#ifdef NUTSHELL_HAVE_CPU_BACKEND
-  cpu::CompileTimings cpuTimings;
-  if (options.backend == "cpu") {
-    NUTSHELL_ASSIGN(executable, cpu::compileForCpu(*graph, backendOptions, &cpuTimings));
-  }
-#endif
-  if (!executable) {
-    NUTSHELL_ASSIGN(executable, backend->compile(*graph, backendOptions));
-  }
+  NUTSHELL_ASSIGN(CompileResult compiled, backend->compile(*graph, backendOptions));
+  std::unique_ptr<Executable> executable = std::move(compiled.executable);
   double compileMs = msSince(compileStart);
   if (options.timePhases) {
     std::fprintf(stderr, "compile phases (ms):\n  import   %9.2f\n  passes   %9.2f\n", importMs, passesMs);
-#ifdef NUTSHELL_HAVE_CPU_BACKEND
-    if (options.backend == "cpu") {
-      std::fprintf(stderr, "  codegen  %9.2f\n  optimize %9.2f\n  jit      %9.2f\n", cpuTimings.codegenMs,
-                   cpuTimings.optimizeMs, cpuTimings.jitMs);
-    } else
-#endif
-    {
-      std::fprintf(stderr, "  compile  %9.2f\n", compileMs);
-    }
+    for (const PhaseTiming& phase : compiled.phases)
+      std::fprintf(stderr, "  %-8s %9.2f\n", phase.name.c_str(), phase.ms);
+    if (compiled.phases.empty()) std::fprintf(stderr, "  compile  %9.2f\n", compileMs);
   }
   auto firstRun = Clock::now();
   NUTSHELL_ASSIGN(TensorMap outputs, executable->run(inputs));

@@ -40,6 +40,12 @@ std::string shapeString(const std::vector<int64_t>& shape) {
 
 using RunFn = void (*)(void* const*, void* const*, void*);
 
+/// What the eager compile reports through CompileResult.
+struct CompileReport {
+  std::vector<PhaseTiming> phases;
+  std::vector<std::string> kernels;
+};
+
 /// One JIT-compiled module: its entry and its workspace.
 struct CompiledModule {
   /// Weights the code reads in place (declared before `jit`: outlives it).
@@ -55,7 +61,7 @@ struct CompiledModule {
 };
 
 Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, const TargetInfo& target,
-                                                        CompileTimings* timings) {
+                                                        CompileReport* report) {
   int debug = debugLevel();
   auto start = Clock::now();
   ModuleOptions moduleOptions;
@@ -97,7 +103,10 @@ Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, 
   size_t bytes = static_cast<size_t>(std::max<int64_t>(compiled->info.workspaceBytes, 64));
   compiled->workspace.reset(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
   if (!compiled->workspace) return makeError(fmt::format("cpu backend: cannot allocate a {}-byte workspace", bytes));
-  if (timings) *timings = {codegenMs, optimizeMs, jitMs};
+  if (report) {
+    report->phases = {{"codegen", codegenMs}, {"optimize", optimizeMs}, {"jit", jitMs}};
+    report->kernels = compiled->info.kernels;
+  }
   return compiled;
 }
 
@@ -108,10 +117,10 @@ public:
   CpuExecutable(std::unique_ptr<ir::Graph> graph, TargetInfo target, int threads)
       : graph_(std::move(graph)), target_(std::move(target)), threads_(threads) {}
 
-  Status compileEagerly(CompileTimings* timings) {
+  Status compileEagerly(CompileReport* report) {
     for (const ir::Value* input : graph_->inputs)
       if (!input->type.isStatic()) return Status::success();  // compiled per shape on first run
-    NUTSHELL_ASSIGN(auto compiled, compileModule(*graph_, target_, timings));
+    NUTSHELL_ASSIGN(auto compiled, compileModule(*graph_, target_, report));
     variants_[key(graph_->inputs)] = std::move(compiled);
     return Status::success();
   }
@@ -210,21 +219,23 @@ private:
 class CpuBackend final : public Backend {
 public:
   std::string name() const override { return "cpu"; }
-  Expected<std::unique_ptr<Executable>> compile(const ir::Graph& graph, const BackendOptions& options) override {
-    return compileForCpu(graph, options, nullptr);
+  Expected<CompileResult> compile(const ir::Graph& graph, const BackendOptions& options) override {
+    NUTSHELL_TRY(checkBackendSettings(name(), options, {"target-cpu"}));
+    auto targetCpu = options.settings.find("target-cpu");
+    NUTSHELL_ASSIGN(TargetInfo target, detectTarget(targetCpu == options.settings.end() ? "" : targetCpu->second));
+    auto executable = std::make_unique<CpuExecutable>(graph.clone(), std::move(target), options.threads);
+    CompileReport report;
+    NUTSHELL_TRY(executable->compileEagerly(&report));
+    CompileResult result;
+    result.executable = std::move(executable);
+    result.phases = std::move(report.phases);
+    result.kernels = std::move(report.kernels);
+    return result;
   }
 };
 
 }  // namespace
 
 std::unique_ptr<Backend> createCpuBackend() { return std::make_unique<CpuBackend>(); }
-
-Expected<std::unique_ptr<Executable>> compileForCpu(const ir::Graph& graph, const BackendOptions& options,
-                                                    CompileTimings* timings) {
-  NUTSHELL_ASSIGN(TargetInfo target, detectTarget(options.targetCpu));
-  auto executable = std::make_unique<CpuExecutable>(graph.clone(), std::move(target), options.threads);
-  NUTSHELL_TRY(executable->compileEagerly(timings));
-  return std::unique_ptr<Executable>(std::move(executable));
-}
 
 }  // namespace nutshell::cpu

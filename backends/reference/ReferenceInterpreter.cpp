@@ -261,9 +261,12 @@ private:
 class ReferenceBackend : public Backend {
 public:
   std::string name() const override { return "reference"; }
-  Expected<std::unique_ptr<Executable>> compile(const ir::Graph& graph, const BackendOptions&) override {
+  Expected<CompileResult> compile(const ir::Graph& graph, const BackendOptions& options) override {
+    NUTSHELL_TRY(checkBackendSettings(name(), options, {}));
     // Nothing to compile: the interpreter walks its own copy of the graph.
-    return std::unique_ptr<Executable>(std::make_unique<ReferenceExecutable>(graph.clone()));
+    CompileResult result;
+    result.executable = std::make_unique<ReferenceExecutable>(graph.clone());
+    return result;
   }
 };
 

@@ -264,7 +264,7 @@ TEST_CASE("cpu conv algorithms: layer timings", "[.bench]") {
         std::vector<double> times;
         for (int i = 0; i < 31; ++i) {
           auto start = std::chrono::steady_clock::now();
-          auto out = (*exe)->run(inputs);
+          auto out = exe->executable->run(inputs);
           REQUIRE(out.ok());
           times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
         }

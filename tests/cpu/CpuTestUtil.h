@@ -18,6 +18,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include "backends/BackendRegistry.h"
 #include "backends/cpu/CpuBackend.h"
 #include "backends/reference/ReferenceInterpreter.h"
 #include "ir/ShapeInference.h"
@@ -30,6 +31,20 @@ inline constexpr double kRtol = 1e-4;
 inline constexpr double kAtol = 1e-5;
 
 using test::testSeed;
+
+/// The backend these numeric tests check against the reference interpreter,
+/// found by name in the registry: "cpu", or NUTSHELL_TEST_BACKEND (so a new
+/// backend runs every numeric test with one setting).
+inline std::string backendUnderTestName() {
+  const char* env = std::getenv("NUTSHELL_TEST_BACKEND");
+  return env && *env ? env : "cpu";
+}
+
+inline std::unique_ptr<Backend> backendUnderTest() {
+  auto backend = createBackend(backendUnderTestName());
+  if (!backend) FAIL(backend.message());
+  return backend.take();
+}
 
 /// A generator per test case, derived from the run's seed and the case name.
 inline std::mt19937_64 makeRng(const std::string& name) { return std::mt19937_64(test::seedFor(name)); }
@@ -87,11 +102,11 @@ inline ir::Value* op(ir::Graph& g, ir::OpKind kind, std::vector<ir::Value*> oper
 }
 
 inline Expected<TensorMap> runCpu(const ir::Graph& graph, const TensorMap& inputs, int threads) {
-  auto backend = cpu::createCpuBackend();
+  auto backend = backendUnderTest();
   BackendOptions options;
   options.threads = threads;
-  NUTSHELL_ASSIGN(auto executable, backend->compile(graph, options));
-  return executable->run(inputs);
+  NUTSHELL_ASSIGN(CompileResult compiled, backend->compile(graph, options));
+  return compiled.executable->run(inputs);
 }
 
 /// Runs `graph` on the reference interpreter and on the CPU backend with 1
@@ -104,13 +119,13 @@ inline void checkAgainstReference(const ir::Graph& graph, const TensorMap& input
   REQUIRE(expected.ok());
   // One compile, run with 1 and with 2 threads (threads=0 follows the
   // calling thread's setting).
-  auto backend = cpu::createCpuBackend();
-  auto executable = backend->compile(graph, BackendOptions{});
-  INFO("cpu compile: " << (executable ? std::string() : executable.message()));
-  REQUIRE(executable.ok());
+  auto backend = backendUnderTest();
+  auto compiled = backend->compile(graph, BackendOptions{});
+  INFO("cpu compile: " << (compiled ? std::string() : compiled.message()));
+  REQUIRE(compiled.ok());
   auto runWith = [&](int threads) {
     ScopedNumThreads scope(threads);
-    return (*executable)->run(inputs);
+    return compiled->executable->run(inputs);
   };
   auto one = runWith(1);
   INFO("cpu (1 thread): " << (one ? std::string() : one.message()));

@@ -49,7 +49,7 @@
 #endif
 #include "runtime/TensorIO.h"
 #include "tests/onnx/Expectations.h"
-#include "tools/BackendByName.h"
+#include "backends/BackendRegistry.h"
 #include "tools/TensorCompare.h"
 
 namespace fs = std::filesystem;
@@ -60,7 +60,7 @@ namespace {
 constexpr unsigned kTestTimeLimitSeconds = 120;
 
 struct Options {
-  std::string backend = tools::defaultBackendName();
+  std::string backend = defaultBackendName();
   std::string testsDir = NUTSHELL_ONNX_NODE_TESTS_DIR;
   std::string expectationsFile = NUTSHELL_ONNX_EXPECTATIONS_FILE;
   std::string coveragePath;
@@ -307,11 +307,11 @@ TestResult runDataSet(const std::string& modelPath, const std::vector<std::strin
     inputs[input->name] = it->second;
   }
 
-  auto backend = tools::createBackendByName(options.backend);
+  auto backend = createBackend(options.backend);
   if (!backend) return {Outcome::Failed, backend.message()};
-  auto executable = (*backend)->compile(graph, BackendOptions{});
-  if (!executable) return {Outcome::Failed, "compile: " + executable.message()};
-  auto outputs = (*executable)->run(inputs);
+  auto compiled = (*backend)->compile(graph, BackendOptions{});
+  if (!compiled) return {Outcome::Failed, "compile: " + compiled.message()};
+  auto outputs = compiled->executable->run(inputs);
   if (!outputs) return {Outcome::Failed, "run: " + outputs.message()};
   for (size_t k = 0; k < outputFiles.size(); ++k) {
     const std::string& name = graph.outputs[k]->name;
@@ -577,7 +577,7 @@ int main(int argc, char** argv) {
       return usageError("unknown argument '" + arg + "'");
     }
   }
-  auto backendCheck = tools::createBackendByName(options.backend);
+  auto backendCheck = createBackend(options.backend);
   if (!backendCheck) return usageError(backendCheck.message());
   auto expectations = tests::readExpectations(options.expectationsFile, options.backend);
   if (!expectations) return usageError(expectations.message());
