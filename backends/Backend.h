@@ -11,7 +11,7 @@
 
 #include "ir/Graph.h"
 #include "nutshell/Expected.h"
-#include "runtime/Tensor.h"
+#include "nutshell/Tensor.h"
 
 namespace nutshell {
 

@@ -1,4 +1,4 @@
-#include "runtime/Tensor.h"
+#include "nutshell/Tensor.h"
 
 #include <cstdlib>
 #include <cstring>

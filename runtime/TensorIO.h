@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "nutshell/Expected.h"
-#include "runtime/Tensor.h"
+#include "nutshell/Tensor.h"
 
 namespace nutshell {
 

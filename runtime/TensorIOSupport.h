@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "nutshell/Expected.h"
-#include "runtime/Tensor.h"
+#include "nutshell/Tensor.h"
 
 namespace nutshell::tensorio {
 

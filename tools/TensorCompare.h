@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <string>
 
-#include "runtime/Tensor.h"
+#include "nutshell/Tensor.h"
 
 namespace nutshell::tools {
 

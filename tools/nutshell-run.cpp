@@ -23,7 +23,7 @@
 #include "backends/Backend.h"
 #include "ir/Graph.h"
 #include "nutshell/Expected.h"
-#include "runtime/Tensor.h"
+#include "nutshell/Tensor.h"
 #include "runtime/TensorIO.h"
 #include "backends/BackendRegistry.h"
 #include "tools/ModelLoading.h"

@@ -22,7 +22,7 @@
 
 #include "nutshell/Expected.h"
 #include "nutshell/MemoryLimit.h"
-#include "runtime/Tensor.h"
+#include "nutshell/Tensor.h"
 #include "runtime/TensorIO.h"
 #include "runtime/ThreadPool.h"
 #include "runtime/aot/AotModel.h"

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/Tensor.h"
+#include "nutshell/Tensor.h"
 #include "runtime/TensorIO.h"
 #include "tools/TensorCompare.h"
 

@@ -6,7 +6,7 @@
 
 #include "nutshell/FileRead.h"
 #include "nutshell/MemoryLimit.h"
-#include "runtime/Tensor.h"
+#include "nutshell/Tensor.h"
 #include "runtime/TensorIO.h"
 
 using namespace nutshell;

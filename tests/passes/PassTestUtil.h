@@ -19,7 +19,7 @@
 #include "ir/Printer.h"
 #include "ir/ShapeInference.h"
 #include "passes/PassManager.h"
-#include "runtime/Tensor.h"
+#include "nutshell/Tensor.h"
 #include "tests/TestSeed.h"
 
 namespace nutshell::passes::testing {

@@ -1,5 +1,6 @@
 // Host tensors: what users pass in and get back, what tensor files hold.
-// Part of the runtime, so it depends on nothing else of nutshell.
+// Public (the host API passes them) and standalone: implemented by the
+// runtime (runtime/Tensor.cpp), depending on nothing else of nutshell.
 #pragma once
 
 #include <cstddef>

@@ -1,0 +1,168 @@
+// aot_input_fuzzer: what an AOT executable (runtime/aot/AotMain.cpp) does
+// with `--input NAME=FILE`: find NAME among the model's declared inputs
+// (NutshellAotTensor), refuse a name given twice, read FILE with
+// readTensorFile (.npy or .pb by extension), and accept the tensor only when
+// its dtype and shape are the declared ones; then the compiled code reads
+// exactly the declared number of bytes from the tensor's storage.
+//
+// AotMain.cpp keeps that logic in an anonymous namespace bound to the linked
+// model's descriptor, so this target restates it on the same public pieces
+// (AotModel.h's descriptor types, runtime/TensorIO.h's readers, Tensor) and
+// checks the property the compiled code relies on: an accepted tensor holds
+// the declared number of bytes.
+//
+// Input layout: byte 0 picks the model signature and the file extension,
+// byte 1 picks the input name (one value names no input; bit 7 gives the
+// name twice), the rest is the tensor file.
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nutshell/Expected.h"
+#include "nutshell/Tensor.h"
+#include "runtime/TensorIO.h"
+#include "runtime/aot/AotModel.h"
+#include "tests/fuzz/FuzzCommon.h"
+
+namespace {
+
+using namespace nutshell;
+
+// ---- model signatures like the ones nutshell-compile emits -----------------
+
+const int64_t kImage[] = {1, 3, 32, 32};
+const int64_t kRow[] = {2, 3};
+const int64_t kIndices[] = {4};
+const int64_t kEmpty[] = {0, 5};
+const int64_t kBig[] = {1, 256, 256};
+
+const NutshellAotTensor kTrafficsignInputs[] = {{"x", NUTSHELL_AOT_F32, 4, kImage}};
+const NutshellAotTensor kMixedInputs[] = {
+    {"x", NUTSHELL_AOT_F32, 2, kRow},
+    {"idx", NUTSHELL_AOT_I64, 1, kIndices},
+    {"scale", NUTSHELL_AOT_F32, 0, nullptr},  // a scalar
+};
+const NutshellAotTensor kOddInputs[] = {
+    {"input:0", NUTSHELL_AOT_F32, 2, kEmpty},
+    {"big", NUTSHELL_AOT_I64, 3, kBig},
+};
+
+struct Signature {
+  const NutshellAotTensor* inputs;
+  int32_t count;
+};
+const Signature kSignatures[] = {{kTrafficsignInputs, 1}, {kMixedInputs, 3}, {kOddInputs, 2}};
+const char* const kExtensions[] = {".npy", ".pb", ".NPY", ".Pb", ".bin", ""};
+
+// ---- the checks of AotMain.cpp's readInputs ----------------------------------
+
+ElementType elementTypeOf(const NutshellAotTensor& t) {
+  return t.dtype == NUTSHELL_AOT_F32 ? ElementType::F32 : ElementType::I64;
+}
+
+std::vector<int64_t> shapeOf(const NutshellAotTensor& t) {
+  return std::vector<int64_t>(t.shape, t.shape + t.rank);
+}
+
+int findTensor(const NutshellAotTensor* tensors, int32_t count, const std::string& name) {
+  for (int32_t i = 0; i < count; ++i)
+    if (name == tensors[i].name) return i;
+  return -1;
+}
+
+Expected<std::vector<Tensor>> readInputs(const Signature& model,
+                                         const std::vector<std::pair<std::string, std::string>>& given) {
+  std::vector<std::optional<Tensor>> inputs(size_t(model.count));
+  for (const auto& [name, file] : given) {
+    int index = findTensor(model.inputs, model.count, name);
+    if (index < 0) return makeError("--input names '" + name + "', which is not an input of the model");
+    if (inputs[size_t(index)]) return makeError("input '" + name + "' given twice");
+    NUTSHELL_ASSIGN(NamedTensor named, readTensorFile(file));
+    const NutshellAotTensor& expected = model.inputs[index];
+    if (named.tensor.type() != elementTypeOf(expected) || named.tensor.shape() != shapeOf(expected))
+      return makeError("input '" + name + "': '" + file + "' holds " + named.tensor.typeString());
+    inputs[size_t(index)] = std::move(named.tensor);
+  }
+  std::vector<Tensor> result;
+  for (int32_t i = 0; i < model.count; ++i) {
+    if (!inputs[size_t(i)]) return makeError(std::string("no data for input '") + model.inputs[i].name + "'");
+    result.push_back(std::move(*inputs[size_t(i)]));
+  }
+  return result;
+}
+
+/// Declared bytes of an input: what the compiled code reads through the
+/// pointer AotMain hands it.
+size_t declaredBytes(const NutshellAotTensor& t) {
+  size_t n = 1;
+  for (int32_t d = 0; d < t.rank; ++d) n *= size_t(t.shape[d]);
+  return n * (t.dtype == NUTSHELL_AOT_F32 ? 4 : 8);
+}
+
+/// Stand-in for the model's run(): reads every declared byte of each input.
+void consumeInputs(const Signature& model, const std::vector<Tensor>& inputs) {
+  unsigned sum = 0;
+  for (int32_t i = 0; i < model.count; ++i) {
+    const Tensor& tensor = inputs[size_t(i)];
+    size_t bytes = declaredBytes(model.inputs[i]);
+    if (tensor.byteSize() < bytes) {
+      std::fprintf(stderr, "aot_input_fuzzer: input '%s' accepted with %zu bytes, the model reads %zu\n",
+                   model.inputs[i].name, tensor.byteSize(), bytes);
+      std::abort();
+    }
+    const auto* p = static_cast<const unsigned char*>(tensor.data());
+    for (size_t b = 0; p && b < bytes; b += 61) sum += p[b];
+    if (p && bytes) sum += p[bytes - 1];
+  }
+  volatile unsigned sink = sum;
+  (void)sink;
+}
+
+/// A file of the declared type and shape for input `index` of signature
+/// `sig`, as a real caller gives the inputs not under test (written once).
+std::string validInputFile(size_t sig, int index) {
+  static std::map<std::pair<size_t, int>, std::string> written;
+  auto it = written.find({sig, index});
+  if (it != written.end()) return it->second;
+  const NutshellAotTensor& t = kSignatures[sig].inputs[index];
+  std::string path = fuzz::scratchDir() + "/valid" + std::to_string(sig) + "_" + std::to_string(index) + ".npy";
+  if (!writeNpy(Tensor(elementTypeOf(t), shapeOf(t)), path)) return "";
+  written[{sig, index}] = path;
+  return path;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzz::setUp();
+  if (size < 2 || size > fuzz::kMaxInputBytes) return 0;
+  const size_t sig = data[0] % std::size(kSignatures);
+  const Signature& model = kSignatures[sig];
+  const char* extension = kExtensions[(data[0] / std::size(kSignatures)) % std::size(kExtensions)];
+  int named = int(data[1] & 0x7f) % (model.count + 1);  // == count: a name the model lacks
+  bool twice = (data[1] & 0x80) != 0;
+  std::string_view file(reinterpret_cast<const char*>(data + 2), size - 2);
+
+  std::string path = fuzz::scratchDir() + "/input" + extension;
+  if (!fuzz::writeFile(path, file)) return 0;
+  std::string name = named < model.count ? model.inputs[named].name : "no_such_input";
+
+  std::vector<std::pair<std::string, std::string>> given;
+  for (int32_t i = 0; i < model.count; ++i) {
+    if (i == named) continue;
+    std::string other = validInputFile(sig, i);
+    if (other.empty()) return 0;
+    given.emplace_back(model.inputs[i].name, other);
+  }
+  given.emplace_back(name, path);
+  if (twice) given.emplace_back(name, path);
+
+  auto inputs = readInputs(model, given);
+  if (!inputs) return 0;
+  consumeInputs(model, *inputs);
+  return 0;
+}
