@@ -68,28 +68,25 @@ inline Expected<std::pair<std::string, std::string>> splitAssignment(const std::
   return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
 }
 
-/// "2x3x32x32" -> {2,3,32,32}; "" is a scalar.
-inline Expected<std::vector<int64_t>> parseShape(const std::string& text) {
+/// The value of `--input-shape NAME=DxDx..` into `shapes`: sizes separated
+/// by 'x' (1x3x224x224); `NAME=` binds a scalar. One syntax for all tools.
+inline Status addInputShape(const std::string& flag, const std::string& text, InputShapes& shapes) {
+  size_t eq = text.rfind('=');
+  if (eq == std::string::npos || eq == 0)
+    return makeError(flag + " expects NAME=D0xD1x... (e.g. x=1x3x224x224), got '" + text + "'");
+  const std::string dims = text.substr(eq + 1);
   std::vector<int64_t> shape;
-  if (text.empty()) return shape;
-  size_t start = 0;
-  while (true) {
-    size_t end = text.find('x', start);
-    std::string part = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    char* rest = nullptr;
-    long long value = part.empty() ? -1 : std::strtoll(part.c_str(), &rest, 10);
-    if (part.empty() || *rest != '\0' || value < 0)
-      return makeError("bad shape '" + text + "' (expected sizes separated by 'x', e.g. 1x3x224x224)");
-    shape.push_back(value);
-    if (end == std::string::npos) return shape;
+  for (size_t start = 0; !dims.empty();) {
+    size_t end = dims.find('x', start);
+    std::string part = dims.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    // At most 15 digits: a size that parses cannot overflow later arithmetic.
+    if (part.empty() || part.size() > 15 || part.find_first_not_of("0123456789") != std::string::npos)
+      return makeError(flag + ": bad dim '" + part + "' in '" + text + "'");
+    shape.push_back(std::stoll(part));
+    if (end == std::string::npos) break;
     start = end + 1;
   }
-}
-
-/// The value of `--input-shape NAME=DxDx..` into `shapes`.
-inline Status addInputShape(const std::string& flag, const std::string& text, InputShapes& shapes) {
-  NUTSHELL_ASSIGN(auto assignment, splitAssignment(flag, text));
-  NUTSHELL_ASSIGN(shapes[assignment.first], parseShape(assignment.second));
+  shapes[text.substr(0, eq)] = std::move(shape);
   return Status::success();
 }
 

@@ -21,6 +21,7 @@
 #include "ir/Verifier.h"
 #include "nutshell/Expected.h"
 #include "nutshell/MemoryLimit.h"
+#include "tools/ModelLoading.h"
 
 #ifdef NUTSHELL_HAVE_ONNX
 #include "frontend/onnx/OnnxImporter.h"
@@ -48,28 +49,6 @@ constexpr const char* kUsage =
     "usage: nutshell-opt FILE.nsir|FILE.onnx [-o OUT.nsir] [--dot] [--elide-constants]\n"
     "                    [--input-shape NAME=1x3x32x32]... [--max-memory SIZE]\n";
 
-/// `x=1x3x224x224` -> {"x", {1,3,224,224}}.
-Status parseInputShape(const std::string& text, OptOptions& options) {
-  size_t eq = text.rfind('=');
-  if (eq == std::string::npos || eq == 0)
-    return makeError("--input-shape expects NAME=D0xD1x..., got '" + text + "'");
-  std::vector<int64_t> dims;
-  std::string rest = text.substr(eq + 1);
-  size_t pos = 0;
-  // `NAME=` binds a scalar.
-  while (!rest.empty() && pos <= rest.size()) {
-    size_t x = rest.find('x', pos);
-    std::string part = rest.substr(pos, x == std::string::npos ? std::string::npos : x - pos);
-    if (part.empty() || part.size() > 15 || part.find_first_not_of("0123456789") != std::string::npos)
-      return makeError("--input-shape: bad dim '" + part + "' in '" + text + "'");
-    dims.push_back(std::stoll(part));
-    if (x == std::string::npos) break;
-    pos = x + 1;
-  }
-  options.inputShapes[text.substr(0, eq)] = dims;
-  return Status::success();
-}
-
 Expected<OptOptions> parseArgs(int argc, char** argv) {
   OptOptions options;
   for (int i = 1; i < argc; ++i) {
@@ -90,7 +69,7 @@ Expected<OptOptions> parseArgs(int argc, char** argv) {
       options.elideConstants = true;
     } else if (arg == "--input-shape" || arg.rfind("--input-shape=", 0) == 0) {
       NUTSHELL_ASSIGN(std::string shape, value("--input-shape"));
-      NUTSHELL_TRY(parseInputShape(shape, options));
+      NUTSHELL_TRY(tools::addInputShape("--input-shape", shape, options.inputShapes));
     } else if (arg == "--max-memory" || arg.rfind("--max-memory=", 0) == 0) {
       NUTSHELL_ASSIGN(std::string size, value("--max-memory"));
       uint64_t bytes = parseByteSize(size);
@@ -108,24 +87,10 @@ Expected<OptOptions> parseArgs(int argc, char** argv) {
   return options;
 }
 
-bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
+/// The model, with --input-shape bound (at import for ONNX, so that shape
+/// computations fold there).
 Expected<std::unique_ptr<ir::Graph>> loadGraph(const OptOptions& options) {
-  if (endsWith(options.input, ".onnx")) {
-#ifdef NUTSHELL_HAVE_ONNX
-    onnx::ImportOptions importOptions;
-    importOptions.inputShapes = options.inputShapes;
-    NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph, onnx::importOnnxFile(options.input, importOptions));
-    Status valid = ir::verifyGraph(*graph);
-    if (!valid) return makeError(options.input + ": imported graph is invalid: " + valid.message());
-    return graph;
-#else
-    return makeError(options.input + ": this nutshell-opt was built without the ONNX importer");
-#endif
-  }
-  return ir::parseGraphFile(options.input);
+  return tools::loadModel(options.input, options.inputShapes);
 }
 
 /// The pass pipeline hook: runs the flags in options.pipelineArgs on the
@@ -150,10 +115,7 @@ Status runPipeline(ir::Graph& graph, const OptOptions& options) {
 }
 
 Status transformGraph(ir::Graph& graph, const OptOptions& options) {
-  if (!options.inputShapes.empty()) {
-    NUTSHELL_TRY(ir::bindInputShapes(graph, options.inputShapes));
-    NUTSHELL_TRY(ir::verifyGraph(graph));
-  }
+  if (!options.inputShapes.empty()) NUTSHELL_TRY(ir::verifyGraph(graph));
   return runPipeline(graph, options);
 }
 
