@@ -33,7 +33,9 @@ std::vector<std::string> backendNames() {
   return names;
 }
 
-std::string defaultBackendName() { return registry().front().name; }
+std::string defaultBackendName() {
+  return registry().front().name;
+}
 
 Expected<std::unique_ptr<Backend>> createBackend(const std::string& name) {
   for (const BackendEntry& entry : registry())

@@ -24,7 +24,9 @@ bool mayWriteInPlace(const Node& node, size_t operandIndex) {
 
 namespace {
 
-std::string valueRef(const Value* v) { return "%" + v->name; }
+std::string valueRef(const Value* v) {
+  return "%" + v->name;
+}
 
 /// Position of each node and last use of each value, in topological order.
 struct Liveness {
@@ -88,14 +90,15 @@ Status verifyMemoryPlan(const Graph& graph) {
         continue;
       }
       int64_t bytes = valueBytes(result->type);
-      if (bytes < 0) return makeError(fmt::format("{} has non-static type {}", valueRef(result), result->type.str()));
+      if (bytes < 0)
+        return makeError(fmt::format("{} has non-static type {}", valueRef(result), result->type.str()));
       if (result->arenaOffset < 0) return makeError(fmt::format("{} is not planned", valueRef(result)));
       if (result->arenaOffset % kArenaAlignment != 0)
-        return makeError(fmt::format("{} has offset {}, not a multiple of {}", valueRef(result), result->arenaOffset,
-                                     kArenaAlignment));
+        return makeError(fmt::format("{} has offset {}, not a multiple of {}", valueRef(result),
+                                     result->arenaOffset, kArenaAlignment));
       if (result->arenaOffset + bytes > graph.arenaBytes)
-        return makeError(fmt::format("{} ({} bytes at {}) ends past the arena ({} bytes)", valueRef(result), bytes,
-                                     result->arenaOffset, graph.arenaBytes));
+        return makeError(fmt::format("{} ({} bytes at {}) ends past the arena ({} bytes)", valueRef(result),
+                                     bytes, result->arenaOffset, graph.arenaBytes));
       slots.push_back({result, result->arenaOffset, result->arenaOffset + bytes, live.def(result),
                        live.lastUse.at(result)});
     }
@@ -105,10 +108,10 @@ Status verifyMemoryPlan(const Graph& graph) {
         return makeError(fmt::format("node '{}' (fused_conv2d) writes into {}, which is not a node result",
                                      node->name(), valueRef(dest)));
       if (dest->arenaOffset != node->result()->arenaOffset)
-        return makeError(fmt::format("node '{}' (fused_conv2d) writes into dest {} at offset {} but its result is "
-                                     "planned at offset {}",
-                                     node->name(), valueRef(dest), dest->arenaOffset,
-                                     node->result()->arenaOffset));
+        return makeError(
+            fmt::format("node '{}' (fused_conv2d) writes into dest {} at offset {} but its result is "
+                        "planned at offset {}",
+                        node->name(), valueRef(dest), dest->arenaOffset, node->result()->arenaOffset));
     }
   }
 
@@ -130,9 +133,10 @@ Status verifyMemoryPlan(const Graph& graph) {
       const Slot& b = slots[j];
       bool bytesOverlap = a.begin < b.end && b.begin < a.end;
       if (!bytesOverlap || sharesLegally(a, b)) continue;
-      return makeError(fmt::format("{} [{}, {}) and {} [{}, {}) overlap while both are live (nodes {}..{} and {}..{})",
-                                   valueRef(a.value), a.begin, a.end, valueRef(b.value), b.begin, b.end, a.def,
-                                   a.last, b.def, b.last));
+      return makeError(
+          fmt::format("{} [{}, {}) and {} [{}, {}) overlap while both are live (nodes {}..{} and {}..{})",
+                      valueRef(a.value), a.begin, a.end, valueRef(b.value), b.begin, b.end, a.def, a.last,
+                      b.def, b.last));
     }
   }
   return Status::success();

@@ -1,17 +1,17 @@
 #include "passes/PassManager.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
 
 #include <fmt/format.h>
 
+#include "ir/MemoryPlan.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
-#include "ir/MemoryPlan.h"
 #include "passes/PassRegistry.h"
 
 namespace nutshell::passes {

@@ -1,8 +1,8 @@
 #include "nutshell/Tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <new>
 
 #include "nutshell/MemoryLimit.h"
@@ -41,7 +41,9 @@ Expected<Tensor> Tensor::allocate(ElementType type, std::vector<int64_t> shape, 
   // aligned_alloc needs a size that is a multiple of the alignment.
   size_t rounded = std::max<size_t>((size_t(*bytes) + 63) / 64 * 64, 64);
   void* p = std::aligned_alloc(64, rounded);
-  if (!p) return makeError("out of memory: cannot allocate " + formatBytes(*bytes) + " for " + std::string(what) + " " + t.typeString());
+  if (!p)
+    return makeError("out of memory: cannot allocate " + formatBytes(*bytes) + " for " + std::string(what) +
+                     " " + t.typeString());
   std::memset(p, 0, rounded);
   t.storage_.reset(p);
   t.numElements_ = int64_t(*bytes / elementBytes(type));

@@ -181,7 +181,9 @@ Status writeBytes(const std::string& bytes, const std::string& path) {
 
 // ---- public API ---------------------------------------------------------------------
 
-Expected<std::string> readFileBytes(const std::string& path) { return readRegularFile(path, "tensor file"); }
+Expected<std::string> readFileBytes(const std::string& path) {
+  return readRegularFile(path, "tensor file");
+}
 
 Expected<Tensor> parseNpy(std::string_view bytes, const std::string& what) {
   static const char kMagic[] = "\x93NUMPY";
@@ -216,8 +218,9 @@ Expected<Tensor> parseNpy(std::string_view bytes, const std::string& what) {
   if (uint64_t(count) * size != data.size())
     return makeError(what + ": shape " + shapeString(shape) + " of '" + *header->descr + "' needs " +
                      std::to_string(uint64_t(count) * size) + " data bytes, file has " + std::to_string(data.size()));
-  NUTSHELL_ASSIGN(Tensor tensor, Tensor::allocate(storageIsFloat(*storage) ? ElementType::F32 : ElementType::I64,
-                                                  shape, what));
+  NUTSHELL_ASSIGN(
+      Tensor tensor,
+      Tensor::allocate(storageIsFloat(*storage) ? ElementType::F32 : ElementType::I64, shape, what));
   NUTSHELL_TRY(convertRaw(data.data(), count, *storage, swap, tensor, what));
   return tensor;
 }

@@ -261,12 +261,21 @@ Expected<Tensor> tensorFromFields(const TensorProtoFields& fields, const std::st
   const char* field = "int32_data";
   size_t found = fields.int32s.size();
   switch (*storage) {
-    case Storage::F32: field = "float_data", found = fields.floats.size(); break;
-    case Storage::F64: field = "double_data", found = fields.doubles.size(); break;
-    case Storage::I64: field = "int64_data", found = fields.int64s.size(); break;
+    case Storage::F32:
+      field = "float_data", found = fields.floats.size();
+      break;
+    case Storage::F64:
+      field = "double_data", found = fields.doubles.size();
+      break;
+    case Storage::I64:
+      field = "int64_data", found = fields.int64s.size();
+      break;
     case Storage::U32:
-    case Storage::U64: field = "uint64_data", found = fields.uint64s.size(); break;
-    default: break;  // the rest travel in int32_data
+    case Storage::U64:
+      field = "uint64_data", found = fields.uint64s.size();
+      break;
+    default:
+      break;  // the rest travel in int32_data
   }
   if (int64_t(found) != count) return countError(int64_t(found), field);
   NUTSHELL_ASSIGN(Tensor tensor, Tensor::allocate(elementType, fields.dims, what));

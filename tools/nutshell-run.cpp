@@ -9,10 +9,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -21,11 +21,11 @@
 #include <vector>
 
 #include "backends/Backend.h"
+#include "backends/BackendRegistry.h"
 #include "ir/Graph.h"
 #include "nutshell/Expected.h"
 #include "nutshell/Tensor.h"
 #include "runtime/TensorIO.h"
-#include "backends/BackendRegistry.h"
 #include "tools/ModelLoading.h"
 #include "tools/TensorCompare.h"
 
@@ -175,7 +175,8 @@ ElementType elementTypeOf(ir::DType dtype) { return dtype == ir::DType::F32 ? El
 
 /// Does `tensor` fit the declared type of a graph input or output (dtype,
 /// rank, static dims)? `role` is "input" or "output".
-Status checkTensorFits(const char* role, const ir::Value& input, const Tensor& tensor, const std::string& source) {
+Status checkTensorFits(const char* role, const ir::Value& input, const Tensor& tensor,
+                       const std::string& source) {
   bool fits = elementTypeOf(input.type.dtype) == tensor.type() && input.type.rank() == tensor.rank();
   for (size_t i = 0; fits && i < tensor.rank(); ++i)
     if (input.type.dims[i].isStatic() && input.type.dims[i].size != tensor.shape()[i]) fits = false;
@@ -229,7 +230,8 @@ Expected<std::map<std::string, Feed>> readInputs(const Options& options, const i
 }
 
 Expected<Tensor> randomTensor(const std::string& name, const ir::TensorType& type, std::mt19937& rng) {
-  NUTSHELL_ASSIGN(Tensor t, Tensor::allocate(elementTypeOf(type.dtype), type.shape(), "random input '" + name + "'"));
+  NUTSHELL_ASSIGN(Tensor t,
+                  Tensor::allocate(elementTypeOf(type.dtype), type.shape(), "random input '" + name + "'"));
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   if (t.type() == ElementType::F32)
     for (int64_t i = 0; i < t.numElements(); ++i) t.f32()[i] = dist(rng);
@@ -374,7 +376,8 @@ Expected<int> run(const Options& options) {
     NUTSHELL_ASSIGN(NamedTensor expected, readTensorFile(expectedFiles[k]));
     // Test data that cannot be this model's output is bad input (exit 2);
     // only a computed value that differs from fitting data is a mismatch.
-    NUTSHELL_TRY(checkTensorFits("output", *graph->outputs[k], expected.tensor, "'" + expectedFiles[k] + "'"));
+    NUTSHELL_TRY(
+        checkTensorFits("output", *graph->outputs[k], expected.tensor, "'" + expectedFiles[k] + "'"));
     tools::CompareResult cmp = tools::compareTensors(outputs.at(outputNames[k]), expected.tensor, options.tolerance);
     std::printf("output '%s': max_abs_err=%s max_rel_err=%s %s\n", outputNames[k].c_str(),
                 tools::formatDouble(cmp.maxAbsError).c_str(), tools::formatDouble(cmp.maxRelError).c_str(),

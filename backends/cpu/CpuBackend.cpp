@@ -149,7 +149,8 @@ public:
     std::vector<Tensor> outputs;
     std::vector<void*> outputPointers;
     for (const TensorSignature& out : compiled->info.outputs) {
-      NUTSHELL_ASSIGN(Tensor t, Tensor::allocate(toElementType(out.dtype), out.shape, "output '" + out.name + "'"));
+      NUTSHELL_ASSIGN(Tensor t,
+                      Tensor::allocate(toElementType(out.dtype), out.shape, "output '" + out.name + "'"));
       outputs.push_back(std::move(t));
     }
     for (Tensor& t : outputs) outputPointers.push_back(t.data());
@@ -222,7 +223,8 @@ public:
   Expected<CompileResult> compile(const ir::Graph& graph, const BackendOptions& options) override {
     NUTSHELL_TRY(checkBackendSettings(name(), options, {"target-cpu"}));
     auto targetCpu = options.settings.find("target-cpu");
-    NUTSHELL_ASSIGN(TargetInfo target, detectTarget(targetCpu == options.settings.end() ? "" : targetCpu->second));
+    NUTSHELL_ASSIGN(TargetInfo target,
+                    detectTarget(targetCpu == options.settings.end() ? "" : targetCpu->second));
     auto executable = std::make_unique<CpuExecutable>(graph.clone(), std::move(target), options.threads);
     CompileReport report;
     NUTSHELL_TRY(executable->compileEagerly(&report));

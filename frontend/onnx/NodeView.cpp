@@ -1,9 +1,9 @@
 // ImportContext and NodeView: value lookup, typed attribute access and node
 // emission shared by all op converters.
-#include <fmt/format.h>
-
 #include <cmath>
 #include <set>
+
+#include <fmt/format.h>
 
 #include "frontend/onnx/ImportContext.h"
 #include "ir/ShapeInference.h"
@@ -167,7 +167,8 @@ std::vector<int> fieldsSet(const AttributeProto& a) {
 
 bool isListKind(int type) {
   return type == AttributeProto::FLOATS || type == AttributeProto::INTS || type == AttributeProto::STRINGS ||
-         type == AttributeProto::TENSORS || type == AttributeProto::GRAPHS || type == AttributeProto::SPARSE_TENSORS;
+         type == AttributeProto::TENSORS || type == AttributeProto::GRAPHS ||
+         type == AttributeProto::SPARSE_TENSORS;
 }
 }  // namespace
 
@@ -185,8 +186,9 @@ Status NodeView::checkAttributes() const {
     if (a.type() == AttributeProto::UNDEFINED) continue;
     const bool matches = kinds.empty() ? isListKind(a.type()) : kinds[0] == a.type();
     if (!matches)
-      return error(fmt::format("attribute '{}' has type {} but {}", a.name(), attrTypeName(a.type()),
-                               kinds.empty() ? std::string("no value") : "holds a " + attrTypeName(kinds[0]) + " value"));
+      return error(fmt::format(
+          "attribute '{}' has type {} but {}", a.name(), attrTypeName(a.type()),
+          kinds.empty() ? std::string("no value") : "holds a " + attrTypeName(kinds[0]) + " value"));
   }
   return Status::success();
 }

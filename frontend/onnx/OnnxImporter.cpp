@@ -8,8 +8,6 @@
 // connect the graph outputs; verify.
 #include "frontend/onnx/OnnxImporter.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <climits>
 #include <filesystem>
@@ -17,6 +15,8 @@
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
+
+#include <fmt/format.h>
 
 #include "frontend/onnx/ImportContext.h"
 #include "ir/ShapeInference.h"
@@ -48,8 +48,8 @@ Expected<int64_t> defaultOpset(const ModelProto& model) {
     if (isDefaultDomain(entry.domain())) {
       int64_t v = entry.version();
       if (v < kMinOpset || v > kMaxOpset)
-        return makeUnsupported(fmt::format("ONNX opset {} is not supported: nutshell imports opsets {} to {}", v,
-                                     kMinOpset, kMaxOpset));
+        return makeUnsupported(fmt::format("ONNX opset {} is not supported: nutshell imports opsets {} to {}",
+                                           v, kMinOpset, kMaxOpset));
       return v;
     }
   return makeError("not a valid ONNX model: it imports no default-domain (ai.onnx) opset");
@@ -98,8 +98,9 @@ Expected<ir::TensorType> inputType(const ::onnx::ValueInfoProto& info, const Imp
   const auto& tt = info.type().tensor_type();
   auto dtype = convertElementType(tt.elem_type());
   if (!dtype)
-    return makeUnsupported(fmt::format("graph input '{}' has element type {}; nutshell supports float and int64",
-                                 name, onnxTypeName(tt.elem_type())));
+    return makeUnsupported(
+        fmt::format("graph input '{}' has element type {}; nutshell supports float and int64", name,
+                    onnxTypeName(tt.elem_type())));
   auto bound = options.inputShapes.find(name);
   if (!tt.has_shape() && bound == options.inputShapes.end())
     return makeError(
@@ -153,17 +154,20 @@ Status checkDeclaredOutput(const ::onnx::ValueInfoProto& info, const ir::Value& 
     std::string s = onnxTypeName(tt.elem_type()) + "[";
     for (int i = 0; tt.has_shape() && i < tt.shape().dim_size(); ++i) {
       const auto& d = tt.shape().dim(i);
-      s += (i ? "," : "") + (d.has_dim_value() ? std::to_string(d.dim_value()) : d.dim_param().empty() ? "?" : d.dim_param());
+      s += (i ? "," : "") + (d.has_dim_value()       ? std::to_string(d.dim_value())
+                             : d.dim_param().empty() ? "?"
+                                                     : d.dim_param());
     }
     return s + (tt.has_shape() ? "]" : "?]");
   };
   auto mismatch = [&](const std::string& what) {
-    return makeError(fmt::format("graph output '{}' is declared {} but the graph computes {} ({})", info.name(),
-                                 declared(), value.type.str(), what));
+    return makeError(fmt::format("graph output '{}' is declared {} but the graph computes {} ({})",
+                                 info.name(), declared(), value.type.str(), what));
   };
   const int32_t elem = tt.elem_type();
   if ((elem == ::onnx::TensorProto::FLOAT && value.type.dtype != ir::DType::F32) ||
-      ((elem == ::onnx::TensorProto::INT64 || elem == ::onnx::TensorProto::INT32) && value.type.dtype != ir::DType::I64))
+      ((elem == ::onnx::TensorProto::INT64 || elem == ::onnx::TensorProto::INT32) &&
+       value.type.dtype != ir::DType::I64))
     return mismatch("element type");
   if (!tt.has_shape()) return Status::success();
   if (tt.shape().dim_size() != int(value.type.rank())) return mismatch("rank");
@@ -377,7 +381,8 @@ Expected<std::unique_ptr<ir::Graph>> importOnnxBytes(const std::string& bytes, c
 
 Expected<std::unique_ptr<ir::Graph>> importOnnxFile(const std::string& path, const ImportOptions& options) {
   // protobuf parses at most 2 GiB; bigger models keep weights as external data.
-  NUTSHELL_ASSIGN(std::string bytes, readRegularFile(path, "ONNX file", std::min<uint64_t>(INT_MAX, memoryLimit())));
+  NUTSHELL_ASSIGN(std::string bytes,
+                  readRegularFile(path, "ONNX file", std::min<uint64_t>(INT_MAX, memoryLimit())));
 
   std::filesystem::path p(path);
   std::string baseDir = p.has_parent_path() ? p.parent_path().string() : ".";

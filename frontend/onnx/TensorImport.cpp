@@ -1,17 +1,16 @@
 // ONNX TensorProto -> ir::TensorData: initializers, Constant values and
 // tensor attributes. Every size is checked against the bytes actually present
 // before anything is allocated, so a corrupt file cannot ask for terabytes.
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
-#include "nutshell/FileRead.h"
+#include <fmt/format.h>
 
 #include "frontend/onnx/ImportContext.h"
+#include "nutshell/FileRead.h"
 
 namespace nutshell::onnx {
 
@@ -68,16 +67,20 @@ Expected<std::string> readExternalData(const TensorProto& tensor, int64_t byteCo
   // point anywhere. Resolve both paths and require the file under the folder.
   std::error_code ec;
   const std::filesystem::path folder = std::filesystem::canonical(baseDir.empty() ? "." : baseDir, ec);
-  if (ec) return makeError(fmt::format("{}: cannot resolve the model's folder '{}': {}", what, baseDir, ec.message()));
+  if (ec)
+    return makeError(
+        fmt::format("{}: cannot resolve the model's folder '{}': {}", what, baseDir, ec.message()));
   const std::filesystem::path full = std::filesystem::canonical(folder / rel, ec);
   if (ec)
     return makeError(fmt::format("{}: cannot read external data file '{}': {}", what,
                                  (std::filesystem::path(baseDir) / rel).string(), ec.message()));
   auto [inFolder, inFile] = std::mismatch(folder.begin(), folder.end(), full.begin(), full.end());
   if (inFolder != folder.end() || inFile == full.end())
-    return makeError(fmt::format("{}: external data location '{}' resolves to '{}', outside the model's folder", what,
-                                 location, full.string()));
-  auto bytes = readRegularFileRange(full.string(), "external data file", uint64_t(offset), uint64_t(byteCount));
+    return makeError(
+        fmt::format("{}: external data location '{}' resolves to '{}', outside the model's folder", what,
+                    location, full.string()));
+  auto bytes =
+      readRegularFileRange(full.string(), "external data file", uint64_t(offset), uint64_t(byteCount));
   if (!bytes) return makeError(what + ": " + bytes.message());
   return bytes.take();
 }
@@ -166,9 +169,10 @@ Expected<ir::TensorDataPtr> convertTensor(const TensorProto& tensor, const std::
                           tensor.double_data_size() + tensor.uint64_data_size() + tensor.string_data_size();
   const bool external = tensor.data_location() == TensorProto::EXTERNAL;
   if (int(tensor.has_raw_data()) + int(typedValues > 0) + int(external) > 1)
-    return makeError(fmt::format("{}: holds values in more than one of raw_data, the typed data fields and external "
-                                 "data",
-                                 what));
+    return makeError(
+        fmt::format("{}: holds values in more than one of raw_data, the typed data fields and external "
+                    "data",
+                    what));
 
   std::string externalBytes;
   const std::string* raw = nullptr;

@@ -65,9 +65,13 @@ private:
 
 inline Error makeError(std::string message) { return Error{std::move(message)}; }
 /// An Error of kind Unsupported.
-inline Error makeUnsupported(std::string message) { return Error{std::move(message), ErrorKind::Unsupported}; }
+inline Error makeUnsupported(std::string message) {
+  return Error{std::move(message), ErrorKind::Unsupported};
+}
 /// `error` with `prefix` before its message; the kind is kept.
-inline Error prefixError(std::string prefix, const Error& error) { return Error{prefix + error.message, error.kind}; }
+inline Error prefixError(std::string prefix, const Error& error) {
+  return Error{prefix + error.message, error.kind};
+}
 
 }  // namespace nutshell
 

@@ -24,18 +24,20 @@ namespace detail {
 
 /// Opens `path`, checks it is a regular file, and reads `count` bytes at
 /// `offset` (count < 0: the rest of the file, at most maxBytes).
-inline Expected<std::string> readRegularFileBytes(const std::string& path, const std::string& role, uint64_t offset,
-                                                  int64_t count, uint64_t maxBytes) {
+inline Expected<std::string> readRegularFileBytes(const std::string& path, const std::string& role,
+                                                  uint64_t offset, int64_t count, uint64_t maxBytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
-    return makeError("cannot open " + role + " '" + path + "': " + (errno == ENOENT ? "no such file" : std::strerror(errno)));
+    return makeError("cannot open " + role + " '" + path +
+                     "': " + (errno == ENOENT ? "no such file" : std::strerror(errno)));
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
   // fstat on the opened descriptor: what is checked is what is read.
   struct stat info;
-  if (::fstat(fd, &info) != 0) return makeError("cannot stat " + role + " '" + path + "': " + std::strerror(errno));
+  if (::fstat(fd, &info) != 0)
+    return makeError("cannot stat " + role + " '" + path + "': " + std::strerror(errno));
   if (S_ISDIR(info.st_mode)) return makeError(role + " '" + path + "' is a directory, not a file");
   if (!S_ISREG(info.st_mode))
     return makeError(role + " '" + path + "' is not a regular file (a device, FIFO or socket)");
@@ -72,14 +74,15 @@ inline Expected<std::string> readRegularFileBytes(const std::string& path, const
 /// ("ONNX file", "weights file"). Errors: missing or unreadable file, a
 /// directory, anything that is not a regular file, a file over the limit, a
 /// file that shrank while it was read.
-inline Expected<std::string> readRegularFile(const std::string& path, std::string_view what, uint64_t maxBytes = 0) {
+inline Expected<std::string> readRegularFile(const std::string& path, std::string_view what,
+                                             uint64_t maxBytes = 0) {
   return detail::readRegularFileBytes(path, std::string(what), 0, -1, maxBytes ? maxBytes : memoryLimit());
 }
 
 /// `count` bytes at `offset` of the regular file at `path` (checked against
 /// the file's size and the memory limit before anything is allocated).
-inline Expected<std::string> readRegularFileRange(const std::string& path, std::string_view what, uint64_t offset,
-                                                  uint64_t count) {
+inline Expected<std::string> readRegularFileRange(const std::string& path, std::string_view what,
+                                                  uint64_t offset, uint64_t count) {
   if (count > uint64_t(INT64_MAX)) return makeError("cannot read " + std::to_string(count) + " bytes");
   return detail::readRegularFileBytes(path, std::string(what), offset, int64_t(count), memoryLimit());
 }

@@ -37,11 +37,16 @@ inline uint64_t parseByteSize(std::string_view text) {
   if (errno != 0 || end == s.c_str() || !(value > 0)) return 0;
   std::string_view suffix(end);
   double scale = 1;
-  if (suffix == "K" || suffix == "k" || suffix == "KB" || suffix == "KiB") scale = 1024.0;
-  else if (suffix == "M" || suffix == "MB" || suffix == "MiB") scale = 1024.0 * 1024;
-  else if (suffix == "G" || suffix == "GB" || suffix == "GiB") scale = 1024.0 * 1024 * 1024;
-  else if (suffix == "T" || suffix == "TB" || suffix == "TiB") scale = 1024.0 * 1024 * 1024 * 1024;
-  else if (!suffix.empty()) return 0;
+  if (suffix == "K" || suffix == "k" || suffix == "KB" || suffix == "KiB")
+    scale = 1024.0;
+  else if (suffix == "M" || suffix == "MB" || suffix == "MiB")
+    scale = 1024.0 * 1024;
+  else if (suffix == "G" || suffix == "GB" || suffix == "GiB")
+    scale = 1024.0 * 1024 * 1024;
+  else if (suffix == "T" || suffix == "TB" || suffix == "TiB")
+    scale = 1024.0 * 1024 * 1024 * 1024;
+  else if (!suffix.empty())
+    return 0;
   double bytes = value * scale;
   if (bytes < 1 || bytes > 9.0e18) return 0;
   return uint64_t(bytes);
@@ -68,7 +73,9 @@ inline uint64_t memoryLimit() {
 }
 
 /// Sets the limit for this process; 0 restores the default.
-inline void setMemoryLimit(uint64_t bytes) { detail::memoryLimitOverride.store(bytes, std::memory_order_relaxed); }
+inline void setMemoryLimit(uint64_t bytes) {
+  detail::memoryLimitOverride.store(bytes, std::memory_order_relaxed);
+}
 
 /// "3.2 GiB", "512 MiB", "100 bytes".
 inline std::string formatBytes(uint64_t bytes) {

@@ -22,7 +22,7 @@ const char* elementTypeName(ElementType type);  // "f32", "i64"
 /// A dense, C-ordered tensor with 64-byte aligned storage (value semantics:
 /// copies are deep).
 class Tensor {
-public:
+ public:
   Tensor() = default;
   /// Zero-filled tensor of the given type and shape. Throws std::bad_alloc
   /// when the shape is invalid or over the memory limit; code sizing a tensor
@@ -31,7 +31,8 @@ public:
   /// Zero-filled tensor, or an error naming `what` when a dim is negative,
   /// the size overflows, exceeds the memory limit (nutshell/MemoryLimit.h) or
   /// cannot be allocated.
-  static Expected<Tensor> allocate(ElementType type, std::vector<int64_t> shape, std::string_view what = "a tensor");
+  static Expected<Tensor> allocate(ElementType type, std::vector<int64_t> shape,
+                                   std::string_view what = "a tensor");
   /// Bytes of a tensor of this type and shape, or an error when a dim is
   /// negative or the size overflows.
   static Expected<uint64_t> bytesFor(ElementType type, const std::vector<int64_t>& shape);
@@ -59,7 +60,7 @@ public:
   /// "f32[2,3]"
   std::string typeString() const;
 
-private:
+ private:
   struct FreeDeleter {
     void operator()(void* p) const;
   };

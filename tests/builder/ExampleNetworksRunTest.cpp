@@ -1,10 +1,10 @@
 // Every example network runs through the reference interpreter on random
 // inputs (a fresh seed each run, printed on failure) and gives finite
 // outputs of the declared shape; softmax outputs sum to 1.
-#include <catch2/catch.hpp>
-
 #include <cmath>
 #include <random>
+
+#include <catch2/catch.hpp>
 
 #include "backends/reference/ReferenceInterpreter.h"
 #include "examples/Networks.h"

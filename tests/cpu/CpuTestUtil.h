@@ -47,7 +47,9 @@ inline std::unique_ptr<Backend> backendUnderTest() {
 }
 
 /// A generator per test case, derived from the run's seed and the case name.
-inline std::mt19937_64 makeRng(const std::string& name) { return std::mt19937_64(test::seedFor(name)); }
+inline std::mt19937_64 makeRng(const std::string& name) {
+  return std::mt19937_64(test::seedFor(name));
+}
 
 inline Tensor randomTensor(const std::vector<int64_t>& shape, std::mt19937_64& rng, float lo = -2.f, float hi = 2.f) {
   Tensor t(ElementType::F32, shape);

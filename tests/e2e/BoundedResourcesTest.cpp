@@ -1,8 +1,9 @@
 // The runtime's guards against hostile sizes and paths: the memory limit,
 // Tensor::allocate, and reading files that came from someone else.
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+
+#include <catch2/catch.hpp>
 
 #include "nutshell/FileRead.h"
 #include "nutshell/MemoryLimit.h"
@@ -41,8 +42,9 @@ TEST_CASE("the memory limit defaults to the machine's memory and can be set", "[
     CHECK(checkAllocation(4096, "x"));
     Status over = checkAllocation(4097, "input 'x' f32[1025]");
     REQUIRE_FALSE(over);
-    CHECK_THAT(over.message(), Catch::Contains("out of memory: input 'x' f32[1025] needs 4.0 KiB, more than the "
-                                               "memory limit of 4.0 KiB (--max-memory)"));
+    CHECK_THAT(over.message(),
+               Catch::Contains("out of memory: input 'x' f32[1025] needs 4.0 KiB, more than the "
+                               "memory limit of 4.0 KiB (--max-memory)"));
   }
   CHECK(memoryLimit() != 4096);
 }
@@ -101,6 +103,7 @@ TEST_CASE("files from strangers: regular files only, reads bounded by their size
   CHECK_THAT(folder.message(), Catch::Contains("is a directory"));
   auto missing = readNpy((dir / "missing.npy").string());
   REQUIRE_FALSE(missing);
-  CHECK_THAT(missing.message(), Catch::Contains("cannot open tensor file") && Catch::Contains("no such file"));
+  CHECK_THAT(missing.message(),
+             Catch::Contains("cannot open tensor file") && Catch::Contains("no such file"));
   fs::remove_all(dir);
 }

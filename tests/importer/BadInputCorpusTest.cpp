@@ -185,14 +185,20 @@ std::vector<BadCase> structuralCases() {
       {"declared output shape the graph does not produce",
        "logreg",
        [](auto& m) {
-         auto* shape = m.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+         auto* shape =
+             m.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
          shape->mutable_dim(shape->dim_size() - 1)->set_dim_value(12);
        },
        {"graph output '", "is declared float[", "12] but the graph computes f32[", "(dim 1)"}},
       {"declared output rank the graph does not produce",
        "logreg",
        [](auto& m) {
-         m.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()
+         m.mutable_graph()
+             ->mutable_output(0)
+             ->mutable_type()
+             ->mutable_tensor_type()
+             ->mutable_shape()
+             ->add_dim()
              ->set_dim_value(1);
        },
        {"graph output '", "(rank)"}},

@@ -478,7 +478,8 @@ TEST_CASE("external data is read relative to the model", "[importer][ops]") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("external data never leaves the model's folder, whatever its symlinks say", "[importer][ops][security]") {
+TEST_CASE("external data never leaves the model's folder, whatever its symlinks say",
+          "[importer][ops][security]") {
   // CVE-2024-27318's class: the location's text is clean, the file behind it
   // is outside. The model folder holds links; the secret lives next to it.
   namespace fs = std::filesystem;
@@ -493,10 +494,10 @@ TEST_CASE("external data never leaves the model's folder, whatever its symlinks 
   };
   writeFloats(root / "secret.bin", secret);
   writeFloats(dir / "sub" / "inside.bin", inside);
-  fs::create_symlink(root / "secret.bin", dir / "escape.bin");          // absolute target outside
-  fs::create_symlink("../secret.bin", dir / "relative_escape.bin");      // relative target outside
-  fs::create_directory_symlink(root, dir / "up");                        // a folder link outside
-  fs::create_symlink("sub/inside.bin", dir / "inside_link.bin");         // stays inside: allowed
+  fs::create_symlink(root / "secret.bin", dir / "escape.bin");       // absolute target outside
+  fs::create_symlink("../secret.bin", dir / "relative_escape.bin");  // relative target outside
+  fs::create_directory_symlink(root, dir / "up");                    // a folder link outside
+  fs::create_symlink("sub/inside.bin", dir / "inside_link.bin");     // stays inside: allowed
   fs::create_directory(dir / "folder.bin");
 
   auto importWith = [&](const std::string& location) {
@@ -518,8 +519,9 @@ TEST_CASE("external data never leaves the model's folder, whatever its symlinks 
     INFO(location);
     auto graph = importWith(location);
     REQUIRE_FALSE(graph);
-    CHECK_THAT(graph.message(), Catch::Contains(std::string("external data location '") + location + "' resolves to") &&
-                                    Catch::Contains("outside the model's folder"));
+    CHECK_THAT(graph.message(),
+               Catch::Contains(std::string("external data location '") + location + "' resolves to") &&
+                   Catch::Contains("outside the model's folder"));
   }
   auto folder = importWith("folder.bin");
   REQUIRE_FALSE(folder);

@@ -47,9 +47,9 @@
 #ifdef NUTSHELL_HAVE_PASSES
 #include "passes/PipelineOptions.h"
 #endif
+#include "backends/BackendRegistry.h"
 #include "runtime/TensorIO.h"
 #include "tests/onnx/Expectations.h"
-#include "backends/BackendRegistry.h"
 #include "tools/TensorCompare.h"
 
 namespace fs = std::filesystem;
@@ -274,7 +274,8 @@ TestResult runDataSet(const std::string& modelPath, const std::vector<std::strin
     if (message.rfind(modelPath + ": ", 0) == 0) message = message.substr(modelPath.size() + 2);
     // The importer types its refusals (ErrorKind::Unsupported); anything
     // else it reports is a failure of nutshell or of the test.
-    Outcome outcome = prepared.error().kind == ErrorKind::Unsupported ? Outcome::Unsupported : Outcome::Failed;
+    Outcome outcome =
+        prepared.error().kind == ErrorKind::Unsupported ? Outcome::Unsupported : Outcome::Failed;
     return {outcome, "import: " + message};
   }
   ir::Graph& graph = *prepared->graph;
@@ -554,15 +555,18 @@ int main(int argc, char** argv) {
       double number = std::strtod(value.c_str(), &end);
       if (value.empty() || *end || !(number >= 0)) return usageError("bad " + flag + " '" + value + "'");
       (flag == "--rtol" ? options.tolerance.rtol : options.tolerance.atol) = number;
-    } else if (flag == "--backend" || flag == "--tests" || flag == "--expectations" || flag == "--write-coverage" ||
-        flag == "--filter" || flag == "--passing" || flag == "--write-passing") {
+    } else if (flag == "--backend" || flag == "--tests" || flag == "--expectations" ||
+               flag == "--write-coverage" || flag == "--filter" || flag == "--passing" ||
+               flag == "--write-passing") {
       if (!needValue()) return usageError(flag + " needs a value");
       if (flag == "--backend") options.backend = value;
       else if (flag == "--tests") options.testsDir = value;
       else if (flag == "--expectations") options.expectationsFile = value;
       else if (flag == "--write-coverage") options.coveragePath = value;
-      else if (flag == "--passing") options.passingFile = value;
-      else if (flag == "--write-passing") options.writePassing = value;
+      else if (flag == "--passing")
+        options.passingFile = value;
+      else if (flag == "--write-passing")
+        options.writePassing = value;
       else options.filter = value;
     } else if (flag == "--no-fork") {
       options.fork = false;

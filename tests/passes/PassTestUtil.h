@@ -18,8 +18,8 @@
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "ir/ShapeInference.h"
-#include "passes/PassManager.h"
 #include "nutshell/Tensor.h"
+#include "passes/PassManager.h"
 #include "tests/TestSeed.h"
 
 namespace nutshell::passes::testing {
@@ -33,7 +33,9 @@ inline std::unique_ptr<ir::Graph> parse(const std::string& text) {
 
 /// The seed for `what` (tests/TestSeed.h: fixed unless NUTSHELL_TEST_SEED
 /// says otherwise); callers INFO() it so a failure says how to repeat it.
-inline uint32_t freshSeed(const std::string& what) { return uint32_t(test::seedFor(what)); }
+inline uint32_t freshSeed(const std::string& what) {
+  return uint32_t(test::seedFor(what));
+}
 
 /// Uniform [-1, 1) f32 (i64 inputs get 0..3) for every graph input; the
 /// input types must be static.
@@ -124,7 +126,8 @@ inline void requireSameOutputsOn(const ir::Graph& graph, const std::string& pipe
 inline void requireSameOutputs(const ir::Graph& graph, const std::string& pipeline, const std::string& what) {
   auto after = optimized(graph, pipeline);
   uint32_t seed = freshSeed(what);
-  INFO(what << " (" << test::describeSeed(seed) << ")\nIR after " << pipeline << ":\n" << ir::printGraph(*after));
+  INFO(what << " (" << test::describeSeed(seed) << ")\nIR after " << pipeline << ":\n"
+            << ir::printGraph(*after));
   TensorMap inputs = randomInputs(graph, seed);
   auto want = reference::runGraph(graph, inputs);
   if (!want) FAIL("before: " << want.message());
