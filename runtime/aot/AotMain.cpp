@@ -25,9 +25,13 @@
 #include "nutshell/Tensor.h"
 #include "runtime/TensorIO.h"
 #include "runtime/ThreadPool.h"
+#include "runtime/aot/AotInputs.h"
 #include "runtime/aot/AotModel.h"
 
 using namespace nutshell;
+using nutshell::aot::findTensor;
+using nutshell::aot::namesOf;
+using nutshell::aot::shapeText;
 
 namespace {
 
@@ -55,30 +59,6 @@ struct Options {
   int threads = 0;
   bool help = false;
 };
-
-std::string shapeText(const NutshellAotTensor& t) {
-  std::string s = t.dtype == NUTSHELL_AOT_F32 ? "f32[" : "i64[";
-  for (int32_t d = 0; d < t.rank; ++d) {
-    if (d) s += ',';
-    s += std::to_string(t.shape[d]);
-  }
-  return s + "]";
-}
-
-std::string namesOf(const NutshellAotTensor* tensors, int32_t count) {
-  std::string s;
-  for (int32_t i = 0; i < count; ++i) {
-    if (i) s += ", ";
-    s += std::string("'") + tensors[i].name + "' " + shapeText(tensors[i]);
-  }
-  return s;
-}
-
-int findTensor(const NutshellAotTensor* tensors, int32_t count, const std::string& name) {
-  for (int32_t i = 0; i < count; ++i)
-    if (name == tensors[i].name) return i;
-  return -1;
-}
 
 Expected<long> parseCount(const std::string& flag, const std::string& text, long minimum) {
   char* rest = nullptr;
@@ -163,32 +143,6 @@ ElementType elementTypeOf(const NutshellAotTensor& t) {
 
 std::vector<int64_t> shapeOf(const NutshellAotTensor& t) { return std::vector<int64_t>(t.shape, t.shape + t.rank); }
 
-Expected<std::vector<Tensor>> readInputs(const Options& options) {
-  std::vector<std::optional<Tensor>> inputs(model.num_inputs);
-  for (const auto& [name, file] : options.inputs) {
-    int index = findTensor(model.inputs, model.num_inputs, name);
-    if (index < 0)
-      return makeError("--input names '" + name + "', which is not an input of the model (inputs: " +
-                       namesOf(model.inputs, model.num_inputs) + ")");
-    if (inputs[index]) return makeError("input '" + name + "' given twice");
-    NUTSHELL_ASSIGN(NamedTensor named, readTensorFile(file));
-    const NutshellAotTensor& expected = model.inputs[index];
-    if (named.tensor.type() != elementTypeOf(expected) || named.tensor.shape() != shapeOf(expected))
-      return makeError("input '" + name + "': '" + file + "' holds " + named.tensor.typeString() +
-                       " but the model expects " + shapeText(expected) +
-                       " (shapes are fixed when the model is compiled: see nutshell-compile --input-shape)");
-    inputs[index] = std::move(named.tensor);
-  }
-  std::vector<Tensor> result;
-  for (int32_t i = 0; i < model.num_inputs; ++i) {
-    if (!inputs[i])
-      return makeError(std::string("no data for input '") + model.inputs[i].name + "' " + shapeText(model.inputs[i]) +
-                       " (give --input " + model.inputs[i].name + "=FILE.npy)");
-    result.push_back(std::move(*inputs[i]));
-  }
-  return result;
-}
-
 std::string formatValue(const Tensor& t, int64_t i) {
   char buffer[32];
   if (t.type() == ElementType::F32)
@@ -237,7 +191,7 @@ Expected<int> run(const Options& options, const char* program) {
   if (options.inputs.empty() && model.num_inputs > 0)
     return makeError("no inputs given; the model's inputs: " + namesOf(model.inputs, model.num_inputs) +
                      " (see --help)");
-  NUTSHELL_ASSIGN(std::vector<Tensor> inputs, readInputs(options));
+  NUTSHELL_ASSIGN(std::vector<Tensor> inputs, aot::readInputs(model, options.inputs));
   for (const auto& [name, file] : options.outputs)
     if (findTensor(model.outputs, model.num_outputs, name) < 0)
       return makeError("--output names '" + name + "', which is not an output of the model (outputs: " +

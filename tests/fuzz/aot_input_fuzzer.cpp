@@ -5,11 +5,10 @@
 // its dtype and shape are the declared ones; then the compiled code reads
 // exactly the declared number of bytes from the tensor's storage.
 //
-// AotMain.cpp keeps that logic in an anonymous namespace bound to the linked
-// model's descriptor, so this target restates it on the same public pieces
-// (AotModel.h's descriptor types, runtime/TensorIO.h's readers, Tensor) and
-// checks the property the compiled code relies on: an accepted tensor holds
-// the declared number of bytes.
+// It calls the executables' own code (runtime/aot/AotInputs.h, readInputs)
+// on descriptors like the ones nutshell-compile emits, and checks the
+// property the compiled code relies on: an accepted tensor holds the declared
+// number of bytes.
 //
 // Input layout: byte 0 picks the model signature and the file extension,
 // byte 1 picks the input name (one value names no input; bit 7 gives the
@@ -25,6 +24,7 @@
 #include "nutshell/Expected.h"
 #include "nutshell/Tensor.h"
 #include "runtime/TensorIO.h"
+#include "runtime/aot/AotInputs.h"
 #include "runtime/aot/AotModel.h"
 #include "tests/fuzz/FuzzCommon.h"
 
@@ -58,8 +58,6 @@ struct Signature {
 const Signature kSignatures[] = {{kTrafficsignInputs, 1}, {kMixedInputs, 3}, {kOddInputs, 2}};
 const char* const kExtensions[] = {".npy", ".pb", ".NPY", ".Pb", ".bin", ""};
 
-// ---- the checks of AotMain.cpp's readInputs ----------------------------------
-
 ElementType elementTypeOf(const NutshellAotTensor& t) {
   return t.dtype == NUTSHELL_AOT_F32 ? ElementType::F32 : ElementType::I64;
 }
@@ -68,31 +66,14 @@ std::vector<int64_t> shapeOf(const NutshellAotTensor& t) {
   return std::vector<int64_t>(t.shape, t.shape + t.rank);
 }
 
-int findTensor(const NutshellAotTensor* tensors, int32_t count, const std::string& name) {
-  for (int32_t i = 0; i < count; ++i)
-    if (name == tensors[i].name) return i;
-  return -1;
-}
-
-Expected<std::vector<Tensor>> readInputs(const Signature& model,
-                                         const std::vector<std::pair<std::string, std::string>>& given) {
-  std::vector<std::optional<Tensor>> inputs(size_t(model.count));
-  for (const auto& [name, file] : given) {
-    int index = findTensor(model.inputs, model.count, name);
-    if (index < 0) return makeError("--input names '" + name + "', which is not an input of the model");
-    if (inputs[size_t(index)]) return makeError("input '" + name + "' given twice");
-    NUTSHELL_ASSIGN(NamedTensor named, readTensorFile(file));
-    const NutshellAotTensor& expected = model.inputs[index];
-    if (named.tensor.type() != elementTypeOf(expected) || named.tensor.shape() != shapeOf(expected))
-      return makeError("input '" + name + "': '" + file + "' holds " + named.tensor.typeString());
-    inputs[size_t(index)] = std::move(named.tensor);
-  }
-  std::vector<Tensor> result;
-  for (int32_t i = 0; i < model.count; ++i) {
-    if (!inputs[size_t(i)]) return makeError(std::string("no data for input '") + model.inputs[i].name + "'");
-    result.push_back(std::move(*inputs[size_t(i)]));
-  }
-  return result;
+/// A descriptor like the one nutshell-compile links into an executable.
+NutshellAotModel modelFor(const Signature& sig) {
+  NutshellAotModel model{};
+  model.abi_version = NUTSHELL_AOT_ABI_VERSION;
+  model.num_inputs = sig.count;
+  model.inputs = sig.inputs;
+  model.name = "fuzzed";
+  return model;
 }
 
 /// Declared bytes of an input: what the compiled code reads through the
@@ -161,7 +142,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   given.emplace_back(name, path);
   if (twice) given.emplace_back(name, path);
 
-  auto inputs = readInputs(model, given);
+  auto inputs = aot::readInputs(modelFor(model), given);
   if (!inputs) return 0;
   consumeInputs(model, *inputs);
   return 0;
