@@ -40,11 +40,13 @@ fi
 # backend (JIT code would not be instrumented anyway) and no CUDA.
 # _GLIBCXX_ASSERTIONS turns out-of-range operator[] on std containers into
 # crashes the fuzzer sees even where ASan would not (inside capacity).
+# -g1: line tables only, enough for the reports' stack traces.
 # ccache: clones in other folders share the cache.
 export CCACHE_BASEDIR="$repo" CCACHE_NOHASHDIR=1
 start=$(date +%s)
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 -DCMAKE_CXX_FLAGS="-D_GLIBCXX_ASSERTIONS" \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
   -DNUTSHELL_FUZZ=ON -DNUTSHELL_WITH_LLVM=OFF -DNUTSHELL_WITH_CUDA=OFF >/dev/null
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]}"
 echo "fuzz: built ${targets[*]} in $(( $(date +%s) - start ))s"

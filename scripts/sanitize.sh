@@ -17,8 +17,12 @@ fi
 # ccache: clones in other folders share the cache.
 export CCACHE_BASEDIR="$repo" CCACHE_NOHASHDIR=1
 start=$(date +%s)
+# RelWithDebInfo with line tables only (-g1): sanitizer reports keep function,
+# file and line, and the LLVM-heavy sources compile in about half the time
+# of full debug info.
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNUTSHELL_SANITIZE=ON \
-  -DCMAKE_CXX_FLAGS="-D_GLIBCXX_ASSERTIONS" ${NUTSHELL_CMAKE_ARGS:-} >/dev/null
+  -DCMAKE_CXX_FLAGS="-D_GLIBCXX_ASSERTIONS" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
+  ${NUTSHELL_CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j "$(nproc)"
 echo "sanitize: built in $(( $(date +%s) - start ))s"
 

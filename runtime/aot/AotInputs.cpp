@@ -12,7 +12,9 @@ ElementType elementTypeOf(const NutshellAotTensor& t) {
   return t.dtype == NUTSHELL_AOT_F32 ? ElementType::F32 : ElementType::I64;
 }
 
-std::vector<int64_t> shapeOf(const NutshellAotTensor& t) { return std::vector<int64_t>(t.shape, t.shape + t.rank); }
+std::vector<int64_t> shapeOf(const NutshellAotTensor& t) {
+  return std::vector<int64_t>(t.shape, t.shape + t.rank);
+}
 
 }  // namespace
 

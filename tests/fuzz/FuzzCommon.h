@@ -8,8 +8,6 @@
 // does not survive re-encoding.
 #pragma once
 
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -18,6 +16,8 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+
+#include <unistd.h>
 
 #if __has_include("nutshell/MemoryLimit.h")
 #include "nutshell/MemoryLimit.h"

@@ -90,12 +90,14 @@ inline void roundTrip(const ir::Graph& graph, const char* stage) {
   int64_t constantElements = 0;
   for (const auto& node : graph.nodes())
     if (node->op == ir::OpKind::Const)
-      for (const ir::Value* result : node->results) constantElements += elementsOf(result->type, int64_t(1) << 30);
+      for (const ir::Value* result : node->results)
+        constantElements += elementsOf(result->type, int64_t(1) << 30);
   ir::PrintOptions options;
   options.elideConstants = constantElements > kMaxInlineConstantElements;
   std::string text = ir::printGraph(graph, options);
   auto reparsed = ir::parseGraph(text, "<printed>");
-  if (!reparsed) strictFailure(stage, "printed graph does not parse back: " + reparsed.message() + "\n" + text);
+  if (!reparsed)
+    strictFailure(stage, "printed graph does not parse back: " + reparsed.message() + "\n" + text);
 }
 
 /// The -O2 pipeline as `nutshell-opt -O2` runs it, each pass verified.

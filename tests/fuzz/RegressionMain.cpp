@@ -25,8 +25,8 @@ int main(int argc, char** argv) {
     fs::path path(argv[i]);
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
-      for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
-           it.increment(ec)) {
+      for (auto it = fs::recursive_directory_iterator(path, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (it->path().filename().string().rfind('.', 0) == 0) {
           if (it->is_directory()) it.disable_recursion_pending();
           continue;

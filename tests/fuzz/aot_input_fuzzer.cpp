@@ -110,7 +110,8 @@ std::string validInputFile(size_t sig, int index) {
   auto it = written.find({sig, index});
   if (it != written.end()) return it->second;
   const NutshellAotTensor& t = kSignatures[sig].inputs[index];
-  std::string path = fuzz::scratchDir() + "/valid" + std::to_string(sig) + "_" + std::to_string(index) + ".npy";
+  std::string path =
+      fuzz::scratchDir() + "/valid" + std::to_string(sig) + "_" + std::to_string(index) + ".npy";
   if (!writeNpy(Tensor(elementTypeOf(t), shapeOf(t)), path)) return "";
   written[{sig, index}] = path;
   return path;

@@ -48,10 +48,12 @@ out="$(cd "$out" && pwd)"
 # A sanitizer build gets a report for oversized allocations; others a
 # virtual-memory limit (ASan reserves terabytes of address space, so it cannot
 # run under ulimit -v).
+# (grep reads all its input: with -q it could stop early and, under pipefail,
+# fail the pipeline through the writer's SIGPIPE.)
 sanitized=0
-if ldd "$build/bin/nutshell-opt" 2>/dev/null | grep -q -e libasan -e libubsan; then
+if ldd "$build/bin/nutshell-opt" 2>/dev/null | grep -e libasan -e libubsan >/dev/null; then
   sanitized=1
-elif nm -an "$build/bin/nutshell-opt" 2>/dev/null | grep -q __asan_init; then
+elif nm -an "$build/bin/nutshell-opt" 2>/dev/null | grep __asan_init >/dev/null; then
   sanitized=1
 fi
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}max_allocation_size_mb=4096"

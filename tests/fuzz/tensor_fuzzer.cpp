@@ -23,7 +23,8 @@ void checkTensor(const Tensor& tensor, const char* what) {
     if (d < 0) fuzz::strictFailure(what, "negative dim in " + tensor.typeString());
     product *= d;
   }
-  if (product != tensor.numElements()) fuzz::strictFailure(what, "element count disagrees with " + tensor.typeString());
+  if (product != tensor.numElements())
+    fuzz::strictFailure(what, "element count disagrees with " + tensor.typeString());
   size_t elementBytes = tensor.type() == ElementType::F32 ? 4 : 8;
   if (tensor.byteSize() != size_t(tensor.numElements()) * elementBytes)
     fuzz::strictFailure(what, "byte size disagrees with " + tensor.typeString());
@@ -49,14 +50,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto npy = parseNpy(bytes, "<fuzz.npy>")) {
     checkTensor(*npy, "npy");
     auto again = parseNpy(encodeNpy(*npy), "<re-encoded.npy>");
-    if (!again) fuzz::strictFailure("npy", "re-encoded tensor does not parse: " + again.message());
-    else if (!sameTensor(*npy, *again)) fuzz::strictFailure("npy", "re-encoded tensor differs");
+    if (!again)
+      fuzz::strictFailure("npy", "re-encoded tensor does not parse: " + again.message());
+    else if (!sameTensor(*npy, *again))
+      fuzz::strictFailure("npy", "re-encoded tensor differs");
   }
 
   if (auto proto = parseTensorProto(bytes, "<fuzz.pb>")) {
     checkTensor(proto->tensor, "pb");
     auto again = parseTensorProto(encodeTensorProto(proto->tensor, proto->name), "<re-encoded.pb>");
-    if (!again) fuzz::strictFailure("pb", "re-encoded tensor does not parse: " + again.message());
+    if (!again)
+      fuzz::strictFailure("pb", "re-encoded tensor does not parse: " + again.message());
     else if (!sameTensor(proto->tensor, again->tensor) || again->name != proto->name)
       fuzz::strictFailure("pb", "re-encoded tensor differs");
   }
