@@ -52,14 +52,6 @@ inline FlagArgument splitFlag(const std::string& arg) {
   return result;
 }
 
-/// --max-memory SIZE: bytes, or a number with K, M, G or T (powers of 1024).
-inline Status setMaxMemory(const std::string& flag, const std::string& text) {
-  uint64_t bytes = parseByteSize(text);
-  if (bytes == 0) return makeError(flag + " expects a size such as 512M or 8G, got '" + text + "'");
-  setMemoryLimit(bytes);
-  return Status::success();
-}
-
 /// `NAME=VALUE` -> {NAME, VALUE}; both parts non-empty.
 inline Expected<std::pair<std::string, std::string>> splitAssignment(const std::string& flag, const std::string& text) {
   size_t eq = text.find('=');

@@ -98,7 +98,7 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
       NUTSHELL_TRY(tools::addInputShape(flag, text, options.inputShapes));
     } else if (flag == "--max-memory") {
       NUTSHELL_ASSIGN(std::string text, takeValue());
-      NUTSHELL_TRY(tools::setMaxMemory(flag, text));
+      NUTSHELL_TRY(setMemoryLimitFromFlag(flag, text));
     } else if (flag == "--target-cpu") {
       NUTSHELL_ASSIGN(options.aot.targetCpu, takeValue());
     } else if (flag == "--name") {

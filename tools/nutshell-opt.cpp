@@ -72,9 +72,7 @@ Expected<OptOptions> parseArgs(int argc, char** argv) {
       NUTSHELL_TRY(tools::addInputShape("--input-shape", shape, options.inputShapes));
     } else if (arg == "--max-memory" || arg.rfind("--max-memory=", 0) == 0) {
       NUTSHELL_ASSIGN(std::string size, value("--max-memory"));
-      uint64_t bytes = parseByteSize(size);
-      if (bytes == 0) return makeError("--max-memory expects a size such as 512M or 8G, got '" + size + "'");
-      setMemoryLimit(bytes);
+      NUTSHELL_TRY(setMemoryLimitFromFlag("--max-memory", size));
     } else if (arg.size() > 1 && arg[0] == '-') {
       options.pipelineArgs.push_back(arg);
     } else if (options.input.empty()) {

@@ -150,7 +150,7 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
       (flag == "--threads" ? options.threads : options.bench) = static_cast<int>(number);
     } else if (flag == "--max-memory") {
       NUTSHELL_ASSIGN(std::string text, takeValue());
-      NUTSHELL_TRY(tools::setMaxMemory(flag, text));
+      NUTSHELL_TRY(setMemoryLimitFromFlag(flag, text));
     } else if (flag == "--target-cpu") {
       NUTSHELL_ASSIGN(options.targetCpu, takeValue());
     } else if (arg == "--time-passes") {

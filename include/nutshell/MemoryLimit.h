@@ -77,6 +77,14 @@ inline void setMemoryLimit(uint64_t bytes) {
   detail::memoryLimitOverride.store(bytes, std::memory_order_relaxed);
 }
 
+/// The value of a --max-memory flag: sets the limit, or an error quoting it.
+inline Status setMemoryLimitFromFlag(const std::string& flag, const std::string& text) {
+  uint64_t bytes = parseByteSize(text);
+  if (bytes == 0) return makeError(flag + " expects a size such as 512M or 8G, got '" + text + "'");
+  setMemoryLimit(bytes);
+  return Status::success();
+}
+
 /// "3.2 GiB", "512 MiB", "100 bytes".
 inline std::string formatBytes(uint64_t bytes) {
   const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};

@@ -101,9 +101,7 @@ Expected<Options> parseArguments(int argc, char** argv) {
       options.bench = static_cast<int>(count);
     } else if (flag == "--max-memory") {
       NUTSHELL_ASSIGN(std::string text, takeValue());
-      uint64_t bytes = parseByteSize(text);
-      if (bytes == 0) return makeError(flag + " expects a size such as 512M or 8G, got '" + text + "'");
-      setMemoryLimit(bytes);
+      NUTSHELL_TRY(setMemoryLimitFromFlag(flag, text));
     } else if (flag == "--threads") {
       NUTSHELL_ASSIGN(std::string text, takeValue());
       NUTSHELL_ASSIGN(long count, parseCount(flag, text, 1));
