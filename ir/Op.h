@@ -23,6 +23,7 @@ inline constexpr uint32_t Reduction = 1u << 5;
 inline constexpr uint32_t Pool = 1u << 6;      // fusable as a conv pool epilogue
 inline constexpr uint32_t ShapeOp = 1u << 7;   // shape arithmetic from ONNX import
 inline constexpr uint32_t Fused = 1u << 8;     // made by the fuse pass
+inline constexpr uint32_t Foldable = 1u << 9;  // fold-constants evaluates it on constant operands
 }  // namespace Trait
 
 enum class OpKind : uint16_t {

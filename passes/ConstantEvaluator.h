@@ -1,8 +1,8 @@
-// A small evaluator for the ops fold-constants folds: the ONNX shape
-// sub-graph ops, elementwise ops, and layout ops on constant tensors. It is
-// private to passes/ (passes may not depend on backends); its arithmetic
-// matches the reference interpreter (unary functions in double, rounded
-// once; i64 wraps around; i64 division truncates).
+// Constant folding's evaluator: runs one node on constant payloads with the
+// reference interpreter's kernel for its op, as XLA folds with its
+// evaluator. The folded value is then exactly what the oracle computes, and
+// a new op folds once it is marked Foldable in ir/ops.def: no second
+// implementation to keep in step.
 #pragma once
 
 #include <optional>
@@ -13,13 +13,10 @@
 namespace nutshell::passes {
 
 /// Results of `node` for the given constant operand payloads, or nullopt
-/// when the op (or this case of it: an i64 division by zero, an index out
-/// of range, a non-static result type) is not folded. Never an error: an
+/// when the op is not Foldable or the reference kernel refuses this case (an
+/// i64 division by zero, an index out of range, ...). Never an error: an
 /// unfolded node is left for the verifier or the backend to report.
 std::optional<std::vector<ir::TensorDataPtr>> evaluateConstantNode(const ir::Node& node,
                                                                    const std::vector<const ir::TensorData*>& operands);
-
-/// Whether evaluateConstantNode handles `op` at all.
-bool isFoldableOp(ir::OpKind op);
 
 }  // namespace nutshell::passes

@@ -3,8 +3,8 @@
 //  - `shape` of a value whose dims in [start, end) are static becomes a
 //    constant (no values needed, only the type), and so does a `gather` of
 //    static dims out of a `shape` whose other dims are still symbolic;
-//  - a node whose operands are all constants is evaluated by the
-//    ConstantEvaluator (shape sub-graph ops, elementwise, layout ops);
+//  - a Foldable node (ir/ops.def) whose operands are all constants is
+//    evaluated with its reference kernel (ConstantEvaluator);
 //  - reshape(x, shape) moves its shape operand into the `shape` attribute
 //    when the operand is constant, or computed from dims that are static or
 //    named (a symbolic batch N equal to x's dim becomes 0, see
@@ -249,7 +249,7 @@ public:
 
 private:
   static std::optional<ir::TensorDataPtr> evaluate(const ir::Node& node, int64_t maxElements) {
-    if (!isFoldableOp(node.op)) return std::nullopt;
+    if (!node.info().has(ir::Trait::Foldable)) return std::nullopt;
     std::vector<const ir::TensorData*> operands;
     int64_t operandElements = 0;
     for (const ir::Value* operand : node.operands) {
