@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "ir/Attribute.h"
 
@@ -36,11 +38,20 @@ inline constexpr size_t kNumOps = 0
 #include "ir/ops.def"
     ;
 
+/// The values an attribute may take (ATTR's range column, parsed once).
+struct AttrRange {
+  size_t entries = 0;  // required list length; 0: any
+  bool bounded = false;
+  double lo = 0.0, hi = 0.0;              // when bounded: for ints and int-list entries, or a float
+  std::vector<std::string_view> choices;  // the strings allowed; empty: any
+};
+
 /// One ATTR row.
 struct AttrSpec {
   std::string_view name;
   AttrKind kind;
   const char* defaultText;  // nullptr when required
+  const char* rangeText;
   bool required() const { return defaultText == nullptr; }
 };
 
@@ -56,6 +67,8 @@ struct OpInfo {
 
   bool has(uint32_t trait) const { return (traits & trait) == trait; }
   const AttrSpec* findAttr(std::string_view attrName) const;
+  /// The name of operand `index` for messages (OPERANDS row): "w", "x2".
+  std::string operandName(size_t index) const;
 };
 
 const OpInfo& opInfo(OpKind kind);
@@ -65,5 +78,8 @@ std::optional<OpKind> lookupOp(std::string_view name);
 /// Default value of an attribute (parsed once from the table's text).
 /// Precondition: the attribute exists and is not required.
 const AttrValue& defaultAttr(OpKind kind, std::string_view attrName);
+
+/// The range of an attribute (an unchecked range when it has none).
+const AttrRange& attrRange(OpKind kind, std::string_view attrName);
 
 }  // namespace nutshell::ir

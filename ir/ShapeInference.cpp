@@ -29,7 +29,7 @@ Error nodeError(const Node& node, const std::string& message) {
     text += " (";
     for (size_t i = 0; i < node.operands.size(); ++i) {
       if (i) text += ", ";
-      text += std::string(operandRole(node.op, i)) + ": ";
+      text += node.info().operandName(i) + ": ";
       text += node.operands[i] ? node.operands[i]->type.str() : "null";
     }
     text += ")";
@@ -61,7 +61,7 @@ Expected<int64_t> normalizeAxis(const Node& node, int64_t axis, int64_t rank, st
 Status requireRank(const Node& node, size_t operand, size_t rank) {
   const TensorType& t = node.operands[operand]->type;
   if (t.rank() != rank)
-    return nodeError(node, std::string(operandRole(node.op, operand)) + " must have rank " + std::to_string(rank) +
+    return nodeError(node, node.info().operandName(operand) + " must have rank " + std::to_string(rank) +
                                ", got " + t.str());
   return Status::success();
 }
@@ -69,7 +69,7 @@ Status requireRank(const Node& node, size_t operand, size_t rank) {
 static Status requireDType(const Node& node, size_t operand, DType dtype) {
   const TensorType& t = node.operands[operand]->type;
   if (t.dtype != dtype)
-    return nodeError(node, std::string(operandRole(node.op, operand)) + " must be " + std::string(dtypeName(dtype)) +
+    return nodeError(node, node.info().operandName(operand) + " must be " + std::string(dtypeName(dtype)) +
                                ", got " + t.str());
   return Status::success();
 }
@@ -135,68 +135,6 @@ std::optional<std::vector<int64_t>> knownValues(const Value* value, int depth) {
   }
   if (result && int64_t(result->size()) != count) return std::nullopt;
   return result;
-}
-
-std::string_view operandRole(OpKind op, size_t index) {
-  static const char* const kConv[] = {"x", "w", "b", "dest"};
-  static const char* const kGemm[] = {"a", "b", "c"};
-  static const char* const kBatchNorm[] = {"x", "scale", "bias", "mean", "var"};
-  static const char* const kLstm[] = {"X", "W", "R", "B", "initial_h", "initial_c", "P"};
-  static const char* const kGather[] = {"data", "indices"};
-  static const char* const kBinary[] = {"a", "b"};
-  static const char* const kReshape[] = {"x", "shape"};
-  static const char* const kArgs[] = {"x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7"};
-  auto pick = [&](const char* const* names, size_t count) -> std::string_view {
-    return index < count ? std::string_view(names[index]) : std::string_view("x");
-  };
-  switch (op) {
-    case OpKind::Conv2d:
-    case OpKind::FusedConv2d:
-    case OpKind::Dense:
-    case OpKind::FusedDense:
-    case OpKind::Maxout: return pick(kConv, 4);
-    case OpKind::Gemm: return pick(kGemm, 3);
-    case OpKind::MatMul:
-    case OpKind::Add:
-    case OpKind::Sub:
-    case OpKind::Mul:
-    case OpKind::Div: return pick(kBinary, 2);
-    case OpKind::BatchNorm: return pick(kBatchNorm, 5);
-    case OpKind::Lstm: return pick(kLstm, 7);
-    case OpKind::Gather: return pick(kGather, 2);
-    case OpKind::Reshape: return pick(kReshape, 2);
-    case OpKind::ConstantOfShape: return "shape";
-    case OpKind::FusedElementwise:
-    case OpKind::Concat: return pick(kArgs, 8);
-    case OpKind::Const:
-    case OpKind::Identity:
-    case OpKind::Empty:
-    case OpKind::MaxPool2d:
-    case OpKind::AvgPool2d:
-    case OpKind::GlobalAvgPool:
-    case OpKind::GlobalMaxPool:
-    case OpKind::Relu:
-    case OpKind::LeakyRelu:
-    case OpKind::Sigmoid:
-    case OpKind::Tanh:
-    case OpKind::Clip:
-    case OpKind::Exp:
-    case OpKind::Softmax:
-    case OpKind::LogSoftmax:
-    case OpKind::ReduceMax:
-    case OpKind::ReduceMean:
-    case OpKind::ReduceSum:
-    case OpKind::Lrn:
-    case OpKind::Flatten:
-    case OpKind::Transpose:
-    case OpKind::Slice:
-    case OpKind::Pad:
-    case OpKind::Shape:
-    case OpKind::Unsqueeze:
-    case OpKind::Squeeze:
-    case OpKind::Cast: return "x";
-  }
-  return "x";
 }
 
 }  // namespace rules

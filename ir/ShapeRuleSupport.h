@@ -81,7 +81,4 @@ Status requireI64(const Node& node, size_t operand);
 /// unsqueeze/squeeze/cast/identity of known values (ONNX shape sub-graphs).
 std::optional<std::vector<int64_t>> knownValues(const Value* value, int depth = 0);
 
-/// Role of operand i of an op in messages ("x", "w", "b", ...).
-std::string_view operandRole(OpKind op, size_t index);
-
 }  // namespace nutshell::ir::rules

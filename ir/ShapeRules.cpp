@@ -99,8 +99,9 @@ Expected<Types> inferSameAsFirst(const Node& node) {
       NUTSHELL_TRY(requireRank(node, i, 1));
       NUTSHELL_TRY(requireF32(node, i));
       if (!dimsCompatible(node.operands[i]->type.dims[0], x.dims[1]))
-        return nodeError(node, std::string(operandRole(node.op, i)) + " size " +
-                                   dimStr(node.operands[i]->type.dims[0]) + " != channels " + dimStr(x.dims[1]));
+        return nodeError(node, node.info().operandName(i) + " size " +
+                                   dimStr(node.operands[i]->type.dims[0]) + " != channels " +
+                                   dimStr(x.dims[1]));
     }
   }
   return Types{x};
@@ -302,7 +303,7 @@ Expected<Types> inferLstm(const Node& node) {
     const TensorType& type = node.operands[i]->type;
     for (size_t k = 0; k < dims.size(); ++k)
       if (!dimsCompatible(type.dims[k], dims[k]))
-        return nodeError(node, std::string(operandRole(node.op, i)) + " is " + type.str() + ", expected " +
+        return nodeError(node, node.info().operandName(i) + " is " + type.str() + ", expected " +
                                    TensorType(DType::F32, dims).str() + " (hidden_size " + std::to_string(h) +
                                    ", " + std::to_string(d) + " direction(s))");
     return Status::success();

@@ -1,10 +1,11 @@
 // Structural and type checks of graphs and nodes. The table-driven parts
-// (arity, attribute names and kinds) come from ops.def; value ranges are
-// checked by attribute name, since a name means the same thing in every op
-// that has it (strides, pads, act, ...).
+// (arity, attribute names, kinds and value ranges) come from ops.def; what
+// is left here relates attributes to each other (act_params to act, slice
+// lengths) or to operands.
 #include "ir/Verifier.h"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_set>
 
 #include "ir/ShapeInference.h"
@@ -52,36 +53,43 @@ Status checkInt(const Node& node, const std::string& name, int64_t lo, int64_t h
   return Status::success();
 }
 
-Status checkString(const Node& node, const std::string& name, std::initializer_list<std::string_view> allowed) {
-  const std::string& v = node.getString(name);
-  if (!isOneOf(v, allowed))
-    return attrError(node, "attribute '" + name + "' = " + formatAttrValue(AttrValue(v)) + " must be one of " +
-                               joined(allowed));
-  return Status::success();
-}
-
-const std::initializer_list<std::string_view> kActs = {"none", "relu", "leaky_relu", "sigmoid", "tanh", "clip"};
 const std::initializer_list<std::string_view> kSteps = {"add",        "sub",     "mul",  "div", "relu",
                                                             "leaky_relu", "sigmoid", "tanh", "clip", "exp"};
 
-/// Range checks of one attribute (explicit or default) by its name.
-Status checkAttrRange(const Node& node, const std::string& name) {
-  const int64_t big = kMaxElements;
-  if (isOneOf(name, {"strides", "dilations", "kernel", "pool_kernel", "pool_strides"}))
-    return checkInts(node, name, 2, 1, big);
-  if (name == "pool_pads" || (name == "pads" && node.op != OpKind::Pad)) return checkInts(node, name, 4, 0, big);
-  if (name == "pads") return checkInts(node, name, 0, -big, big);
-  if (isOneOf(name, {"groups", "pieces", "hidden_size", "size"})) return checkInt(node, name, 1, big);
-  if (isOneOf(name, {"ceil_mode", "count_include_pad", "pool_count_include_pad", "trans_a", "trans_b", "keepdims",
-                     "input_forget"}))
-    return checkInt(node, name, 0, 1);
-  if (name == "dest_offset") return checkInt(node, name, 0, big);
-  if (name == "act") return checkString(node, name, kActs);
-  if (name == "pool") return checkString(node, name, {"none", "max", "avg"});
-  if (name == "algo") return checkString(node, name, {"auto", "direct", "im2col", "fft", "winograd"});
-  if (name == "mode") return checkString(node, name, {"constant", "reflect", "edge"});
-  if (name == "direction") return checkString(node, name, {"forward", "reverse", "bidirectional"});
-  if (name == "dtype" || name == "to") return checkString(node, name, {"f32", "i64"});
+std::string joined(const std::vector<std::string_view>& names) {
+  std::string s;
+  for (std::string_view n : names) s += (s.empty() ? "" : "|") + std::string(n);
+  return s;
+}
+
+/// The range column of ops.def for one attribute (explicit or default).
+Status checkTableRange(const Node& node, const AttrSpec& spec) {
+  const AttrRange& range = attrRange(node.op, spec.name);
+  std::string name(spec.name);
+  if (!range.choices.empty() && spec.kind == AttrKind::String) {
+    const std::string& v = node.getString(name);
+    if (std::find(range.choices.begin(), range.choices.end(), v) == range.choices.end())
+      return attrError(node, "attribute '" + name + "' = " + formatAttrValue(AttrValue(v)) +
+                                 " must be one of " + joined(range.choices));
+  }
+  if (!range.bounded) return Status::success();
+  if (spec.kind == AttrKind::Ints)
+    return checkInts(node, name, range.entries, int64_t(range.lo), int64_t(range.hi));
+  if (spec.kind == AttrKind::Int) return checkInt(node, name, int64_t(range.lo), int64_t(range.hi));
+  if (spec.kind == AttrKind::Float) {
+    double v = node.getFloat(name);
+    if (!(v >= range.lo && v <= range.hi))
+      return attrError(node,
+                       "attribute '" + name + "' must be " +
+                           (std::isinf(range.hi) ? ">= " + formatAttrValue(AttrValue(range.lo))
+                                                 : "in [" + formatAttrValue(AttrValue(range.lo)) + ", " +
+                                                       formatAttrValue(AttrValue(range.hi)) + "]"));
+  }
+  return Status::success();
+}
+
+/// Checks that relate an attribute to others, or depend on the op.
+Status checkAttrRelations(const Node& node, const std::string& name) {
   if (name == "act_params") {
     const std::string& act = node.getString("act");
     size_t n = node.getFloats(name).size();
@@ -117,8 +125,6 @@ Status checkAttrRange(const Node& node, const std::string& name) {
       if (step == 0) return attrError(node, "attribute 'steps' must not contain 0");
     return Status::success();
   }
-  if (node.op == OpKind::Lstm && name == "clip" && !(node.getFloat(name) >= 0))
-    return attrError(node, "attribute 'clip' must be >= 0");
   return Status::success();
 }
 
@@ -176,7 +182,10 @@ Status verifyAttributes(const Node& node) {
     if (spec.required() && !node.hasAttr(std::string(spec.name)))
       return attrError(node, "missing required attribute '" + std::string(spec.name) + "' (" +
                                  kindPhrase(spec.kind) + ")");
-  for (const AttrSpec& spec : info.attrs) NUTSHELL_TRY(checkAttrRange(node, std::string(spec.name)));
+  for (const AttrSpec& spec : info.attrs) {
+    NUTSHELL_TRY(checkTableRange(node, spec));
+    NUTSHELL_TRY(checkAttrRelations(node, std::string(spec.name)));
+  }
   return Status::success();
 }
 

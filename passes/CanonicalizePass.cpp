@@ -69,6 +69,8 @@ public:
   }
 
 private:
+  // The rewrites by op; an op without one has `default` (a new op needs
+  // nothing here unless it has a canonical form).
   bool rewrite(ir::Node* node) {
     if (dropNoOp(node)) return true;
     switch (node->op) {
@@ -81,45 +83,8 @@ private:
       case ir::OpKind::Flatten:
       case ir::OpKind::Squeeze:
       case ir::OpKind::Unsqueeze: return collapseLayoutChain(node);
-      case ir::OpKind::Const:
-      case ir::OpKind::Identity:
-      case ir::OpKind::Empty:
-      case ir::OpKind::MaxPool2d:
-      case ir::OpKind::AvgPool2d:
-      case ir::OpKind::GlobalAvgPool:
-      case ir::OpKind::GlobalMaxPool:
-      case ir::OpKind::Dense:
-      case ir::OpKind::FusedDense:
-      case ir::OpKind::Maxout:
-      case ir::OpKind::Add:
-      case ir::OpKind::Sub:
-      case ir::OpKind::Mul:
-      case ir::OpKind::Div:
-      case ir::OpKind::Relu:
-      case ir::OpKind::LeakyRelu:
-      case ir::OpKind::Sigmoid:
-      case ir::OpKind::Tanh:
-      case ir::OpKind::Clip:
-      case ir::OpKind::Exp:
-      case ir::OpKind::FusedElementwise:
-      case ir::OpKind::Softmax:
-      case ir::OpKind::LogSoftmax:
-      case ir::OpKind::ReduceMax:
-      case ir::OpKind::ReduceMean:
-      case ir::OpKind::ReduceSum:
-      case ir::OpKind::Lrn:
-      case ir::OpKind::Transpose:
-      case ir::OpKind::Concat:
-      case ir::OpKind::Slice:
-      case ir::OpKind::Pad:
-      case ir::OpKind::Lstm:
-      case ir::OpKind::Shape:
-      case ir::OpKind::Gather:
-      case ir::OpKind::ConstantOfShape:
-      case ir::OpKind::Cast:
-        return false;
+      default: return false;
     }
-    return false;
   }
 
   /// Replace `node` by its operand `x` when the node computes x itself.
@@ -175,39 +140,8 @@ private:
         bool additive = node.op == ir::OpKind::Add || node.op == ir::OpKind::Sub;
         return allEqual(*c, additive ? 0.0 : 1.0);
       }
-      case ir::OpKind::Const:
-      case ir::OpKind::Empty:
-      case ir::OpKind::Conv2d:
-      case ir::OpKind::FusedConv2d:
-      case ir::OpKind::MaxPool2d:
-      case ir::OpKind::AvgPool2d:
-      case ir::OpKind::GlobalAvgPool:
-      case ir::OpKind::GlobalMaxPool:
-      case ir::OpKind::Dense:
-      case ir::OpKind::FusedDense:
-      case ir::OpKind::Maxout:
-      case ir::OpKind::Gemm:
-      case ir::OpKind::MatMul:
-      case ir::OpKind::Relu:
-      case ir::OpKind::LeakyRelu:
-      case ir::OpKind::Sigmoid:
-      case ir::OpKind::Tanh:
-      case ir::OpKind::Exp:
-      case ir::OpKind::FusedElementwise:
-      case ir::OpKind::Softmax:
-      case ir::OpKind::LogSoftmax:
-      case ir::OpKind::ReduceMax:
-      case ir::OpKind::ReduceMean:
-      case ir::OpKind::ReduceSum:
-      case ir::OpKind::BatchNorm:
-      case ir::OpKind::Lrn:
-      case ir::OpKind::Lstm:
-      case ir::OpKind::Shape:
-      case ir::OpKind::Gather:
-      case ir::OpKind::ConstantOfShape:
-        return false;
+      default: return false;
     }
-    return false;
   }
 
   static bool allZero(const std::vector<int64_t>& v) {

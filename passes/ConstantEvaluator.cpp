@@ -8,7 +8,9 @@ namespace nutshell::passes {
 
 namespace {
 
-ElementType elementTypeOf(ir::DType dtype) { return dtype == ir::DType::F32 ? ElementType::F32 : ElementType::I64; }
+ElementType elementTypeOf(ir::DType dtype) {
+  return dtype == ir::DType::F32 ? ElementType::F32 : ElementType::I64;
+}
 
 std::optional<Tensor> toTensor(const ir::TensorData& data) {
   if (data.elided || !data.type.isStatic()) return std::nullopt;

@@ -121,46 +121,9 @@ std::optional<std::vector<ir::Dim>> shapeEntries(const ir::Value* value, int dep
     case ir::OpKind::Identity:
       // Rank 0 <-> 1 changes only (checked above): the entries stay.
       return operandEntries(0);
-    case ir::OpKind::Empty:
-    case ir::OpKind::Conv2d:
-    case ir::OpKind::FusedConv2d:
-    case ir::OpKind::MaxPool2d:
-    case ir::OpKind::AvgPool2d:
-    case ir::OpKind::GlobalAvgPool:
-    case ir::OpKind::GlobalMaxPool:
-    case ir::OpKind::Dense:
-    case ir::OpKind::FusedDense:
-    case ir::OpKind::Maxout:
-    case ir::OpKind::Gemm:
-    case ir::OpKind::MatMul:
-    case ir::OpKind::Add:
-    case ir::OpKind::Sub:
-    case ir::OpKind::Mul:
-    case ir::OpKind::Div:
-    case ir::OpKind::Relu:
-    case ir::OpKind::LeakyRelu:
-    case ir::OpKind::Sigmoid:
-    case ir::OpKind::Tanh:
-    case ir::OpKind::Clip:
-    case ir::OpKind::Exp:
-    case ir::OpKind::FusedElementwise:
-    case ir::OpKind::Softmax:
-    case ir::OpKind::LogSoftmax:
-    case ir::OpKind::ReduceMax:
-    case ir::OpKind::ReduceMean:
-    case ir::OpKind::ReduceSum:
-    case ir::OpKind::BatchNorm:
-    case ir::OpKind::Lrn:
-    case ir::OpKind::Reshape:
-    case ir::OpKind::Flatten:
-    case ir::OpKind::Transpose:
-    case ir::OpKind::Slice:
-    case ir::OpKind::Pad:
-    case ir::OpKind::Lstm:
-    case ir::OpKind::ConstantOfShape:
+    default:  // not shape arithmetic
       return std::nullopt;
   }
-  return std::nullopt;
 }
 
 /// The `shape` attribute for reshape(x, s) when s is computed from dims that

@@ -144,3 +144,26 @@ TEST_CASE("attribute ranges", "[verifier]") {
   CHECK_THAT(fused({{"algo", std::string("magic")}}), Catch::Contains("auto|direct|im2col|fft|winograd"));
   CHECK_THAT(fused({{"pool_count_include_pad", int64_t(2)}}), Catch::Contains("must be in [0, 1]"));
 }
+
+TEST_CASE("the op table names operands and holds the ranges", "[verifier][op-table]") {
+  CHECK(opInfo(OpKind::FusedConv2d).operandName(1) == "w");
+  CHECK(opInfo(OpKind::Lstm).operandName(4) == "initial_h");
+  CHECK(opInfo(OpKind::Concat).operandName(11) == "x11");  // variadic: numbered
+  CHECK(opInfo(OpKind::Relu).operandName(0) == "x");       // no OPERANDS row
+  const AttrRange& strides = attrRange(OpKind::Conv2d, "strides");
+  CHECK(strides.entries == 2);
+  CHECK(strides.bounded);
+  CHECK(strides.lo == 1.0);
+  CHECK(attrRange(OpKind::Pad, "mode").choices.size() == 3);
+  CHECK_FALSE(attrRange(OpKind::Gemm, "alpha").bounded);
+  CHECK(opInfo(OpKind::Transpose).has(Trait::Foldable));
+  CHECK_FALSE(opInfo(OpKind::Conv2d).has(Trait::Foldable));
+
+  // A float range: lstm's clip must be >= 0.
+  Graph g;
+  Value* x = g.addInput("x", T("f32[2,1,3]"));
+  Node* lstm =
+      g.addNode(OpKind::Lstm, {x, x, x, x, x, x}, {T("f32[2,1,1,4]"), T("f32[1,1,4]"), T("f32[1,1,4]")},
+                {{"hidden_size", int64_t(4)}, {"clip", -1.0}}, {"y", "yh", "yc"});
+  CHECK_THAT(verifyNode(*lstm).message(), Catch::Contains("attribute 'clip' must be >= 0"));
+}
