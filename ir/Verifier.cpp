@@ -8,6 +8,7 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "ir/Activation.h"
 #include "ir/ShapeInference.h"
 #include "ir/ShapeRuleSupport.h"
 
@@ -18,19 +19,6 @@ namespace {
 Error attrError(const Node& node, const std::string& message) {
   std::string name = node.results.empty() || !node.results[0] ? std::string("?") : node.name();
   return makeError("node '%" + name + "' (" + std::string(opName(node.op)) + "): " + message);
-}
-
-bool isOneOf(std::string_view name, std::initializer_list<std::string_view> names) {
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-std::string joined(std::initializer_list<std::string_view> names) {
-  std::string s;
-  for (std::string_view n : names) {
-    if (!s.empty()) s += '|';
-    s += n;
-  }
-  return s;
 }
 
 Status checkInts(const Node& node, const std::string& name, size_t size, int64_t lo, int64_t hi) {
@@ -52,9 +40,6 @@ Status checkInt(const Node& node, const std::string& name, int64_t lo, int64_t h
                                ", " + std::to_string(hi) + "]");
   return Status::success();
 }
-
-const std::initializer_list<std::string_view> kSteps = {"add",        "sub",     "mul",  "div", "relu",
-                                                            "leaky_relu", "sigmoid", "tanh", "clip", "exp"};
 
 std::string joined(const std::vector<std::string_view>& names) {
   std::string s;
@@ -93,7 +78,8 @@ Status checkAttrRelations(const Node& node, const std::string& name) {
   if (name == "act_params") {
     const std::string& act = node.getString("act");
     size_t n = node.getFloats(name).size();
-    size_t allowed = act == "leaky_relu" ? 1 : act == "clip" ? 2 : 0;
+    Expected<Activation> named = activationNamed(act, {});
+    size_t allowed = named ? named->params().size() : 0;
     if (n != 0 && n != allowed)
       return attrError(node, "attribute 'act_params' has " + std::to_string(n) + " entries; act \"" + act +
                                  "\" takes " + std::to_string(allowed));
@@ -103,8 +89,9 @@ Status checkAttrRelations(const Node& node, const std::string& name) {
     const auto& steps = node.getStrings(name);
     if (steps.empty()) return attrError(node, "attribute 'steps' must not be empty");
     for (const std::string& step : steps)
-      if (!isOneOf(step, kSteps))
-        return attrError(node, "step \"" + step + "\" in attribute 'steps' must be one of " + joined(kSteps));
+      if (!isChainStepName(step))
+        return attrError(node,
+                         "step \"" + step + "\" in attribute 'steps' must be one of " + chainStepNames());
     return Status::success();
   }
   if (node.op == OpKind::FusedElementwise && name == "params") {

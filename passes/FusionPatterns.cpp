@@ -6,6 +6,8 @@
 #include <optional>
 #include <unordered_set>
 
+#include "ir/Activation.h"
+
 namespace nutshell::passes::fusion {
 
 using ir::Node;
@@ -78,19 +80,11 @@ bool isConst(const Value* value) {
   return value && value->producer && value->producer->op == OpKind::Const;
 }
 
-/// An activation a conv/dense kernel can apply in its epilogue.
-struct Activation {
-  std::string name;
-  std::vector<double> params;
-};
-
-std::optional<Activation> activationOf(const Node& node) {
-  if (node.op == OpKind::Relu) return Activation{"relu", {}};
-  if (node.op == OpKind::Sigmoid) return Activation{"sigmoid", {}};
-  if (node.op == OpKind::Tanh) return Activation{"tanh", {}};
-  if (node.op == OpKind::LeakyRelu) return Activation{"leaky_relu", {node.getFloat("alpha")}};
-  if (node.op == OpKind::Clip) return Activation{"clip", {node.getFloat("min"), node.getFloat("max")}};
-  return std::nullopt;
+/// The activation a conv/dense kernel can apply in its epilogue: an op of
+/// the Activation trait (exp is unary but not one).
+std::optional<ir::Activation> epilogueActivation(const Node& node) {
+  if (!node.info().has(ir::Trait::Activation)) return std::nullopt;
+  return ir::activationOf(node);
 }
 
 /// When `add` adds to `value` a constant that holds one number per channel
@@ -138,7 +132,7 @@ ir::TensorDataPtr combineBias(const Value* existing, const TensorData& addend, i
 struct Epilogue {
   std::vector<Node*> chain;  // producer first
   ir::TensorDataPtr bias;    // folded bias, when an add was absorbed
-  std::optional<Activation> activation;
+  std::optional<ir::Activation> activation;
   Node* pool = nullptr;
 };
 
@@ -162,7 +156,7 @@ Epilogue matchEpilogue(const ir::Graph& graph, Node* producer, size_t channelAxi
     }
   }
   if (next && next->results.size() == 1 && next->result()->type == current->type) {
-    if (auto activation = activationOf(*next)) {
+    if (auto activation = epilogueActivation(*next)) {
       e.activation = std::move(activation);
       e.chain.push_back(next);
       current = next->result();
@@ -181,10 +175,10 @@ Epilogue matchEpilogue(const ir::Graph& graph, Node* producer, size_t channelAxi
   return e;
 }
 
-void setActivation(ir::AttrMap& attrs, const std::optional<Activation>& activation) {
+void setActivation(ir::AttrMap& attrs, const std::optional<ir::Activation>& activation) {
   if (!activation) return;
-  attrs["act"] = activation->name;
-  if (!activation->params.empty()) attrs["act_params"] = activation->params;
+  attrs["act"] = std::string(activation->name());
+  if (!activation->params().empty()) attrs["act_params"] = activation->params();
 }
 
 /// Name of the constant a matched bias add added.

@@ -250,11 +250,15 @@ public:
     info.work = tiles * (a_.flopsPerTile * double(kSplit_ * Cpad_ + Kpad_) / W +
                          2.0 * a_.parts * a_.parts * double(a_.positions * s_.C * s_.K));
     info.summary = fmt::format(
-        "{} conv {}x{} C={} K={} out {}x{}: {}x{} tiles of {}x{} outputs, {} bands{}{}, gemm {} tiles x {} vectors{}{}",
-        a_.name, s_.R, s_.S, s_.C, s_.K, s_.OH, s_.OW, tileRows_, tileCols_, a_.outH, a_.outW, plan_.bands.size(),
-        images_ > 1 ? fmt::format(" x {} images", images_) : "",
-        kSplit_ > 1 ? fmt::format(" x {} channel slices", kSplit_) : "", TB_, KV_, s_.act != "none" ? " act=" + s_.act : "",
-        s_.pooled ? fmt::format(" pool={} {}x{}", s_.pool.isMax ? "max" : "avg", s_.pool.kernelH, s_.pool.kernelW) : "");
+        "{} conv {}x{} C={} K={} out {}x{}: {}x{} tiles of {}x{} outputs, {} bands{}{}, gemm {} tiles x {} "
+        "vectors{}{}",
+        a_.name, s_.R, s_.S, s_.C, s_.K, s_.OH, s_.OW, tileRows_, tileCols_, a_.outH, a_.outW,
+        plan_.bands.size(), images_ > 1 ? fmt::format(" x {} images", images_) : "",
+        kSplit_ > 1 ? fmt::format(" x {} channel slices", kSplit_) : "", TB_, KV_,
+        !s_.act.isNone() ? " act=" + std::string(s_.act.name()) : "",
+        s_.pooled
+            ? fmt::format(" pool={} {}x{}", s_.pool.isMax ? "max" : "avg", s_.pool.kernelH, s_.pool.kernelW)
+            : "");
     return info;
   }
 
@@ -435,7 +439,7 @@ private:
           llvm::Value* col = b_.CreateAdd(ox, xx);
           llvm::Value* ok = b_.CreateAnd(b_.CreateAnd(b_.CreateICmpSGE(row, sink.rowBegin), b_.CreateICmpSLT(row, sink.rowEnd)),
                                          b_.CreateICmpSLT(col, c64(s_.OW)));
-          v = kb_.activation(s_.act, s_.actP0, s_.actP1, b_.CreateFAdd(v, biasV));
+          v = kb_.activation(s_.act, b_.CreateFAdd(v, biasV));
           llvm::Value* at =
               b_.CreateAdd(sinkBase, b_.CreateAdd(b_.CreateMul(b_.CreateSub(row, sink.firstRow), c64(s_.OW)), col));
           scatterLanes(kb_, v, sink.base, at, sinkLanes, b_.CreateAnd(kMask, splatBool(kb_, ok)));

@@ -60,10 +60,11 @@ public:
     KernelInfo info;
     info.numTasks = numTasks;
     info.work = 2.0 * double(s_.N * s_.K * s_.OH * s_.OW * J_);
-    info.summary = fmt::format("im2col conv {}x{} C={} K={} groups={} out {}x{}: {} bands, gemm {}x{} vectors{}{}{}",
-                               s_.R, s_.S, s_.C, s_.K, s_.groups, s_.OH, s_.OW, plan_.bands.size(), MB_, NV_,
-                               pointwise_ ? " (no copy)" : "", s_.act != "none" ? " act=" + s_.act : "",
-                               s_.pooled ? fmt::format(" pool={}", s_.pool.isMax ? "max" : "avg") : "");
+    info.summary = fmt::format(
+        "im2col conv {}x{} C={} K={} groups={} out {}x{}: {} bands, gemm {}x{} vectors{}{}{}", s_.R, s_.S,
+        s_.C, s_.K, s_.groups, s_.OH, s_.OW, plan_.bands.size(), MB_, NV_, pointwise_ ? " (no copy)" : "",
+        !s_.act.isNone() ? " act=" + std::string(s_.act.name()) : "",
+        s_.pooled ? fmt::format(" pool={}", s_.pool.isMax ? "max" : "avg") : "");
     return info;
   }
 
@@ -212,7 +213,7 @@ private:
       auto store = [&] {
         llvm::Value* rowBase = b_.CreateAdd(sinkBase, b_.CreateMul(channels[size_t(mm)], c64(sink.kStride)));
         for (int64_t v = 0; v < NV; ++v) {
-          llvm::Value* value = kb_.activation(s_.act, s_.actP0, s_.actP1, b_.CreateLoad(vec, acc[size_t(mm * NV + v)]));
+          llvm::Value* value = kb_.activation(s_.act, b_.CreateLoad(vec, acc[size_t(mm * NV + v)]));
           kb_.storeVec(value, sink.base, b_.CreateAdd(rowBase, b_.CreateAdd(p0, c64(v * W))), masks[size_t(v)]);
         }
       };

@@ -54,16 +54,7 @@ Expected<ConvSpec> parseConvSpec(KernelBuilder& kb) {
   s.PW = s.OW;
   s.outChannels = s.K;
   if (node.op == ir::OpKind::FusedConv2d) {
-    s.act = node.getString("act");
-    const auto& params = node.getFloats("act_params");
-    if (s.act != "none" && s.act != "relu" && s.act != "leaky_relu" && s.act != "sigmoid" && s.act != "tanh" &&
-        s.act != "clip")
-      return kb.error(fmt::format("unknown activation '{}'", s.act));
-    if (s.act == "leaky_relu") s.actP0 = params.empty() ? 0.01 : params[0];
-    if (s.act == "clip") {
-      if (params.size() != 2) return kb.error("clip needs act_params [min, max]");
-      s.actP0 = params[0], s.actP1 = params[1];
-    }
+    NUTSHELL_ASSIGN(s.act, ir::fusedActivation(node));
     const std::string& pool = node.getString("pool");
     if (pool != "none" && pool != "max" && pool != "avg") return kb.error(fmt::format("unknown pool '{}'", pool));
     if (pool != "none") {
@@ -140,12 +131,13 @@ public:
     KernelInfo info;
     info.numTasks = numTasks;
     info.work = 2.0 * double(s_.N * s_.K * s_.OH * s_.OW * s_.Cg * s_.R * s_.S);
-    info.summary = fmt::format("direct conv {}x{} C={} K={} groups={} out {}x{}: {} channels x {} vectors of {}{}{}",
-                               s_.R, s_.S, s_.C, s_.K, s_.groups, s_.OH, s_.OW, p_.KB, p_.NV, kb_.W,
-                               s_.act != "none" ? " act=" + s_.act : "",
-                               s_.pooled ? fmt::format(" pool={} {}x{}", s_.pool.isMax ? "max" : "avg", s_.pool.kernelH,
-                                                       s_.pool.kernelW)
-                                         : "");
+    info.summary = fmt::format(
+        "direct conv {}x{} C={} K={} groups={} out {}x{}: {} channels x {} vectors of {}{}{}", s_.R, s_.S,
+        s_.C, s_.K, s_.groups, s_.OH, s_.OW, p_.KB, p_.NV, kb_.W,
+        !s_.act.isNone() ? " act=" + std::string(s_.act.name()) : "",
+        s_.pooled
+            ? fmt::format(" pool={} {}x{}", s_.pool.isMax ? "max" : "avg", s_.pool.kernelH, s_.pool.kernelW)
+            : "");
     return info;
   }
 
@@ -267,8 +259,7 @@ private:
     }, "r");
 
     std::vector<llvm::Value*> values;
-    for (llvm::AllocaInst* slot : acc)
-      values.push_back(kb_.activation(s_.act, s_.actP0, s_.actP1, b_.CreateLoad(vec, slot)));
+    for (llvm::AllocaInst* slot : acc) values.push_back(kb_.activation(s_.act, b_.CreateLoad(vec, slot)));
     return values;
   }
 

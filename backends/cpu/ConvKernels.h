@@ -22,8 +22,7 @@ struct ConvSpec {
   int64_t padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
   int64_t OH = 0, OW = 0;  // conv output (before pooling)
   bool hasBias = false;
-  std::string act = "none";
-  double actP0 = 0, actP1 = 0;
+  ir::Activation act;  // the epilogue's
   bool pooled = false;
   PoolSpec pool;           // when pooled: over the OH x OW conv plane
   int64_t PH = 0, PW = 0;  // result spatial size

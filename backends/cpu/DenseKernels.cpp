@@ -8,34 +8,10 @@
 namespace nutshell::cpu {
 namespace {
 
-bool knownActivation(const std::string& a) {
-  return a == "none" || a == "relu" || a == "leaky_relu" || a == "sigmoid" || a == "tanh" || a == "clip";
-}
-
 Status requireRank(KernelBuilder& kb, size_t index, size_t rank, const char* role) {
   if (kb.node.operands[index]->type.rank() != rank)
     return kb.error(fmt::format("{} must have rank {}, got {}", role, rank, kb.node.operands[index]->type.str()));
   return Status::success();
-}
-
-struct Act {
-  std::string name = "none";
-  double p0 = 0, p1 = 0;
-};
-
-Expected<Act> readAct(KernelBuilder& kb) {
-  Act act;
-  if (kb.node.op != ir::OpKind::FusedDense && kb.node.op != ir::OpKind::FusedConv2d) return act;
-  act.name = kb.node.getString("act");
-  const auto& params = kb.node.getFloats("act_params");
-  if (!knownActivation(act.name)) return kb.error(fmt::format("unknown activation '{}'", act.name));
-  if (act.name == "leaky_relu") act.p0 = params.empty() ? 0.01 : params[0];
-  if (act.name == "clip") {
-    if (params.size() != 2) return kb.error("clip needs act_params [min, max]");
-    act.p0 = params[0];
-    act.p1 = params[1];
-  }
-  return act;
 }
 
 }  // namespace
@@ -43,7 +19,7 @@ Expected<Act> readAct(KernelBuilder& kb) {
 Expected<KernelInfo> emitDense(KernelBuilder& kb) {
   NUTSHELL_TRY(requireRank(kb, 0, 2, "input"));
   NUTSHELL_TRY(requireRank(kb, 1, 2, "weights"));
-  NUTSHELL_ASSIGN(Act act, readAct(kb));
+  NUTSHELL_ASSIGN(ir::Activation act, ir::fusedActivation(kb.node));
   auto x = kb.operandShape(0);
   auto w = kb.operandShape(1);
   if (x[1] != w[0]) return kb.error(fmt::format("input {} and weights {} disagree on K", shapeText(x), shapeText(w)));
@@ -62,12 +38,12 @@ Expected<KernelInfo> emitDense(KernelBuilder& kb) {
     llvm::Value* bias = kb.operand(2);
     p.init = [&kb, bias](int, llvm::Value* n, llvm::Value* mask) { return kb.loadVec(bias, n, mask); };
   }
-  if (act.name != "none")
+  if (!act.isNone())
     p.epilogue = [&kb, act](llvm::Value*, llvm::Value*, llvm::Value*, llvm::Value*, llvm::Value* v) {
-      return kb.activation(act.name, act.p0, act.p1, v);
+      return kb.activation(act, v);
     };
   KernelInfo info = emitGemmTiles(kb, p);
-  if (act.name != "none") info.summary += " act=" + act.name;
+  if (!act.isNone()) info.summary += " act=" + std::string(act.name());
   return info;
 }
 

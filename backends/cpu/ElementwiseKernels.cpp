@@ -13,63 +13,18 @@
 namespace nutshell::cpu {
 namespace {
 
-struct Step {
-  std::string name;
-  bool binary = false;
-  double p0 = 0, p1 = 0;
-};
-
-bool isBinaryStep(const std::string& s) { return s == "add" || s == "sub" || s == "mul" || s == "div"; }
-bool isUnaryStep(const std::string& s) {
-  return s == "relu" || s == "leaky_relu" || s == "sigmoid" || s == "tanh" || s == "clip" || s == "exp";
-}
-
-Expected<std::vector<Step>> readSteps(KernelBuilder& kb) {
-  const ir::Node& node = kb.node;
-  std::vector<Step> steps;
-  // (An if-chain rather than a switch: only these ops reach this emitter.)
-  using K = ir::OpKind;
-  if (node.op == K::Add) return std::vector<Step>{{"add", true}};
-  if (node.op == K::Sub) return std::vector<Step>{{"sub", true}};
-  if (node.op == K::Mul) return std::vector<Step>{{"mul", true}};
-  if (node.op == K::Div) return std::vector<Step>{{"div", true}};
-  if (node.op == K::Relu) return std::vector<Step>{{"relu"}};
-  if (node.op == K::LeakyRelu) return std::vector<Step>{{"leaky_relu", false, node.getFloat("alpha")}};
-  if (node.op == K::Sigmoid) return std::vector<Step>{{"sigmoid"}};
-  if (node.op == K::Tanh) return std::vector<Step>{{"tanh"}};
-  if (node.op == K::Clip) return std::vector<Step>{{"clip", false, node.getFloat("min"), node.getFloat("max")}};
-  if (node.op == K::Exp) return std::vector<Step>{{"exp"}};
-  const auto& names = node.getStrings("steps");
-  const auto& params = node.getFloats("params");
-  if (!params.empty() && params.size() != 2 * names.size())
-    return kb.error(fmt::format("params has {} values, expected 2 per step ({})", params.size(), 2 * names.size()));
-  size_t binaries = 0;
-  for (size_t i = 0; i < names.size(); ++i) {
-    Step step{names[i], isBinaryStep(names[i])};
-    if (!step.binary && !isUnaryStep(names[i])) return kb.error(fmt::format("unknown step '{}'", names[i]));
-    if (!params.empty()) {
-      step.p0 = params[2 * i];
-      step.p1 = params[2 * i + 1];
-    }
-    binaries += step.binary;
-    steps.push_back(step);
-  }
-  if (binaries + 1 != node.operands.size())
-    return kb.error(fmt::format("{} binary steps need {} operands, got {}", binaries, binaries + 1, node.operands.size()));
-  return steps;
-}
-
-llvm::Value* applyBinary(KernelBuilder& kb, const std::string& name, llvm::Value* x, llvm::Value* y, bool isFloat) {
+llvm::Value* applyBinary(KernelBuilder& kb, ir::OpKind op, llvm::Value* x, llvm::Value* y, bool isFloat) {
   llvm::IRBuilder<>& b = kb.b;
+  using K = ir::OpKind;
   if (isFloat) {
-    if (name == "add") return b.CreateFAdd(x, y);
-    if (name == "sub") return b.CreateFSub(x, y);
-    if (name == "mul") return b.CreateFMul(x, y);
+    if (op == K::Add) return b.CreateFAdd(x, y);
+    if (op == K::Sub) return b.CreateFSub(x, y);
+    if (op == K::Mul) return b.CreateFMul(x, y);
     return b.CreateFDiv(x, y);
   }
-  if (name == "add") return b.CreateAdd(x, y);
-  if (name == "sub") return b.CreateSub(x, y);
-  if (name == "mul") return b.CreateMul(x, y);
+  if (op == K::Add) return b.CreateAdd(x, y);
+  if (op == K::Sub) return b.CreateSub(x, y);
+  if (op == K::Mul) return b.CreateMul(x, y);
   // Integer division truncates like C++; a zero divisor gives 0 instead of a trap.
   llvm::Value* zero = llvm::Constant::getNullValue(y->getType());
   llvm::Value* isZero = b.CreateICmpEQ(y, zero);
@@ -80,7 +35,7 @@ llvm::Value* applyBinary(KernelBuilder& kb, const std::string& name, llvm::Value
 }  // namespace
 
 Expected<KernelInfo> emitElementwise(KernelBuilder& kb) {
-  NUTSHELL_ASSIGN(std::vector<Step> steps, readSteps(kb));
+  NUTSHELL_ASSIGN(std::vector<ir::ChainStep> steps, ir::chainSteps(kb.node));
   const ir::Node& node = kb.node;
   bool isFloat = kb.resultType() == ir::DType::F32;
   for (size_t k = 0; k < node.operands.size(); ++k)
@@ -88,8 +43,9 @@ Expected<KernelInfo> emitElementwise(KernelBuilder& kb) {
       return kb.error(fmt::format("operand {} is {} but the result is {}", k, node.operands[k]->type.str(),
                                   node.result()->type.str()));
   if (!isFloat)
-    for (const Step& s : steps)
-      if (!s.binary && s.name != "relu") return kb.error(fmt::format("'{}' on i64 values is not supported", s.name));
+    for (const ir::ChainStep& s : steps)
+      if (!s.isBinary() && s.op != ir::OpKind::Relu)
+        return kb.error(fmt::format("'{}' on i64 values is not supported", ir::opName(s.op)));
 
   // Broadcast strides per operand, right-aligned against the output.
   std::vector<int64_t> outShape = kb.resultShape();
@@ -171,11 +127,11 @@ Expected<KernelInfo> emitElementwise(KernelBuilder& kb) {
       }
       llvm::Value* acc = values[0];
       size_t next = 1;
-      for (const Step& s : steps) {
-        if (s.binary)
-          acc = applyBinary(kb, s.name, acc, values[next++], isFloat);
+      for (const ir::ChainStep& s : steps) {
+        if (s.isBinary())
+          acc = applyBinary(kb, s.op, acc, values[next++], isFloat);
         else if (isFloat)
-          acc = kb.activation(s.name, s.p0, s.p1, acc);
+          acc = kb.activation(s.act, acc);
         else  // i64 relu
           acc = b.CreateSelect(b.CreateICmpSGT(acc, llvm::Constant::getNullValue(acc->getType())), acc,
                                llvm::Constant::getNullValue(acc->getType()));

@@ -20,6 +20,7 @@
 
 #include "backends/cpu/LoopBuilder.h"
 #include "backends/cpu/Target.h"
+#include "ir/Activation.h"
 #include "ir/Graph.h"
 #include "nutshell/Expected.h"
 
@@ -116,7 +117,7 @@ public:
   llvm::Value* tanh(llvm::Value* x);
   llvm::Value* sigmoid(llvm::Value* x);
   /// relu|leaky_relu|sigmoid|tanh|clip|exp|none; p0/p1 as in ops.def.
-  llvm::Value* activation(const std::string& name, double p0, double p1, llvm::Value* x);
+  llvm::Value* activation(const ir::Activation& act, llvm::Value* x);
   /// Horizontal sum / max of a vector in a fixed (tree) order.
   llvm::Value* hsum(llvm::Value* v);
   llvm::Value* hmax(llvm::Value* v);

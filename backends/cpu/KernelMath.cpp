@@ -115,16 +115,19 @@ llvm::Value* KernelBuilder::sigmoid(llvm::Value* x) {
   return b.CreateFDiv(fconst(type, 1.0), b.CreateFAdd(fconst(type, 1.0), e));
 }
 
-llvm::Value* KernelBuilder::activation(const std::string& name, double p0, double p1, llvm::Value* x) {
+llvm::Value* KernelBuilder::activation(const ir::Activation& act, llvm::Value* x) {
   llvm::Type* type = x->getType();
-  if (name == "none" || name.empty()) return x;
-  if (name == "relu") return fmax(x, fconst(type, 0.0));
-  if (name == "leaky_relu") return b.CreateSelect(b.CreateFCmpOLT(x, fconst(type, 0.0)), b.CreateFMul(x, fconst(type, p0)), x);
-  if (name == "sigmoid") return sigmoid(x);
-  if (name == "tanh") return tanh(x);
-  if (name == "exp") return exp(x);
-  if (name == "clip") return fmin(fmax(x, fconst(type, p0)), fconst(type, p1));
-  return x;  // callers validate names first
+  using K = ir::OpKind;
+  switch (act.op) {
+    case K::Relu: return fmax(x, fconst(type, 0.0));
+    case K::LeakyRelu:
+      return b.CreateSelect(b.CreateFCmpOLT(x, fconst(type, 0.0)), b.CreateFMul(x, fconst(type, act.p0)), x);
+    case K::Sigmoid: return sigmoid(x);
+    case K::Tanh: return tanh(x);
+    case K::Exp: return exp(x);
+    case K::Clip: return fmin(fmax(x, fconst(type, act.p0)), fconst(type, act.p1));
+    default: return x;  // none; ir::Activation holds no other op
+  }
 }
 
 static llvm::Value* reduceTree(llvm::IRBuilder<>& b, llvm::Value* v,

@@ -98,10 +98,10 @@ Results runConv2d(const ir::Node& node, const Operands& ops) {
 
 Results runFusedConv2d(const ir::Node& node, const Operands& ops) {
   NUTSHELL_ASSIGN(ConvParams p, readConvParams(node));
-  NUTSHELL_ASSIGN(Activation act, readActivation(node));
+  NUTSHELL_ASSIGN(ir::Activation act, ir::fusedActivation(node));
   NUTSHELL_ASSIGN(Tensor conv, convolve(node, *ops[0], *ops[1], ops[2], p));
   float* pc = conv.f32();
-  for (int64_t i = 0; i < conv.numElements(); ++i) pc[i] = act(pc[i]);
+  for (int64_t i = 0; i < conv.numElements(); ++i) pc[i] = applyActivation(act, pc[i]);
 
   const std::string& poolKind = node.getString("pool");
   if (poolKind != "none") {

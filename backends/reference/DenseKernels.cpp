@@ -9,7 +9,7 @@
 
 namespace nutshell::reference {
 
-Expected<Tensor> denseProduct(const ir::Node& node, const Operands& ops, const Activation& act) {
+Expected<Tensor> denseProduct(const ir::Node& node, const Operands& ops, const ir::Activation& act) {
   for (size_t i = 0; i < ops.size(); ++i) NUTSHELL_TRY(requireF32(node, ops, i, i == 0 ? "input" : "parameter"));
   const Tensor& x = *ops[0];
   const Tensor& w = *ops[1];
@@ -29,25 +29,25 @@ Expected<Tensor> denseProduct(const ir::Node& node, const Operands& ops, const A
       const float* wrow = w.f32() + k * N;
       for (int64_t n = 0; n < N; ++n) acc[n] += xv * double(wrow[n]);
     }
-    for (int64_t n = 0; n < N; ++n) out.f32()[m * N + n] = act(float(acc[n]));
+    for (int64_t n = 0; n < N; ++n) out.f32()[m * N + n] = applyActivation(act, float(acc[n]));
   }
   return out;
 }
 
 Results runDense(const ir::Node& node, const Operands& ops) {
-  NUTSHELL_ASSIGN(Tensor out, denseProduct(node, ops, Activation{}));
+  NUTSHELL_ASSIGN(Tensor out, denseProduct(node, ops, ir::Activation{}));
   return single(std::move(out));
 }
 
 Results runFusedDense(const ir::Node& node, const Operands& ops) {
-  NUTSHELL_ASSIGN(Activation act, readActivation(node));
+  NUTSHELL_ASSIGN(ir::Activation act, ir::fusedActivation(node));
   NUTSHELL_ASSIGN(Tensor out, denseProduct(node, ops, act));
   return single(std::move(out));
 }
 
 Results runMaxout(const ir::Node& node, const Operands& ops) {
   const int64_t pieces = node.getInt("pieces");
-  NUTSHELL_ASSIGN(Tensor d, denseProduct(node, ops, Activation{}));
+  NUTSHELL_ASSIGN(Tensor d, denseProduct(node, ops, ir::Activation{}));
   const int64_t M = d.shape()[0], total = d.shape()[1];
   if (pieces < 1 || total % pieces != 0)
     return nodeError(node, fmt::format("pieces={} does not divide the {} dense outputs", pieces, total));

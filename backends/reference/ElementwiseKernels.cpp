@@ -11,31 +11,21 @@
 
 namespace nutshell::reference {
 
-bool isUnaryName(const std::string& name) {
-  return name == "relu" || name == "leaky_relu" || name == "sigmoid" || name == "tanh" || name == "clip" ||
-         name == "exp";
-}
-
-float applyUnary(const std::string& name, float x, double p0, double p1) {
+float applyActivation(const ir::Activation& act, float x) {
   double v = x;
-  if (name == "relu") return x < 0.0f ? 0.0f : x;  // keeps NaN, like max(x, 0) in numpy
-  if (name == "leaky_relu") return x < 0.0f ? float(p0 * v) : x;
-  if (name == "sigmoid") return float(1.0 / (1.0 + std::exp(-v)));
-  if (name == "tanh") return float(std::tanh(v));
-  if (name == "clip") return x < p0 ? float(p0) : (x > p1 ? float(p1) : x);
-  if (name == "exp") return float(std::exp(v));
-  return x;  // "none"
+  using K = ir::OpKind;
+  switch (act.op) {
+    case K::Relu: return x < 0.0f ? 0.0f : x;  // keeps NaN, like max(x, 0) in numpy
+    case K::LeakyRelu: return x < 0.0f ? float(act.p0 * v) : x;
+    case K::Sigmoid: return float(1.0 / (1.0 + std::exp(-v)));
+    case K::Tanh: return float(std::tanh(v));
+    case K::Clip: return x < act.p0 ? float(act.p0) : (x > act.p1 ? float(act.p1) : x);
+    case K::Exp: return float(std::exp(v));
+    default: return x;  // none; ir::Activation holds no other op
+  }
 }
 
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-/// Default parameters of a unary step when none are given.
-void defaultParams(const std::string& name, double& p0, double& p1) {
-  p0 = name == "leaky_relu" ? 0.01 : name == "clip" ? -kInf : 0.0;
-  p1 = name == "clip" ? kInf : 0.0;
-}
 
 float applyBinaryF32(BinaryOp op, float a, float b) {
   switch (op) {
@@ -47,37 +37,14 @@ float applyBinaryF32(BinaryOp op, float a, float b) {
   return 0.0f;
 }
 
-std::optional<BinaryOp> binaryByName(const std::string& name) {
-  if (name == "add") return BinaryOp::Add;
-  if (name == "sub") return BinaryOp::Sub;
-  if (name == "mul") return BinaryOp::Mul;
-  if (name == "div") return BinaryOp::Div;
-  return std::nullopt;
+BinaryOp binaryOf(ir::OpKind op) {
+  if (op == ir::OpKind::Sub) return BinaryOp::Sub;
+  if (op == ir::OpKind::Mul) return BinaryOp::Mul;
+  if (op == ir::OpKind::Div) return BinaryOp::Div;
+  return BinaryOp::Add;
 }
 
 }  // namespace
-
-Expected<Activation> readActivation(const ir::Node& node) {
-  Activation act;
-  act.name = node.getString("act");
-  const std::vector<double>& params = node.getFloats("act_params");
-  if (act.name != "none" && !isUnaryName(act.name))
-    return nodeError(node, fmt::format("unknown activation '{}' (expected none|relu|leaky_relu|sigmoid|tanh|clip)",
-                                       act.name));
-  defaultParams(act.name, act.p0, act.p1);
-  if (act.name == "leaky_relu" && !params.empty()) {
-    if (params.size() != 1)
-      return nodeError(node, fmt::format("leaky_relu takes act_params [alpha], got {} values", params.size()));
-    act.p0 = params[0];
-  }
-  if (act.name == "clip" && !params.empty()) {
-    if (params.size() != 2)
-      return nodeError(node, fmt::format("clip takes act_params [min,max], got {} values", params.size()));
-    act.p0 = params[0];
-    act.p1 = params[1];
-  }
-  return act;
-}
 
 Results runBinary(const ir::Node& node, const Operands& ops, BinaryOp op) {
   const Tensor& a = *ops[0];
@@ -127,55 +94,24 @@ Results runBinary(const ir::Node& node, const Operands& ops, BinaryOp op) {
 
 Results runUnary(const ir::Node& node, const Operands& ops) {
   NUTSHELL_TRY(requireF32(node, ops, 0, "input"));
-  std::string name(ir::opName(node.op));
-  double p0 = 0.0, p1 = 0.0;
-  defaultParams(name, p0, p1);
-  if (node.op == ir::OpKind::LeakyRelu) p0 = node.getFloat("alpha");
-  if (node.op == ir::OpKind::Clip) {
-    p0 = node.getFloat("min");
-    p1 = node.getFloat("max");
-  }
+  const ir::Activation act = *ir::activationOf(node);  // the dispatch sends unary ops only
   const Tensor& x = *ops[0];
   Tensor out(ElementType::F32, x.shape());
   const float* px = x.f32();
   float* po = out.f32();
-  for (int64_t i = 0; i < x.numElements(); ++i) po[i] = applyUnary(name, px[i], p0, p1);
+  for (int64_t i = 0; i < x.numElements(); ++i) po[i] = applyActivation(act, px[i]);
   return single(std::move(out));
 }
 
 Results runFusedElementwise(const ir::Node& node, const Operands& ops) {
-  const std::vector<std::string>& steps = node.getStrings("steps");
-  const std::vector<double>& params = node.getFloats("params");
-  if (!params.empty() && params.size() != 2 * steps.size())
-    return nodeError(node, fmt::format("params must hold 2 values per step ({} steps), got {}", steps.size(),
-                                       params.size()));
-  size_t binarySteps = 0;
-  for (const std::string& s : steps) {
-    if (binaryByName(s)) {
-      ++binarySteps;
-    } else if (!isUnaryName(s)) {
-      return nodeError(node, fmt::format("unknown step '{}'", s));
-    }
-  }
-  if (binarySteps != ops.size() - 1)
-    return nodeError(node, fmt::format("{} binary steps need {} operands, got {}", binarySteps, binarySteps + 1,
-                                       ops.size()));
+  NUTSHELL_ASSIGN(std::vector<ir::ChainStep> steps, ir::chainSteps(node));
   std::vector<int64_t> shape = ops[0]->shape();
   for (size_t k = 0; k < ops.size(); ++k) {
     NUTSHELL_TRY(requireF32(node, ops, k, "operand"));
     NUTSHELL_ASSIGN(shape, broadcastShape(node, shape, ops[k]->shape()));
   }
-  // Per-step kinds and parameters, resolved once.
-  std::vector<std::optional<BinaryOp>> binary(steps.size());
-  std::vector<double> p0(steps.size()), p1(steps.size());
-  for (size_t s = 0; s < steps.size(); ++s) {
-    binary[s] = binaryByName(steps[s]);
-    defaultParams(steps[s], p0[s], p1[s]);
-    if (!params.empty()) {
-      p0[s] = params[2 * s];
-      p1[s] = params[2 * s + 1];
-    }
-  }
+  std::vector<BinaryOp> binary;
+  for (const ir::ChainStep& step : steps) binary.push_back(binaryOf(step.op));
   std::vector<std::vector<int64_t>> strides;
   std::vector<const float*> data;
   for (const Tensor* t : ops) {
@@ -188,11 +124,11 @@ Results runFusedElementwise(const ir::Node& node, const Operands& ops) {
     float acc = data[0][off[0]];
     size_t next = 1;
     for (size_t s = 0; s < steps.size(); ++s) {
-      if (binary[s]) {
-        acc = applyBinaryF32(*binary[s], acc, data[next][off[next]]);
+      if (steps[s].isBinary()) {
+        acc = applyBinaryF32(binary[s], acc, data[next][off[next]]);
         ++next;
       } else {
-        acc = applyUnary(steps[s], acc, p0[s], p1[s]);
+        acc = applyActivation(steps[s].act, acc);
       }
     }
     po[i] = acc;

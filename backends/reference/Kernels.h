@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ir/Activation.h"
 #include "ir/Graph.h"
 #include "nutshell/Expected.h"
 #include "nutshell/Tensor.h"
@@ -75,18 +76,10 @@ void forEachBroadcast(const std::vector<int64_t>& outShape, const std::vector<st
 }
 
 // ---- scalar functions shared by plain, fused and chained ops ------------------
-/// Unary activation by name (relu|leaky_relu|sigmoid|tanh|clip|exp|none);
-/// p0/p1 are leaky_relu's alpha or clip's min/max. Computed in double and
-/// rounded once, so fused and unfused graphs agree bit for bit.
-float applyUnary(const std::string& name, float x, double p0, double p1);
-bool isUnaryName(const std::string& name);
-/// The activation of fused_conv2d / fused_dense (act + act_params), checked.
-struct Activation {
-  std::string name = "none";
-  double p0 = 0.0, p1 = 0.0;
-  float operator()(float x) const { return applyUnary(name, x, p0, p1); }
-};
-Expected<Activation> readActivation(const ir::Node& node);
+/// An activation (ir/Activation.h: relu, leaky_relu, sigmoid, tanh, clip,
+/// exp or none) on one value. Computed in double and rounded once, so fused
+/// and unfused graphs agree bit for bit.
+float applyActivation(const ir::Activation& act, float x);
 
 // ---- shared compute ----------------------------------------------------------
 struct ConvParams {
@@ -112,7 +105,7 @@ struct PoolParams {
 Expected<Tensor> pool(const ir::Node& node, const Tensor& x, const PoolParams& p);
 
 /// dense(x[M,K], w[K,N], b[N]) in double, then `act`.
-Expected<Tensor> denseProduct(const ir::Node& node, const Operands& ops, const Activation& act);
+Expected<Tensor> denseProduct(const ir::Node& node, const Operands& ops, const ir::Activation& act);
 
 // ---- kernels, by family --------------------------------------------------------
 // ConvKernels.cpp

@@ -1,0 +1,130 @@
+#include "ir/Activation.h"
+
+#include <limits>
+
+#include <fmt/format.h>
+
+namespace nutshell::ir {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::string describe(const Node& node) {
+  std::string name = node.results.empty() || !node.results[0] ? std::string("?") : node.name();
+  return fmt::format("node '%{}' ({})", name, opName(node.op));
+}
+
+/// The unary ops that are activations or chain steps, by the op table.
+std::string unaryNames() {
+  std::string names = "none";
+  for (size_t i = 0; i < kNumOps; ++i) {
+    const OpInfo& info = opInfo(OpKind(i));
+    if (info.has(Trait::Unary | Trait::Elementwise)) names += "|" + std::string(info.name);
+  }
+  return names;
+}
+
+std::optional<OpKind> unaryOpNamed(std::string_view name) {
+  if (name == "none") return OpKind::Identity;
+  std::optional<OpKind> op = lookupOp(name);
+  if (!op || !opInfo(*op).has(Trait::Unary | Trait::Elementwise)) return std::nullopt;
+  return op;
+}
+
+/// Parameters of `op` when none are given.
+Activation withDefaults(OpKind op) {
+  Activation act{op};
+  if (op == OpKind::LeakyRelu) act.p0 = std::get<double>(defaultAttr(op, "alpha"));
+  if (op == OpKind::Clip) act.p0 = -kInf, act.p1 = kInf;
+  return act;
+}
+
+bool isStepOp(const OpInfo& info) {
+  return !info.has(Trait::Fused) &&
+         (info.has(Trait::Binary | Trait::Elementwise) || info.has(Trait::Unary | Trait::Elementwise));
+}
+
+}  // namespace
+
+bool isChainStepName(std::string_view name) {
+  std::optional<OpKind> op = lookupOp(name);
+  return op && isStepOp(opInfo(*op));
+}
+
+std::string chainStepNames() {
+  std::string names;
+  for (size_t i = 0; i < kNumOps; ++i)
+    if (isStepOp(opInfo(OpKind(i)))) names += (names.empty() ? "" : "|") + std::string(opName(OpKind(i)));
+  return names;
+}
+
+std::string_view Activation::name() const {
+  return isNone() ? std::string_view("none") : opName(op);
+}
+
+std::vector<double> Activation::params() const {
+  if (op == OpKind::LeakyRelu) return {p0};
+  if (op == OpKind::Clip) return {p0, p1};
+  return {};
+}
+
+Expected<Activation> activationNamed(std::string_view name, const std::vector<double>& params) {
+  std::optional<OpKind> op = unaryOpNamed(name);
+  if (!op) return makeError(fmt::format("unknown activation '{}' (expected {})", name, unaryNames()));
+  Activation act = withDefaults(*op);
+  size_t takes = *op == OpKind::LeakyRelu ? 1 : *op == OpKind::Clip ? 2 : 0;
+  if (!params.empty() && params.size() != takes)
+    return makeError(fmt::format("activation '{}' takes {} act_params, got {}", name, takes, params.size()));
+  if (params.size() >= 1) act.p0 = params[0];
+  if (params.size() >= 2) act.p1 = params[1];
+  return act;
+}
+
+Expected<Activation> fusedActivation(const Node& node) {
+  if (!node.info().findAttr("act")) return Activation{};
+  Expected<Activation> act = activationNamed(node.getString("act"), node.getFloats("act_params"));
+  if (!act) return makeError(describe(node) + ": " + act.message());
+  return act;
+}
+
+std::optional<Activation> activationOf(const Node& node) {
+  if (!node.info().has(Trait::Unary | Trait::Elementwise)) return std::nullopt;
+  Activation act = withDefaults(node.op);
+  if (node.op == OpKind::LeakyRelu) act.p0 = node.getFloat("alpha");
+  if (node.op == OpKind::Clip) act.p0 = node.getFloat("min"), act.p1 = node.getFloat("max");
+  return act;
+}
+
+Expected<std::vector<ChainStep>> chainSteps(const Node& node) {
+  if (node.info().has(Trait::Binary)) return std::vector<ChainStep>{ChainStep{node.op}};
+  if (std::optional<Activation> act = activationOf(node))
+    return std::vector<ChainStep>{ChainStep{node.op, *act}};
+  if (node.op != OpKind::FusedElementwise) return makeError(describe(node) + ": not an elementwise op");
+  const std::vector<std::string>& names = node.getStrings("steps");
+  const std::vector<double>& params = node.getFloats("params");
+  if (!params.empty() && params.size() != 2 * names.size())
+    return makeError(fmt::format("{}: params must hold 2 values per step ({} steps), got {}", describe(node),
+                                 names.size(), params.size()));
+  std::vector<ChainStep> steps;
+  size_t binaries = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::optional<OpKind> op = lookupOp(names[i]);
+    if (op && opInfo(*op).has(Trait::Binary | Trait::Elementwise)) {
+      steps.push_back(ChainStep{*op});
+      ++binaries;
+      continue;
+    }
+    std::optional<OpKind> unary = unaryOpNamed(names[i]);
+    if (!unary || *unary == OpKind::Identity)
+      return makeError(fmt::format("{}: unknown step '{}'", describe(node), names[i]));
+    Activation act = withDefaults(*unary);
+    if (!params.empty()) act.p0 = params[2 * i], act.p1 = params[2 * i + 1];
+    steps.push_back(ChainStep{*unary, act});
+  }
+  if (binaries + 1 != node.operands.size())
+    return makeError(fmt::format("{}: {} binary steps need {} operands, got {}", describe(node), binaries,
+                                 binaries + 1, node.operands.size()));
+  return steps;
+}
+
+}  // namespace nutshell::ir

@@ -1,0 +1,87 @@
+// Activations and elementwise chains as typed IR values (ir/Activation.h):
+// the one place their text (act, act_params, steps, params) is read.
+#include <cmath>
+
+#include <catch2/catch.hpp>
+
+#include "IrTestUtil.h"
+#include "ir/Activation.h"
+
+using namespace nutshell;
+using namespace nutshell::ir;
+using nutshell::ir::test::T;
+
+TEST_CASE("activations by name, with their parameters and defaults", "[activation]") {
+  Expected<Activation> none = activationNamed("none", {});
+  REQUIRE(none);
+  CHECK(none->isNone());
+  CHECK(none->name() == "none");
+
+  Expected<Activation> leaky = activationNamed("leaky_relu", {});
+  REQUIRE(leaky);
+  CHECK(leaky->op == OpKind::LeakyRelu);
+  CHECK(leaky->p0 == Approx(0.01));  // the default alpha of leaky_relu in ops.def
+  CHECK(leaky->params() == std::vector<double>{leaky->p0});
+
+  Expected<Activation> clip = activationNamed("clip", {});
+  REQUIRE(clip);
+  CHECK(std::isinf(clip->p0));
+  CHECK(clip->p0 < 0);
+  CHECK(std::isinf(clip->p1));
+  Expected<Activation> relu6 = activationNamed("clip", {0.0, 6.0});
+  REQUIRE(relu6);
+  CHECK(relu6->params() == std::vector<double>{0.0, 6.0});
+
+  Expected<Activation> unknown = activationNamed("gelu", {});
+  REQUIRE_FALSE(unknown);
+  CHECK_THAT(unknown.message(),
+             Catch::Contains("unknown activation 'gelu' (expected none|relu|leaky_relu|sigmoid"));
+  Expected<Activation> wrongCount = activationNamed("clip", {1.0});
+  REQUIRE_FALSE(wrongCount);
+  CHECK_THAT(wrongCount.message(), Catch::Contains("'clip' takes 2 act_params, got 1"));
+  // A non-unary op is not an activation, even though the table knows it.
+  CHECK_FALSE(activationNamed("add", {}));
+}
+
+TEST_CASE("unary nodes and fused epilogues as activations", "[activation]") {
+  Graph g;
+  Value* x = g.addInput("x", T("f32[2,3]"));
+  Node* clip = g.addNode(OpKind::Clip, {x}, {T("f32[2,3]")}, {{"min", 0.0}, {"max", 6.0}});
+  auto act = activationOf(*clip);
+  REQUIRE(act);
+  CHECK(act->op == OpKind::Clip);
+  CHECK(act->p1 == 6.0);
+  Node* add = g.addNode(OpKind::Add, {x, x}, {T("f32[2,3]")});
+  CHECK_FALSE(activationOf(*add));
+
+  Node* dense = g.addNode(OpKind::Dense, {x, x}, {T("f32[2,3]")});
+  Expected<Activation> plain = fusedActivation(*dense);  // no `act` attribute: none
+  REQUIRE(plain);
+  CHECK(plain->isNone());
+}
+
+TEST_CASE("elementwise chains as steps", "[activation]") {
+  Graph g;
+  Value* x = g.addInput("x", T("f32[4]"));
+  Value* y = g.addInput("y", T("f32[4]"));
+  Node* chain = g.addNode(OpKind::FusedElementwise, {x, y}, {T("f32[4]")},
+                          {{"steps", std::vector<std::string>{"add", "leaky_relu", "exp"}},
+                           {"params", std::vector<double>{0, 0, 0.2, 0, 0, 0}}},
+                          {"c"});
+  Expected<std::vector<ChainStep>> steps = chainSteps(*chain);
+  REQUIRE(steps);
+  REQUIRE(steps->size() == 3);
+  CHECK((*steps)[0].isBinary());
+  CHECK((*steps)[1].act.op == OpKind::LeakyRelu);
+  CHECK((*steps)[1].act.p0 == 0.2);
+  CHECK((*steps)[2].act.op == OpKind::Exp);
+
+  chain->attrs["steps"] = std::vector<std::string>{"add", "mul", "relu"};
+  chain->attrs.erase("params");
+  Expected<std::vector<ChainStep>> tooFew = chainSteps(*chain);
+  REQUIRE_FALSE(tooFew);
+  CHECK_THAT(tooFew.message(), Catch::Contains("2 binary steps need 3 operands, got 2"));
+  chain->attrs["steps"] = std::vector<std::string>{"softmax"};
+  CHECK_THAT(chainSteps(*chain).message(), Catch::Contains("unknown step 'softmax'"));
+  CHECK(chainStepNames() == "add|sub|mul|div|relu|leaky_relu|sigmoid|tanh|clip|exp");
+}
