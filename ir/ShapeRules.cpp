@@ -7,6 +7,7 @@
 // height) becomes `?`, which every check treats as compatible.
 #include <string>
 
+#include "ir/OpViews.h"
 #include "ir/ShapeInference.h"
 #include "ir/ShapeRuleSupport.h"
 #include "ir/Verifier.h"
@@ -45,7 +46,8 @@ Expected<TensorType> convOutput(const Node& node) {
   NUTSHELL_TRY(requireF32(node, 1));
   const TensorType& x = node.operands[0]->type;
   const TensorType& w = node.operands[1]->type;
-  int64_t groups = node.getInt("groups");
+  NUTSHELL_ASSIGN(ConvGeometry g, convGeometry(node));
+  int64_t groups = g.groups;
   if (x.dims[1].isStatic() && w.dims[1].isStatic()) {
     int64_t expected = 0;
     if (!checkedMul(w.dims[1].size, groups, expected) || expected != x.dims[1].size)
@@ -62,13 +64,10 @@ Expected<TensorType> convOutput(const Node& node) {
       return nodeError(node, "bias size " + dimStr(node.operands[2]->type.dims[0]) + " != output channels " +
                                  dimStr(w.dims[0]));
   }
-  const auto& strides = node.getInts("strides");
-  const auto& pads = node.getInts("pads");
-  const auto& dilations = node.getInts("dilations");
-  NUTSHELL_ASSIGN(Dim h, windowOutput(node, x.dims[2], w.dims[2], strides[0], pads[0], pads[2], dilations[0], false,
-                                      "height"));
-  NUTSHELL_ASSIGN(Dim wd, windowOutput(node, x.dims[3], w.dims[3], strides[1], pads[1], pads[3], dilations[1], false,
-                                       "width"));
+  NUTSHELL_ASSIGN(Dim h, windowOutput(node, x.dims[2], w.dims[2], g.strideH, g.padTop, g.padBottom,
+                                      g.dilationH, false, "height"));
+  NUTSHELL_ASSIGN(Dim wd, windowOutput(node, x.dims[3], w.dims[3], g.strideW, g.padLeft, g.padRight,
+                                       g.dilationW, false, "width"));
   return TensorType(DType::F32, {x.dims[0], w.dims[0], h, wd});
 }
 
@@ -114,14 +113,12 @@ Expected<Types> inferConv2d(const Node& node) {
 
 Expected<Types> inferFusedConv2d(const Node& node) {
   NUTSHELL_ASSIGN(TensorType out, convOutput(node));
-  if (node.getString("pool") != "none") {
-    const auto& kernel = node.getInts("pool_kernel");
-    const auto& strides = node.getInts("pool_strides");
-    const auto& pads = node.getInts("pool_pads");
-    NUTSHELL_ASSIGN(out.dims[2], windowOutput(node, out.dims[2], Dim(kernel[0]), strides[0], pads[0], pads[2], 1,
-                                              false, "pooled height"));
-    NUTSHELL_ASSIGN(out.dims[3], windowOutput(node, out.dims[3], Dim(kernel[1]), strides[1], pads[1], pads[3], 1,
-                                              false, "pooled width"));
+  NUTSHELL_ASSIGN(std::optional<PoolGeometry> pool, fusedPoolGeometry(node));
+  if (pool) {
+    NUTSHELL_ASSIGN(out.dims[2], windowOutput(node, out.dims[2], Dim(pool->kernelH), pool->strideH,
+                                              pool->padTop, pool->padBottom, 1, false, "pooled height"));
+    NUTSHELL_ASSIGN(out.dims[3], windowOutput(node, out.dims[3], Dim(pool->kernelW), pool->strideW,
+                                              pool->padLeft, pool->padRight, 1, false, "pooled width"));
   }
   if (node.operands.size() < 4) return Types{out};
   // Destination-writing form: channels [dest_offset, dest_offset+K) of dest.
@@ -143,17 +140,12 @@ Expected<Types> inferPool2d(const Node& node) {
   NUTSHELL_TRY(requireRank(node, 0, 4));
   NUTSHELL_TRY(requireF32(node, 0));
   const TensorType& x = node.operands[0]->type;
-  const auto& kernel = node.getInts("kernel");
-  const auto& strides = node.getInts("strides");
-  const auto& pads = node.getInts("pads");
-  std::vector<int64_t> dilations{1, 1};
-  if (node.info().findAttr("dilations")) dilations = node.getInts("dilations");
-  bool ceilMode = node.getInt("ceil_mode") != 0;
+  NUTSHELL_ASSIGN(PoolGeometry g, poolGeometry(node));
   TensorType out = x;
-  NUTSHELL_ASSIGN(out.dims[2], windowOutput(node, x.dims[2], Dim(kernel[0]), strides[0], pads[0], pads[2],
-                                            dilations[0], ceilMode, "height"));
-  NUTSHELL_ASSIGN(out.dims[3], windowOutput(node, x.dims[3], Dim(kernel[1]), strides[1], pads[1], pads[3],
-                                            dilations[1], ceilMode, "width"));
+  NUTSHELL_ASSIGN(out.dims[2], windowOutput(node, x.dims[2], Dim(g.kernelH), g.strideH, g.padTop, g.padBottom,
+                                            g.dilationH, g.ceilMode, "height"));
+  NUTSHELL_ASSIGN(out.dims[3], windowOutput(node, x.dims[3], Dim(g.kernelW), g.strideW, g.padLeft, g.padRight,
+                                            g.dilationW, g.ceilMode, "width"));
   return Types{out};
 }
 

@@ -1,9 +1,11 @@
 #include "passes/ConvCostModel.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
+
+#include <fmt/format.h>
+
+#include "ir/OpViews.h"
 
 namespace nutshell::passes {
 
@@ -68,12 +70,8 @@ Expected<ConvProblem> ConvProblem::fromNode(const ir::Node& node) {
     if (!x.dims[i].isStatic() || !w.dims[i].isStatic() || !w.dims[0].isStatic())
       return makeError(fmt::format("{}: the cost model needs static channel and spatial sizes, got {} and {}",
                                    where, x.str(), w.str()));
-  const auto& strides = node.getInts("strides");
-  const auto& pads = node.getInts("pads");
-  const auto& dilations = node.getInts("dilations");
-  int64_t groups = node.getInt("groups");
-  if (strides.size() != 2 || pads.size() != 4 || dilations.size() != 2 || groups < 1)
-    return makeError(where + ": strides/dilations need 2 values, pads 4, groups >= 1");
+  NUTSHELL_ASSIGN(ir::ConvGeometry g, ir::convGeometry(node));
+  int64_t groups = g.groups;
   ConvProblem p;
   p.batchAssumed = !x.dims[0].isStatic();
   p.batch = p.batchAssumed ? 1 : x.dims[0].size;
@@ -83,14 +81,14 @@ Expected<ConvProblem> ConvProblem::fromNode(const ir::Node& node) {
   p.outChannels = w.dims[0].size;
   p.kernelHeight = w.dims[2].size;
   p.kernelWidth = w.dims[3].size;
-  p.strideHeight = strides[0];
-  p.strideWidth = strides[1];
-  p.dilationHeight = dilations[0];
-  p.dilationWidth = dilations[1];
-  p.padTop = pads[0];
-  p.padLeft = pads[1];
-  p.padBottom = pads[2];
-  p.padRight = pads[3];
+  p.strideHeight = g.strideH;
+  p.strideWidth = g.strideW;
+  p.dilationHeight = g.dilationH;
+  p.dilationWidth = g.dilationW;
+  p.padTop = g.padTop;
+  p.padLeft = g.padLeft;
+  p.padBottom = g.padBottom;
+  p.padRight = g.padRight;
   p.groups = groups;
   if (p.strideHeight < 1 || p.strideWidth < 1 || p.dilationHeight < 1 || p.dilationWidth < 1 ||
       p.inChannels % groups != 0 || p.outHeight() < 1 || p.outWidth() < 1)

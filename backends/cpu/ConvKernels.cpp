@@ -29,21 +29,11 @@ Expected<ConvSpec> parseConvSpec(KernelBuilder& kb) {
                                 node.operands[1]->type.str()));
   s.N = x[0], s.C = x[1], s.H = x[2], s.W = x[3];
   s.K = w[0], s.R = w[2], s.S = w[3];
-  s.groups = node.getInt("groups");
-  if (s.groups < 1 || s.C % s.groups != 0 || s.K % s.groups != 0 || w[1] != s.C / s.groups)
+  NUTSHELL_ASSIGN(static_cast<ir::ConvGeometry&>(s), ir::convGeometry(node));
+  if (s.C % s.groups != 0 || s.K % s.groups != 0 || w[1] != s.C / s.groups)
     return kb.error(fmt::format("groups={} does not fit input {} and weights {}", s.groups, shapeText(x), shapeText(w)));
   s.Cg = s.C / s.groups;
   s.Kg = s.K / s.groups;
-  const auto& strides = node.getInts("strides");
-  const auto& pads = node.getInts("pads");
-  const auto& dil = node.getInts("dilations");
-  if (strides.size() != 2 || pads.size() != 4 || dil.size() != 2)
-    return kb.error("strides and dilations need 2 values, pads 4");
-  s.strideH = strides[0], s.strideW = strides[1];
-  s.padTop = pads[0], s.padLeft = pads[1], s.padBottom = pads[2], s.padRight = pads[3];
-  s.dilationH = dil[0], s.dilationW = dil[1];
-  if (s.strideH < 1 || s.strideW < 1 || s.dilationH < 1 || s.dilationW < 1)
-    return kb.error("strides and dilations must be positive");
   s.OH = (s.H + s.padTop + s.padBottom - (s.R - 1) * s.dilationH - 1) / s.strideH + 1;
   s.OW = (s.W + s.padLeft + s.padRight - (s.S - 1) * s.dilationW - 1) / s.strideW + 1;
   if (s.OH < 1 || s.OW < 1) return kb.error("the kernel does not fit the padded input");
@@ -55,21 +45,11 @@ Expected<ConvSpec> parseConvSpec(KernelBuilder& kb) {
   s.outChannels = s.K;
   if (node.op == ir::OpKind::FusedConv2d) {
     NUTSHELL_ASSIGN(s.act, ir::fusedActivation(node));
-    const std::string& pool = node.getString("pool");
-    if (pool != "none" && pool != "max" && pool != "avg") return kb.error(fmt::format("unknown pool '{}'", pool));
-    if (pool != "none") {
-      const auto& pk = node.getInts("pool_kernel");
-      const auto& ps = node.getInts("pool_strides");
-      const auto& pp = node.getInts("pool_pads");
-      if (pk.size() != 2 || ps.size() != 2 || pp.size() != 4)
-        return kb.error("pool_kernel and pool_strides need 2 values, pool_pads 4");
+    NUTSHELL_ASSIGN(std::optional<ir::PoolGeometry> pooled, ir::fusedPoolGeometry(node));
+    if (pooled) {
       s.pooled = true;
       PoolSpec& p = s.pool;
-      p.isMax = pool == "max";
-      p.kernelH = pk[0], p.kernelW = pk[1], p.strideH = ps[0], p.strideW = ps[1];
-      p.padTop = pp[0], p.padLeft = pp[1], p.padBottom = pp[2], p.padRight = pp[3];
-      p.countIncludePad = node.getInt("pool_count_include_pad") != 0;
-      if (p.kernelH < 1 || p.kernelW < 1 || p.strideH < 1 || p.strideW < 1) return kb.error("bad pool kernel/strides");
+      static_cast<ir::PoolGeometry&>(p) = *pooled;
       p.inH = s.OH, p.inW = s.OW;
       s.PH = (s.OH + p.padTop + p.padBottom - p.kernelH) / p.strideH + 1;
       s.PW = (s.OW + p.padLeft + p.padRight - p.kernelW) / p.strideW + 1;

@@ -14,12 +14,12 @@
 
 namespace nutshell::cpu {
 
-struct ConvSpec {
+/// The node's geometry (ir::ConvGeometry: strides, pads, dilations,
+/// groups) with the shapes and the epilogue resolved.
+struct ConvSpec : ir::ConvGeometry {
   int64_t N = 0, C = 0, H = 0, W = 0;  // input
   int64_t K = 0, R = 0, S = 0;         // filters (all groups), kernel
-  int64_t groups = 1, Cg = 0, Kg = 0;  // per group
-  int64_t strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
-  int64_t padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
+  int64_t Cg = 0, Kg = 0;              // per group
   int64_t OH = 0, OW = 0;  // conv output (before pooling)
   bool hasBias = false;
   ir::Activation act;  // the epilogue's

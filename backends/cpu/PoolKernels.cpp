@@ -74,31 +74,8 @@ Expected<KernelInfo> emitPool2d(KernelBuilder& kb) {
   auto y = kb.resultShape();
   if (x.size() != 4 || kb.operandType(0) != ir::DType::F32)
     return kb.error(fmt::format("input must be f32[N,C,H,W], got {}", node.operands[0]->type.str()));
-  const auto& kernel = node.getInts("kernel");
-  const auto& strides = node.getInts("strides");
-  const auto& pads = node.getInts("pads");
-  if (kernel.size() != 2 || strides.size() != 2 || pads.size() != 4)
-    return kb.error("kernel and strides need 2 values, pads 4");
   PoolSpec s;
-  s.isMax = isMax;
-  s.kernelH = kernel[0];
-  s.kernelW = kernel[1];
-  s.strideH = strides[0];
-  s.strideW = strides[1];
-  s.padTop = pads[0];
-  s.padLeft = pads[1];
-  s.padBottom = pads[2];
-  s.padRight = pads[3];
-  if (isMax) {
-    const auto& dil = node.getInts("dilations");
-    if (dil.size() != 2) return kb.error("dilations need 2 values");
-    s.dilationH = dil[0];
-    s.dilationW = dil[1];
-  } else {
-    s.countIncludePad = node.getInt("count_include_pad") != 0;
-  }
-  if (s.kernelH < 1 || s.kernelW < 1 || s.strideH < 1 || s.strideW < 1 || s.dilationH < 1 || s.dilationW < 1)
-    return kb.error("kernel, strides and dilations must be positive");
+  NUTSHELL_ASSIGN(static_cast<ir::PoolGeometry&>(s), ir::poolGeometry(node));
   s.inH = x[2];
   s.inW = x[3];
   s.outW = y[3];

@@ -6,16 +6,12 @@
 #include <functional>
 
 #include "backends/cpu/KernelEmitter.h"
+#include "ir/OpViews.h"
 
 namespace nutshell::cpu {
 
-struct PoolSpec {
-  bool isMax = true;
-  int64_t kernelH = 1, kernelW = 1;
-  int64_t strideH = 1, strideW = 1;
-  int64_t padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
-  int64_t dilationH = 1, dilationW = 1;
-  bool countIncludePad = false;
+/// The window (ir::PoolGeometry) over a plane of known size.
+struct PoolSpec : ir::PoolGeometry {
   int64_t inH = 0, inW = 0;  // pooled plane
   int64_t outW = 0;          // pooled row length
 };

@@ -10,36 +10,8 @@
 
 namespace nutshell::reference {
 
-namespace {
-
-Expected<ConvParams> readConvParams(const ir::Node& node) {
-  const std::vector<int64_t>& strides = node.getInts("strides");
-  const std::vector<int64_t>& pads = node.getInts("pads");
-  const std::vector<int64_t>& dilations = node.getInts("dilations");
-  if (strides.size() != 2 || strides[0] < 1 || strides[1] < 1)
-    return nodeError(node, "strides must be 2 positive values");
-  if (pads.size() != 4 || pads[0] < 0 || pads[1] < 0 || pads[2] < 0 || pads[3] < 0)
-    return nodeError(node, "pads must be 4 non-negative values [top,left,bottom,right]");
-  if (dilations.size() != 2 || dilations[0] < 1 || dilations[1] < 1)
-    return nodeError(node, "dilations must be 2 positive values");
-  ConvParams p;
-  p.strideH = strides[0];
-  p.strideW = strides[1];
-  p.padTop = pads[0];
-  p.padLeft = pads[1];
-  p.padBottom = pads[2];
-  p.padRight = pads[3];
-  p.dilationH = dilations[0];
-  p.dilationW = dilations[1];
-  p.groups = node.getInt("groups");
-  if (p.groups < 1) return nodeError(node, fmt::format("groups must be positive, got {}", p.groups));
-  return p;
-}
-
-}  // namespace
-
 Expected<Tensor> convolve(const ir::Node& node, const Tensor& x, const Tensor& w, const Tensor* bias,
-                          const ConvParams& p) {
+                          const ir::ConvGeometry& p) {
   if (x.type() != ElementType::F32 || x.rank() != 4)
     return nodeError(node, fmt::format("input must be f32[N,C,H,W], got {}", x.typeString()));
   if (w.type() != ElementType::F32 || w.rank() != 4)
@@ -91,39 +63,21 @@ Expected<Tensor> convolve(const ir::Node& node, const Tensor& x, const Tensor& w
 }
 
 Results runConv2d(const ir::Node& node, const Operands& ops) {
-  NUTSHELL_ASSIGN(ConvParams p, readConvParams(node));
+  NUTSHELL_ASSIGN(ir::ConvGeometry p, ir::convGeometry(node));
   NUTSHELL_ASSIGN(Tensor out, convolve(node, *ops[0], *ops[1], ops.size() > 2 ? ops[2] : nullptr, p));
   return single(std::move(out));
 }
 
 Results runFusedConv2d(const ir::Node& node, const Operands& ops) {
-  NUTSHELL_ASSIGN(ConvParams p, readConvParams(node));
+  NUTSHELL_ASSIGN(ir::ConvGeometry p, ir::convGeometry(node));
   NUTSHELL_ASSIGN(ir::Activation act, ir::fusedActivation(node));
   NUTSHELL_ASSIGN(Tensor conv, convolve(node, *ops[0], *ops[1], ops[2], p));
   float* pc = conv.f32();
   for (int64_t i = 0; i < conv.numElements(); ++i) pc[i] = applyActivation(act, pc[i]);
 
-  const std::string& poolKind = node.getString("pool");
-  if (poolKind != "none") {
-    if (poolKind != "max" && poolKind != "avg")
-      return nodeError(node, fmt::format("pool must be none|max|avg, got '{}'", poolKind));
-    const std::vector<int64_t>& kernel = node.getInts("pool_kernel");
-    const std::vector<int64_t>& strides = node.getInts("pool_strides");
-    const std::vector<int64_t>& pads = node.getInts("pool_pads");
-    if (kernel.size() != 2 || strides.size() != 2 || pads.size() != 4)
-      return nodeError(node, "pool_kernel and pool_strides need 2 values, pool_pads 4");
-    PoolParams pp;
-    pp.isMax = poolKind == "max";
-    pp.kernelH = kernel[0];
-    pp.kernelW = kernel[1];
-    pp.strideH = strides[0];
-    pp.strideW = strides[1];
-    pp.padTop = pads[0];
-    pp.padLeft = pads[1];
-    pp.padBottom = pads[2];
-    pp.padRight = pads[3];
-    pp.countIncludePad = node.getInt("pool_count_include_pad") != 0;
-    NUTSHELL_ASSIGN(conv, pool(node, conv, pp));
+  NUTSHELL_ASSIGN(std::optional<ir::PoolGeometry> pooled, ir::fusedPoolGeometry(node));
+  if (pooled) {
+    NUTSHELL_ASSIGN(conv, pool(node, conv, *pooled));
   }
   if (ops.size() < 4) return single(std::move(conv));
 

@@ -12,6 +12,7 @@
 
 #include "ir/Activation.h"
 #include "ir/Graph.h"
+#include "ir/OpViews.h"
 #include "nutshell/Expected.h"
 #include "nutshell/Tensor.h"
 
@@ -82,27 +83,12 @@ void forEachBroadcast(const std::vector<int64_t>& outShape, const std::vector<st
 float applyActivation(const ir::Activation& act, float x);
 
 // ---- shared compute ----------------------------------------------------------
-struct ConvParams {
-  int64_t strideH = 1, strideW = 1;
-  int64_t padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
-  int64_t dilationH = 1, dilationW = 1;
-  int64_t groups = 1;
-};
 /// conv2d of x[N,C,H,W] with w[K,C/groups,KH,KW] and optional bias[K].
 Expected<Tensor> convolve(const ir::Node& node, const Tensor& x, const Tensor& w, const Tensor* bias,
-                          const ConvParams& p);
+                          const ir::ConvGeometry& p);
 
-struct PoolParams {
-  bool isMax = true;
-  int64_t kernelH = 1, kernelW = 1;
-  int64_t strideH = 1, strideW = 1;
-  int64_t padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
-  int64_t dilationH = 1, dilationW = 1;
-  bool ceilMode = false;
-  bool countIncludePad = false;
-};
 /// max or average pooling of x[N,C,H,W].
-Expected<Tensor> pool(const ir::Node& node, const Tensor& x, const PoolParams& p);
+Expected<Tensor> pool(const ir::Node& node, const Tensor& x, const ir::PoolGeometry& p);
 
 /// dense(x[M,K], w[K,N], b[N]) in double, then `act`.
 Expected<Tensor> denseProduct(const ir::Node& node, const Operands& ops, const ir::Activation& act);

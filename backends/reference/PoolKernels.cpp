@@ -26,7 +26,7 @@ Expected<int64_t> pooledSize(const ir::Node& node, int64_t in, int64_t kernel, i
 
 }  // namespace
 
-Expected<Tensor> pool(const ir::Node& node, const Tensor& x, const PoolParams& p) {
+Expected<Tensor> pool(const ir::Node& node, const Tensor& x, const ir::PoolGeometry& p) {
   if (x.type() != ElementType::F32 || x.rank() != 4)
     return nodeError(node, fmt::format("pool input must be f32[N,C,H,W], got {}", x.typeString()));
   if (p.kernelH < 1 || p.kernelW < 1 || p.strideH < 1 || p.strideW < 1 || p.dilationH < 1 || p.dilationW < 1 ||
@@ -73,46 +73,14 @@ Expected<Tensor> pool(const ir::Node& node, const Tensor& x, const PoolParams& p
   return out;
 }
 
-namespace {
-
-Expected<PoolParams> readPoolParams(const ir::Node& node, bool isMax) {
-  const std::vector<int64_t>& kernel = node.getInts("kernel");
-  const std::vector<int64_t>& strides = node.getInts("strides");
-  const std::vector<int64_t>& pads = node.getInts("pads");
-  if (kernel.size() != 2 || strides.size() != 2 || pads.size() != 4)
-    return nodeError(node, "kernel and strides need 2 values, pads 4 [top,left,bottom,right]");
-  PoolParams p;
-  p.isMax = isMax;
-  p.kernelH = kernel[0];
-  p.kernelW = kernel[1];
-  p.strideH = strides[0];
-  p.strideW = strides[1];
-  p.padTop = pads[0];
-  p.padLeft = pads[1];
-  p.padBottom = pads[2];
-  p.padRight = pads[3];
-  p.ceilMode = node.getInt("ceil_mode") != 0;
-  if (isMax) {
-    const std::vector<int64_t>& dilations = node.getInts("dilations");
-    if (dilations.size() != 2) return nodeError(node, "dilations need 2 values");
-    p.dilationH = dilations[0];
-    p.dilationW = dilations[1];
-  } else {
-    p.countIncludePad = node.getInt("count_include_pad") != 0;
-  }
-  return p;
-}
-
-}  // namespace
-
 Results runMaxPool2d(const ir::Node& node, const Operands& ops) {
-  NUTSHELL_ASSIGN(PoolParams p, readPoolParams(node, true));
+  NUTSHELL_ASSIGN(ir::PoolGeometry p, ir::poolGeometry(node));
   NUTSHELL_ASSIGN(Tensor out, pool(node, *ops[0], p));
   return single(std::move(out));
 }
 
 Results runAvgPool2d(const ir::Node& node, const Operands& ops) {
-  NUTSHELL_ASSIGN(PoolParams p, readPoolParams(node, false));
+  NUTSHELL_ASSIGN(ir::PoolGeometry p, ir::poolGeometry(node));
   NUTSHELL_ASSIGN(Tensor out, pool(node, *ops[0], p));
   return single(std::move(out));
 }

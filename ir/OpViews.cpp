@@ -1,0 +1,79 @@
+#include "ir/OpViews.h"
+
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace nutshell::ir {
+namespace {
+
+Error viewError(const Node& node, const std::string& message) {
+  std::string name = node.results.empty() || !node.results[0] ? std::string("?") : node.name();
+  return makeError(fmt::format("node '%{}' ({}): {}", name, opName(node.op), message));
+}
+
+/// Attribute `name` as `count` ints each >= `lo`.
+Expected<std::vector<int64_t>> readInts(const Node& node, const char* name, size_t count, int64_t lo) {
+  const std::vector<int64_t>& values = node.getInts(name);
+  bool ok = values.size() == count;
+  for (int64_t v : values) ok = ok && v >= lo;
+  if (!ok)
+    return viewError(node, fmt::format("{} must be {} values >= {}, got {}", name, count, lo,
+                                       formatAttrValue(AttrValue(values))));
+  return values;
+}
+
+Status readWindow(const Node& node, Window2d& w, const char* strides, const char* pads,
+                  const char* dilations) {
+  NUTSHELL_ASSIGN(std::vector<int64_t> s, readInts(node, strides, 2, 1));
+  NUTSHELL_ASSIGN(std::vector<int64_t> p, readInts(node, pads, 4, 0));
+  w.strideH = s[0], w.strideW = s[1];
+  w.padTop = p[0], w.padLeft = p[1], w.padBottom = p[2], w.padRight = p[3];
+  if (dilations && node.info().findAttr(dilations)) {
+    NUTSHELL_ASSIGN(std::vector<int64_t> d, readInts(node, dilations, 2, 1));
+    w.dilationH = d[0], w.dilationW = d[1];
+  }
+  return Status::success();
+}
+
+}  // namespace
+
+Expected<ConvGeometry> convGeometry(const Node& node) {
+  if (node.op != OpKind::Conv2d && node.op != OpKind::FusedConv2d)
+    return viewError(node, "not a convolution");
+  ConvGeometry g;
+  NUTSHELL_TRY(readWindow(node, g, "strides", "pads", "dilations"));
+  g.groups = node.getInt("groups");
+  if (g.groups < 1) return viewError(node, fmt::format("groups must be >= 1, got {}", g.groups));
+  return g;
+}
+
+Expected<PoolGeometry> poolGeometry(const Node& node) {
+  if (node.op != OpKind::MaxPool2d && node.op != OpKind::AvgPool2d) return viewError(node, "not a pooling");
+  PoolGeometry g;
+  g.isMax = node.op == OpKind::MaxPool2d;
+  NUTSHELL_ASSIGN(std::vector<int64_t> k, readInts(node, "kernel", 2, 1));
+  g.kernelH = k[0], g.kernelW = k[1];
+  NUTSHELL_TRY(readWindow(node, g, "strides", "pads", "dilations"));
+  g.ceilMode = node.getInt("ceil_mode") != 0;
+  if (!g.isMax) g.countIncludePad = node.getInt("count_include_pad") != 0;
+  return g;
+}
+
+Expected<std::optional<PoolGeometry>> fusedPoolGeometry(const Node& node) {
+  if (node.op != OpKind::FusedConv2d) return std::optional<PoolGeometry>();
+  const std::string& kind = node.getString("pool");
+  if (kind == "none") return std::optional<PoolGeometry>();
+  if (kind != "max" && kind != "avg")
+    return viewError(node, fmt::format("pool must be none|max|avg, got '{}'", kind));
+  PoolGeometry g;
+  g.isMax = kind == "max";
+  NUTSHELL_ASSIGN(std::vector<int64_t> k, readInts(node, "pool_kernel", 2, 1));
+  g.kernelH = k[0], g.kernelW = k[1];
+  NUTSHELL_TRY(readWindow(node, g, "pool_strides", "pool_pads", nullptr));
+  g.countIncludePad = node.getInt("pool_count_include_pad") != 0;
+  return std::optional<PoolGeometry>(g);
+}
+
+}  // namespace nutshell::ir
