@@ -1,4 +1,5 @@
-// Activations and elementwise chains as typed IR values (ir/Activation.h):
+// Typed IR values: activations and elementwise chains (ir/Activation.h),
+// conv and pool geometry (ir/OpViews.h). Activations and chains:
 // the one place their text (act, act_params, steps, params) is read.
 #include <cmath>
 
@@ -6,6 +7,7 @@
 
 #include "IrTestUtil.h"
 #include "ir/Activation.h"
+#include "ir/OpViews.h"
 
 using namespace nutshell;
 using namespace nutshell::ir;
@@ -84,4 +86,47 @@ TEST_CASE("elementwise chains as steps", "[activation]") {
   chain->attrs["steps"] = std::vector<std::string>{"softmax"};
   CHECK_THAT(chainSteps(*chain).message(), Catch::Contains("unknown step 'softmax'"));
   CHECK(chainStepNames() == "add|sub|mul|div|relu|leaky_relu|sigmoid|tanh|clip|exp");
+}
+
+TEST_CASE("conv and pool geometry as typed views", "[op-views]") {
+  Graph g;
+  Value* x = g.addInput("x", T("f32[1,4,8,8]"));
+  Value* w = g.addInput("w", T("f32[4,2,3,3]"));
+  Node* conv = g.addNode(OpKind::Conv2d, {x, w}, {T("f32[1,4,4,4]")},
+                         {{"strides", std::vector<int64_t>{2, 2}},
+                          {"pads", std::vector<int64_t>{1, 0, 1, 0}},
+                          {"groups", int64_t(2)}},
+                         {"c"});
+  Expected<ConvGeometry> geometry = convGeometry(*conv);
+  REQUIRE(geometry);
+  CHECK(geometry->strideH == 2);
+  CHECK(geometry->padTop == 1);
+  CHECK(geometry->padLeft == 0);
+  CHECK(geometry->dilationW == 1);  // the table's default
+  CHECK(geometry->groups == 2);
+  conv->attrs["pads"] = std::vector<int64_t>{1, 1};
+  CHECK_THAT(convGeometry(*conv).message(),
+             Catch::Contains("node '%c' (conv2d): pads must be 4 values >= 0, got [1,1]"));
+
+  Node* pool = g.addNode(OpKind::AvgPool2d, {x}, {T("f32[1,4,4,4]")},
+                         {{"kernel", std::vector<int64_t>{2, 2}}, {"count_include_pad", int64_t(1)}});
+  Expected<PoolGeometry> window = poolGeometry(*pool);
+  REQUIRE(window);
+  CHECK_FALSE(window->isMax);
+  CHECK(window->kernelW == 2);
+  CHECK(window->countIncludePad);
+  CHECK_FALSE(poolGeometry(*conv));  // not a pooling
+
+  Node* fused = g.addNode(OpKind::FusedConv2d, {x, w, w}, {T("f32[1,4,3,3]")},
+                          {{"pool", std::string("max")},
+                           {"pool_kernel", std::vector<int64_t>{3, 3}},
+                           {"pool_strides", std::vector<int64_t>{2, 2}}});
+  Expected<std::optional<PoolGeometry>> epilogue = fusedPoolGeometry(*fused);
+  REQUIRE(epilogue);
+  REQUIRE(epilogue->has_value());
+  CHECK((*epilogue)->isMax);
+  CHECK((*epilogue)->strideW == 2);
+  fused->attrs["pool"] = std::string("none");
+  REQUIRE(fusedPoolGeometry(*fused));
+  CHECK_FALSE(fusedPoolGeometry(*fused)->has_value());
 }
