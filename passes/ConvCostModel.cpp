@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/common/FftPlan.h"
 #include "ir/OpViews.h"
 
 namespace nutshell::passes {
@@ -90,19 +91,20 @@ Expected<ConvProblem> ConvProblem::fromNode(const ir::Node& node) {
   p.padBottom = g.padBottom;
   p.padRight = g.padRight;
   p.groups = groups;
+  const ir::Value* weights = node.operands[1];
+  p.constantWeights = weights->producer && weights->producer->op == ir::OpKind::Const;
   if (p.strideHeight < 1 || p.strideWidth < 1 || p.dilationHeight < 1 || p.dilationWidth < 1 ||
       p.inChannels % groups != 0 || p.outHeight() < 1 || p.outWidth() < 1)
     return makeError(fmt::format("{}: invalid convolution of {} by {}", where, x.str(), w.str()));
   return p;
 }
 
-// ---- formatting -------------------------------------------------------------------
-
-int64_t fftSize(int64_t n) {
-  int64_t size = 1;
-  while (size < n) size *= 2;
-  return size;
+// The shape the FFT plan function takes (backends/common/FftPlan.h).
+static common::FftConvShape fftShape(const ConvProblem& p) {
+  return {p.batch, p.inChannels, p.outChannels, p.kernelHeight, p.kernelWidth, p.outHeight(), p.outWidth()};
 }
+
+// ---- formatting -------------------------------------------------------------------
 
 std::string formatBytes(int64_t bytes) {
   if (bytes < 1024 * 1024) return fmt::format("{} KB", (bytes + 1023) / 1024);
@@ -149,15 +151,26 @@ std::string ConvCostModel::rejectionReason(const ConvProblem& p, ConvAlgorithm a
                             : fmt::format("dilation {}x{}", p.dilationHeight, p.dilationWidth));
     if (p.groups != 1) reasons.push_back(fmt::format("groups {}", p.groups));
   };
+  if (algorithm != ConvAlgorithm::Direct && !p.constantWeights) reasons.push_back("weights not constant");
   switch (algorithm) {
     case ConvAlgorithm::Direct:
     case ConvAlgorithm::Im2col:
       break;
-    case ConvAlgorithm::Fft:
+    case ConvAlgorithm::Fft: {
       common();
+      common::FftPlan plan = common::chooseFftPlan(fftShape(p));
+      if (plan.n == 0) {
+        reasons.push_back(fmt::format("{}x{} kernel exceeds the largest tile ({})", p.kernelHeight,
+                                      p.kernelWidth, common::kMaxFftTile));
+      } else if (common::fftSpectraBytes(fftShape(p), plan.n, common::fftChannelPadding(p.outChannels)) >
+                 common::kMaxFftSpectraBytes) {
+        reasons.push_back(
+            fmt::format("kernel spectra over {} MB", int64_t(common::kMaxFftSpectraBytes) >> 20));
+      }
       if (!structuralOnly && p.inChannels < kFftMinChannels)
         reasons.push_back(fmt::format("C={}<{}", p.inChannels, kFftMinChannels));
       break;
+    }
     case ConvAlgorithm::Winograd:
       if (p.kernelHeight != 3 || p.kernelWidth != 3)
         reasons.push_back(fmt::format("{}x{} kernel", p.kernelHeight, p.kernelWidth));
@@ -277,41 +290,42 @@ ConvEstimate ConvCostModel::estimateIm2col(const ConvProblem& p) const {
   return e;
 }
 
-// FFT over whole planes: each input plane zero-padded to n x n (n the power of
-// two >= the padded input size, so linear convolution does not wrap), forward
-// real FFT per input plane, pointwise complex multiply-accumulate with the
-// kernel spectra (computed at compile time) over C for each of K outputs,
-// inverse FFT per output plane.
+// FFT by overlap-save on n x n tiles, n from the plan function every backend
+// runs (common::chooseFftPlan): per tile a forward real FFT of each input
+// channel's tile, a pointwise complex multiply-accumulate with the kernel
+// spectra (computed at compile time) over C for each of K outputs, and an
+// inverse FFT per output channel that keeps its (n-R+1) x (n-S+1) valid
+// outputs.
 ConvEstimate ConvCostModel::estimateFft(const ConvProblem& p) const {
-  double batch = double(p.batch);
+  common::FftPlan plan = common::chooseFftPlan(fftShape(p));
   double c = double(p.inChannels), k = double(p.outChannels);
-  int64_t n = fftSize(std::max(p.inHeight + p.padTop + p.padBottom, p.inWidth + p.padLeft + p.padRight));
+  int64_t n = plan.n;
+  double tiles = double(p.batch) * ceilDiv(p.outHeight(), plan.outH) * ceilDiv(p.outWidth(), plan.outW);
   double plane = double(n) * double(n);
   double planeFlops = 2.5 * plane * std::log2(plane);
-  double freqs = double(n) * double(n / 2 + 1);  // real-to-complex spectrum size
+  double freqs = double(plan.freqs());
   double inputPlanes = c * double(p.inHeight * p.inWidth) * kF32;
   double outputPlanes = k * double(p.outHeight() * p.outWidth()) * kF32;
-  double inputSpectra = c * freqs * kComplex;
-  double outputSpectra = k * freqs * kComplex;
+  double tileSpectra = (c + k) * freqs * kComplex;  // one tile's, reused from cache
   double kernelSpectra = k * c * freqs * kComplex;
 
-  double forwardFlops = batch * c * planeFlops;
-  double pointwiseFlops = 8.0 * batch * c * k * freqs;
-  double inverseFlops = batch * k * planeFlops;
-  double forward = stageSeconds(forwardFlops, efficiencies_.fftTransform,
-                                batch * (inputPlanes + inputSpectra), inputPlanes + inputSpectra);
-  // Kernel spectra are streamed once per batch (frequencies outermost).
-  double pointwise = stageSeconds(pointwiseFlops, efficiencies_.fftPointwise,
-                                  kernelSpectra + batch * (inputSpectra + outputSpectra),
-                                  kernelSpectra + inputSpectra + outputSpectra);
-  double inverse = stageSeconds(inverseFlops, efficiencies_.fftTransform,
-                                batch * (outputSpectra + outputPlanes), outputSpectra + outputPlanes);
+  double forwardFlops = tiles * c * planeFlops;
+  double pointwiseFlops = 8.0 * tiles * c * k * freqs;
+  double inverseFlops = tiles * k * planeFlops;
+  double forward = stageSeconds(forwardFlops, efficiencies_.fftTransform, double(p.batch) * inputPlanes,
+                                inputPlanes + tileSpectra);
+  // The kernel spectra are streamed once per tile.
+  double pointwise = stageSeconds(pointwiseFlops, efficiencies_.fftPointwise, tiles * kernelSpectra,
+                                  kernelSpectra + tileSpectra);
+  double inverse = stageSeconds(inverseFlops, efficiencies_.fftTransform, double(p.batch) * outputPlanes,
+                                outputPlanes + tileSpectra);
   ConvEstimate e;
   e.algorithm = ConvAlgorithm::Fft;
   e.mflops = (forwardFlops + pointwiseFlops + inverseFlops) / 1e6;
   e.microseconds = (forward + pointwise + inverse) * 1e6;
-  e.workspaceBytes = int64_t(kernelSpectra + inputSpectra + outputSpectra);
+  e.workspaceBytes = int64_t(kernelSpectra + tileSpectra);
   e.variant = fmt::format("n={}", n);
+  e.tile = n;
   return e;
 }
 
@@ -350,6 +364,7 @@ ConvEstimate ConvCostModel::estimateWinogradTile(const ConvProblem& p, int64_t m
   e.microseconds = (in + gemm + out) * 1e6;
   e.workspaceBytes = int64_t(inputTransformed + outputTransformed + kernelTransformed);
   e.variant = fmt::format("F({}x{},3x3)", m, m);
+  e.tile = m;
   return e;
 }
 

@@ -45,6 +45,9 @@ struct ConvProblem {
   int64_t groups = 1;
   /// True when the batch dim was symbolic and 1 was assumed.
   bool batchAssumed = false;
+  /// Weights known at compile time: im2col, FFT and Winograd transform or
+  /// re-lay them out then, so they need them.
+  bool constantWeights = true;
 
   int64_t outHeight() const;
   int64_t outWidth() const;
@@ -69,7 +72,10 @@ struct ConvEstimate {
   double microseconds = 0;
   double mflops = 0;           // run-time FLOPs of all stages, in millions
   int64_t workspaceBytes = 0;  // scratch buffers + compile-time transformed weights
-  std::string variant;         // "n=128" (FFT size), "F(4x4,3x3)" (Winograd tile); may be empty
+  std::string variant;         // "n=32" (FFT tile), "F(4x4,3x3)" (Winograd tile); may be empty
+  /// The tile the estimate priced, recorded as the node's `tile` and run by
+  /// the backend: the FFT tile size n, the Winograd output tile m; 0 else.
+  int64_t tile = 0;
 
   /// "direct 12.1us 0.47 MFLOP", "im2col 14.0us 0.47 MFLOP +48 KB",
   /// "fft rejected: C=3<16".
@@ -131,9 +137,6 @@ class ConvCostModel {
   TargetDescription target_;
   ConvEfficiencies efficiencies_;
 };
-
-/// Smallest power of two >= n (the FFT size).
-int64_t fftSize(int64_t n);
 
 /// "48 KB", "1.2 MB" (1 KB = 1024 bytes; KB rounded up).
 std::string formatBytes(int64_t bytes);

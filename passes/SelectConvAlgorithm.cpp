@@ -6,6 +6,8 @@
 // fused_conv2d, the cost model (passes/ConvCostModel.h) estimates direct,
 // im2col, fft and winograd on PassContext::target, and the node records
 //   algo = the fastest applicable candidate (or the override)
+//   tile = the tile that candidate was priced with (fft: n, winograd: m),
+//          which the backend runs; absent for direct and im2col
 //   why  = every candidate's estimate and each rejection reason, e.g.
 //          "direct 12.1us 0.47 MFLOP | im2col 14.0us 0.47 MFLOP +48 KB |
 //           fft rejected: C=3<16 | winograd rejected: 5x5 kernel"
@@ -104,6 +106,7 @@ class SelectConvAlgorithmPass final : public Pass {
   static Expected<bool> decide(Node& node, const ConvCostModel& model, const Request& global,
                                const Request* override) {
     std::string algo, why;
+    int64_t tile = 0;
     Expected<ConvProblem> problem = ConvProblem::fromNode(node);
     if (!problem) {
       // Not estimable yet (symbolic sizes): the safe default, said plainly.
@@ -137,12 +140,19 @@ class SelectConvAlgorithmPass final : public Pass {
         }
       }
       algo = std::string(convAlgorithmName(chosen->algorithm));
+      tile = chosen->tile;
       why = ConvCostModel::formatWhy(estimates);
       if (!note.empty()) why = note + " | " + why;
       if (problem->batchAssumed) why += " | batch symbolic, estimated for N=1";
     }
-    bool changed = node.getString("algo") != algo || node.getString("why") != why;
+    bool changed =
+        node.getString("algo") != algo || node.getString("why") != why || node.getInt("tile") != tile;
     node.setAttr("algo", algo);
+    // The tile the estimate priced is the one the backend runs.
+    if (tile > 0)
+      node.setAttr("tile", tile);
+    else
+      node.attrs.erase("tile");
     node.setAttr("why", why);
     return changed;
   }

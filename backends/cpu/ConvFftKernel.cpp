@@ -15,8 +15,8 @@
 // multiplies by n^2, so the spectra carry 1 / (2 n^2).
 #include <fmt/format.h>
 
+#include "backends/common/FftPlan.h"
 #include "backends/cpu/ConvAlgorithms.h"
-#include "backends/cpu/FftPlan.h"
 
 namespace nutshell::cpu {
 namespace {
@@ -61,7 +61,7 @@ public:
     if (j == 0) return x;
     if (4 * j == len)  // -i (forward) or +i (inverse)
       return inverse ? Cv{b_.CreateFNeg(x.im), x.re} : Cv{x.im, b_.CreateFNeg(x.re)};
-    std::complex<double> w = twiddle(j, len, inverse ? +1 : -1);
+    std::complex<double> w = common::twiddle(j, len, inverse ? +1 : -1);
     llvm::Type* type = x.re->getType();
     llvm::Value* wr = kb_.fconst(type, w.real());
     llvm::Value* wi = kb_.fconst(type, w.imag());
@@ -156,20 +156,24 @@ private:
 }  // namespace
 
 Expected<KernelInfo> emitFftConv(KernelBuilder& kb, const ConvSpec& s) {
-  FftConvShape shape{s.N, s.C, s.K, s.R, s.S, s.OH, s.OW};
-  FftPlan plan = chooseFftPlan(shape);
-  if (plan.n == 0) return kb.error(fmt::format("fft: {}x{} kernel is larger than the largest tile", s.R, s.S));
+  common::FftConvShape shape{s.N, s.C, s.K, s.R, s.S, s.OH, s.OW};
+  common::FftPlan plan = s.tile > 0 ? common::fftPlanForTile(shape, s.tile) : common::chooseFftPlan(shape);
+  if (plan.n == 0)
+    return kb.error(
+        s.tile > 0 ? fmt::format("fft tile={} is not a power of two in [{}, {}] covering the {}x{} kernel",
+                                 s.tile, common::kMinFftTile, common::kMaxFftTile, s.R, s.S)
+                   : fmt::format("fft: {}x{} kernel is larger than the largest tile", s.R, s.S));
   const ir::TensorData* weights = kb.constantOperand(1);
   if (!weights) return kb.error("fft needs constant weights");
   const int64_t n = plan.n;
   const int64_t kPad = (s.K + kb.W - 1) / kb.W * kb.W;
   // The spectra are C*K complex planes of n*(n/2+1): a forced FFT on a wide
   // layer could need gigabytes of constants.
-  const double spectraBytes = 8.0 * double(plan.freqs()) * double(s.C) * double(kPad);
-  if (spectraBytes > double(int64_t(256) << 20)) {
-    kb.note(fmt::format("algo=fft would need {:.0f} MB of kernel spectra: using direct", spectraBytes / double(1 << 20)));
-    return emitDirectConv(kb, s);
-  }
+  const double spectraBytes = common::fftSpectraBytes(shape, n, kPad);
+  if (spectraBytes > common::kMaxFftSpectraBytes)
+    return kb.error(fmt::format("algo=\"fft\" would need {:.0f} MB of kernel spectra (at most {:.0f})",
+                                spectraBytes / double(1 << 20),
+                                common::kMaxFftSpectraBytes / double(1 << 20)));
   TileTransformAlgorithm algo;
   algo.name = fmt::format("fft n={}", n);
   algo.inH = algo.inW = n;
@@ -178,7 +182,7 @@ Expected<KernelInfo> emitFftConv(KernelBuilder& kb, const ConvSpec& s) {
   algo.positions = plan.freqs();
   algo.parts = 2;
   algo.tmpFloats = n * (n / 2 + 1) * 2 * kb.W;
-  algo.weights = fftKernelSpectra(shape, weights->f32.data(), n, kPad, 1.0 / (2.0 * double(n * n)));
+  algo.weights = common::fftKernelSpectra(shape, weights->f32.data(), n, kPad, 1.0 / (2.0 * double(n * n)));
   algo.flopsPerTile = double(kb.W) * 7.5 * double(n * n) * std::log2(double(n));
   algo.forward = [n](KernelBuilder& k, const TileIO& io) { FftEmitter(k, n).forward(io); };
   algo.inverse = [n, plan](KernelBuilder& k, const TileIO& io) { FftEmitter(k, n).inverse(io, plan.outH, plan.outW); };

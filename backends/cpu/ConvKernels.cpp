@@ -56,6 +56,7 @@ Expected<ConvSpec> parseConvSpec(KernelBuilder& kb) {
       p.outW = s.PW;
     }
     s.algo = node.getString("algo");
+    s.tile = node.getInt("tile");
     if (node.operands.size() > 3) {
       s.channelOffset = node.getInt("dest_offset");
       s.outChannels = y[1];
@@ -326,21 +327,19 @@ Expected<KernelInfo> emitDirectConv(KernelBuilder& kb, const ConvSpec& spec) {
   return emitter.emit();
 }
 
-/// The algorithm dispatch point. `algo` comes from select-conv-algo (or a
-/// --conv-algo override); algorithms not implemented here fall back to
-/// direct with a note in the NUTSHELL_DEBUG output.
+/// The algorithm dispatch point: runs the `algo` (and `tile`) select-conv-algo
+/// recorded, or says why it cannot. The pass never chooses what this
+/// backend cannot run, so an impossible plan comes from hand-written or
+/// edited IR and is an error, not a silent switch to direct.
 Expected<KernelInfo> emitConv2d(KernelBuilder& kb) {
   NUTSHELL_ASSIGN(ConvSpec spec, parseConvSpec(kb));
   const std::string& algo = spec.algo;
   if (algo == "auto" || algo == "direct" || algo.empty()) return emitDirectConv(kb, spec);
   if (algo == "im2col" || algo == "fft" || algo == "winograd") {
-    // ConvAlgorithms.h: the fallback covers what the pass cannot see (e.g.
-    // weights that are not constants).
     std::string unsupported = convAlgorithmUnsupported(kb, spec, algo);
-    if (!unsupported.empty()) {
-      kb.note(fmt::format("algo={} not possible here ({}): using direct", algo, unsupported));
-      return emitDirectConv(kb, spec);
-    }
+    if (!unsupported.empty())
+      return kb.error(fmt::format(
+          "algo=\"{}\" cannot run here: {}; run select-conv-algo to choose one that can", algo, unsupported));
     if (algo == "im2col") return emitIm2colConv(kb, spec);
     if (algo == "fft") return emitFftConv(kb, spec);
     return emitWinogradConv(kb, spec);

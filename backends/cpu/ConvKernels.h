@@ -29,6 +29,7 @@ struct ConvSpec : ir::ConvGeometry {
   int64_t outChannels = 0; // channels of the result buffer (dest's with dest)
   int64_t channelOffset = 0;
   std::string algo = "auto";
+  int64_t tile = 0;  // the plan select-conv-algo priced (fft n, winograd m); 0: the plan function's
 };
 
 Expected<ConvSpec> parseConvSpec(KernelBuilder& kb);

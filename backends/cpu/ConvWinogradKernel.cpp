@@ -113,7 +113,11 @@ std::vector<llvm::Value*> sandwich(KernelBuilder& kb, const std::vector<std::vec
 Expected<KernelInfo> emitWinogradConv(KernelBuilder& kb, const ConvSpec& s) {
   const ir::TensorData* weights = kb.constantOperand(1);
   if (!weights || s.R != 3 || s.S != 3) return kb.error("winograd needs a constant 3x3 kernel");
-  const int64_t m = std::min(s.OH, s.OW) >= 8 ? 4 : 2;
+  // The output tile select-conv-algo priced; without one, F(4x4) unless the
+  // output is too small for it to pay.
+  const int64_t m = s.tile > 0 ? s.tile : std::min(s.OH, s.OW) >= 8 ? 4 : 2;
+  if (m != 2 && m != 4)
+    return kb.error(fmt::format("winograd tile={} is not one this backend runs (2 or 4)", m));
   WinogradMatrices mat = matrices(m);
   const int64_t alpha = mat.alpha;
   const int64_t kPad = (s.K + kb.W - 1) / kb.W * kb.W;

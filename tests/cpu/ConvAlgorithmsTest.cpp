@@ -18,6 +18,7 @@
 
 #include "backends/cpu/ModuleBuilder.h"
 #include "backends/cpu/Target.h"
+#include "passes/PassManager.h"
 #include "tests/cpu/CpuTestUtil.h"
 
 using namespace nutshell;
@@ -206,20 +207,66 @@ TEST_CASE("cpu conv algorithms: writing into a destination at a channel offset",
   }
 }
 
-TEST_CASE("cpu conv algorithms: non-constant weights fall back to direct", "[cpu][conv][algo]") {
-  auto rng = makeRng("fallback");
+TEST_CASE("cpu conv algorithms: an impossible plan is an error, not a silent direct", "[cpu][conv][algo]") {
+  auto rng = makeRng("impossible");
   ir::Graph g;
   ir::Value* x = g.addInput("x", ir::TensorType::f32({1, 4, 6, 6}));
   ir::Value* w = g.addInput("w", ir::TensorType::f32({3, 4, 3, 3}));
   ir::Value* b = g.addConstant(randomData({3}, rng));
-  g.outputs.push_back(op(g, OpKind::FusedConv2d, {x, w, b}, {{"algo", std::string("fft")}}));
-  std::string kernels = kernelLines(g);
-  CHECK(kernels.find("direct conv") != std::string::npos);
-  CHECK(kernels.find("not possible here") != std::string::npos);
+  ir::Value* y = op(g, OpKind::FusedConv2d, {x, w, b}, {{"algo", std::string("fft")}});
+  g.outputs.push_back(y);
+  auto target = cpu::detectTarget();
+  REQUIRE(target.ok());
+  auto built = cpu::buildModule(g, *target);
+  REQUIRE_FALSE(built.ok());
+  CHECK_THAT(built.message(), Catch::Contains("algo=\"fft\" cannot run here: weights are not a constant"));
+
+  // select-conv-algo never plans it: non-constant weights leave direct only,
+  // and the result matches the reference.
+  y->producer->attrs.erase("algo");
+  passes::PassManager manager;
+  REQUIRE(manager.addPipeline("select-conv-algo").ok());
+  Status ran = manager.run(g);
+  INFO(ran.message());
+  REQUIRE(ran.ok());
+  CHECK(y->producer->getString("algo") == "direct");
+  CHECK_THAT(y->producer->getString("why"), Catch::Contains("fft rejected: weights not constant"));
   TensorMap inputs;
   inputs["x"] = randomTensor({1, 4, 6, 6}, rng);
   inputs["w"] = randomTensor({3, 4, 3, 3}, rng);
   checkAgainstReference(g, inputs);
+
+  // A tile the backend does not run is refused too.
+  ir::Graph g2;
+  ir::Value* x2 = g2.addInput("x", ir::TensorType::f32({1, 4, 6, 6}));
+  ir::Value* w2 = g2.addConstant(randomData({3, 4, 3, 3}, rng));
+  ir::Value* b2 = g2.addConstant(randomData({3}, rng));
+  g2.outputs.push_back(
+      op(g2, OpKind::FusedConv2d, {x2, w2, b2}, {{"algo", std::string("winograd")}, {"tile", int64_t(3)}}));
+  auto built2 = cpu::buildModule(g2, *target);
+  REQUIRE_FALSE(built2.ok());
+  CHECK_THAT(built2.message(), Catch::Contains("winograd tile=3 is not one this backend runs"));
+}
+
+TEST_CASE("cpu conv algorithms: the backend runs the tile the IR records", "[cpu][conv][algo]") {
+  auto rng = makeRng("tile");
+  for (auto [algo, tile, summary] : {std::tuple<const char*, int64_t, const char*>{"fft", 16, "fft n=16"},
+                                     {"fft", 32, "fft n=32"},
+                                     {"winograd", 2, "winograd F(2x2,3x3)"},
+                                     {"winograd", 4, "winograd F(4x4,3x3)"}}) {
+    INFO(algo << " tile=" << tile);
+    ir::Graph g;
+    ir::Value* x = g.addInput("x", ir::TensorType::f32({1, 16, 12, 12}));
+    ir::Value* w = g.addConstant(randomData({16, 16, 3, 3}, rng));
+    ir::Value* b = g.addConstant(randomData({16}, rng));
+    g.outputs.push_back(
+        op(g, OpKind::FusedConv2d, {x, w, b},
+           {{"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"algo", std::string(algo)}, {"tile", tile}}));
+    CHECK_THAT(kernelLines(g), Catch::Contains(summary));
+    TensorMap inputs;
+    inputs["x"] = randomTensor({1, 16, 12, 12}, rng);
+    checkAgainstReference(g, inputs, 1e-3, 1e-4);
+  }
 }
 
 TEST_CASE("cpu conv algorithms: layer timings", "[.bench]") {

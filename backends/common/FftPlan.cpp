@@ -1,9 +1,9 @@
-#include "backends/cpu/FftPlan.h"
+#include "backends/common/FftPlan.h"
 
 #include <cmath>
 #include <limits>
 
-namespace nutshell::cpu {
+namespace nutshell::common {
 
 FftPlan chooseFftPlan(const FftConvShape& s) {
   FftPlan best;
@@ -13,7 +13,8 @@ FftPlan chooseFftPlan(const FftConvShape& s) {
   for (int64_t n : {8, 16, 32, 64}) {
     if (n < s.R || n < s.S) continue;
     int64_t outH = n - s.R + 1, outW = n - s.S + 1;
-    double tiles = double(s.N) * std::ceil(double(s.OH) / double(outH)) * std::ceil(double(s.OW) / double(outW));
+    double tiles =
+        double(s.N) * std::ceil(double(s.OH) / double(outH)) * std::ceil(double(s.OW) / double(outW));
     double freqs = double(n) * double(n / 2 + 1);
     // Pointwise complex products, then transforms (about 7.5 n^2 log2 n per
     // channel plane with the real-input packing, weighted x2 for their lower
@@ -30,12 +31,23 @@ FftPlan chooseFftPlan(const FftConvShape& s) {
   return best;
 }
 
+FftPlan fftPlanForTile(const FftConvShape& s, int64_t n) {
+  bool powerOfTwo = n > 0 && (n & (n - 1)) == 0;
+  if (!powerOfTwo || n < kMinFftTile || n > kMaxFftTile || n < s.R || n < s.S) return {};
+  return {n, n - s.R + 1, n - s.S + 1};
+}
+
+double fftSpectraBytes(const FftConvShape& s, int64_t n, int64_t kPad) {
+  return 8.0 * double(n * (n / 2 + 1)) * double(s.C) * double(kPad);
+}
+
 std::complex<double> twiddle(int64_t k, int64_t n, int sign) {
   double angle = double(sign) * 2.0 * M_PI * double(k % n) / double(n);
   return {std::cos(angle), std::sin(angle)};
 }
 
-std::vector<float> fftKernelSpectra(const FftConvShape& s, const float* w, int64_t n, int64_t kPad, double scale) {
+std::vector<float> fftKernelSpectra(const FftConvShape& s, const float* w, int64_t n, int64_t kPad,
+                                    double scale) {
   const int64_t half = n / 2 + 1;
   std::vector<std::complex<double>> roots(static_cast<size_t>(n));
   // conj(DFT): exp(+2 pi i jk / n).
@@ -65,4 +77,4 @@ std::vector<float> fftKernelSpectra(const FftConvShape& s, const float* w, int64
   return out;
 }
 
-}  // namespace nutshell::cpu
+}  // namespace nutshell::common
