@@ -52,9 +52,15 @@ bool hasSuffix(const std::string& s, const std::string& suffix) {
 /// Passes + backend for a graph whose inputs are all static.
 Expected<std::unique_ptr<Executable>> compileBound(std::unique_ptr<ir::Graph> graph, const CompileOptions& options,
                                                    CompileTimings& timings) {
+  BackendOptions backendOptions;
+  backendOptions.threads = options.threads;
+  if (!options.targetCpu.empty()) backendOptions.settings["target-cpu"] = options.targetCpu;
+  NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, createBackend(options.backend));
   auto start = Clock::now();
   if (options.optLevel != 0 || !options.passes.empty()) {
     passes::PipelineOptions pipeline;
+    // Priced for the machine the backend describes (threads included).
+    NUTSHELL_ASSIGN(pipeline.target, backend->targetDescription(backendOptions));
     if (!options.passes.empty())
       pipeline.passes = options.passes;
     else
@@ -64,10 +70,6 @@ Expected<std::unique_ptr<Executable>> compileBound(std::unique_ptr<ir::Graph> gr
     NUTSHELL_TRY(passes::runPipeline(*graph, pipeline, dumps));
   }
   timings.passesMs = msSince(start);
-  BackendOptions backendOptions;
-  backendOptions.threads = options.threads;
-  if (!options.targetCpu.empty()) backendOptions.settings["target-cpu"] = options.targetCpu;
-  NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, createBackend(options.backend));
   NUTSHELL_ASSIGN(CompileResult compiled, backend->compile(*graph, backendOptions));
   timings.codegenMs = compiled.phaseMs("codegen");
   timings.optimizeMs = compiled.phaseMs("optimize");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ir/Graph.h"
+#include "ir/TargetDescription.h"
 #include "nutshell/Expected.h"
 #include "nutshell/Tensor.h"
 
@@ -61,6 +62,13 @@ public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
   virtual Expected<CompileResult> compile(const ir::Graph& graph, const BackendOptions& options) = 0;
+  /// The machine compile() targets with these options, for the cost model
+  /// (passes::PassContext::target): cores, caches, peak. The default is the
+  /// reference machine's description.
+  virtual Expected<TargetDescription> targetDescription(const BackendOptions& options) const {
+    (void)options;
+    return TargetDescription{};
+  }
 };
 
 /// Error unless every key of `options.settings` is in `known`; for backends'

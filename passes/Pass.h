@@ -8,22 +8,12 @@
 #include <string_view>
 
 #include "ir/Graph.h"
+#include "ir/TargetDescription.h"
 #include "nutshell/Expected.h"
 
 namespace nutshell::passes {
 
-/// What the cost model knows about the machine (measured or given).
-/// Defaults: the reference machine of docs/benchmarks.md (Zen 4, AVX-512).
-struct TargetDescription {
-  double peakGflopsPerCore = 117.0;  // FP32 FMA peak, one core
-  int cores = 1;                     // threads the code will run on
-  double l2BandwidthGBs = 95.0;      // copy bandwidth in L2 (read + write)
-  double l3BandwidthGBs = 53.0;
-  double dramBandwidthGBs = 28.0;
-  int64_t l1Bytes = 32 * 1024;
-  int64_t l2Bytes = 1024 * 1024;
-  int64_t l3Bytes = 32 * 1024 * 1024;
-};
+using nutshell::TargetDescription;
 
 /// State shared by the passes of one pipeline run.
 struct PassContext {

@@ -109,6 +109,7 @@ std::string pipelineFlagsHelp() {
 Status runPipeline(ir::Graph& graph, const PipelineOptions& options, std::ostream& dumpStream) {
   NUTSHELL_ASSIGN(std::string text, options.pipeline());
   PassContext context;
+  context.target = options.target;
   context.convAlgo = options.convAlgo;
   context.convAlgoPerNode = options.convAlgoPerNode;
   PassManager manager(std::move(context));

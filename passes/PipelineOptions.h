@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "ir/Graph.h"
+#include "ir/TargetDescription.h"
 #include "nutshell/Expected.h"
 
 namespace nutshell::passes {
@@ -28,6 +29,9 @@ struct PipelineOptions {
   std::string stopAfter;              // --stop-after=P
   std::string convAlgo = "auto";      // --conv-algo=ALGO
   std::map<std::string, std::string> convAlgoPerNode;  // --conv-algo=NODE=ALGO
+  /// The machine the cost model prices for: the backend's description
+  /// (Backend::targetDescription), set by the tools and the host API.
+  TargetDescription target;
   /// Set by consumePipelineFlag when any of the flags above was given.
   bool anyFlagGiven = false;
 

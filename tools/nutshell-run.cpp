@@ -300,18 +300,21 @@ Expected<int> run(const Options& options) {
 
   double importMs = msSince(importStart);
 
-  // The optimization pipeline (-O2 unless --passes / -O0 say otherwise).
-  auto passesStart = Clock::now();
-#ifdef NUTSHELL_HAVE_PASSES
-  NUTSHELL_TRY(tools::runPipelineToStderr(*graph, options.pipeline));
-#endif
-  double passesMs = msSince(passesStart);
-
   // The backend, by name; what it is and how it compiles stays behind the seam.
   NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, createBackend(options.backend));
   BackendOptions backendOptions;
   backendOptions.threads = options.threads;
   if (!options.targetCpu.empty()) backendOptions.settings["target-cpu"] = options.targetCpu;
+
+  // The optimization pipeline (-O2 unless --passes / -O0 say otherwise),
+  // priced for the machine the backend describes.
+  auto passesStart = Clock::now();
+#ifdef NUTSHELL_HAVE_PASSES
+  passes::PipelineOptions pipeline = options.pipeline;
+  NUTSHELL_ASSIGN(pipeline.target, backend->targetDescription(backendOptions));
+  NUTSHELL_TRY(tools::runPipelineToStderr(*graph, pipeline));
+#endif
+  double passesMs = msSince(passesStart);
   auto compileStart = Clock::now();
   NUTSHELL_ASSIGN(CompileResult compiled, backend->compile(*graph, backendOptions));
   std::unique_ptr<Executable> executable = std::move(compiled.executable);

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
+#include <unistd.h>
 
 #include "backends/cpu/HostConstants.h"
 #include "backends/cpu/Jit.h"
@@ -233,6 +234,23 @@ public:
     result.phases = std::move(report.phases);
     result.kernels = std::move(report.kernels);
     return result;
+  }
+
+  /// The host: the threads the executable will use and the caches sysconf
+  /// reports. The peak stays the measured reference figure (an FMA peak
+  /// cannot be read off the machine without timing it).
+  Expected<TargetDescription> targetDescription(const BackendOptions& options) const override {
+    NUTSHELL_TRY(checkBackendSettings(name(), options, {"target-cpu"}));
+    TargetDescription target;
+    target.cores = options.threads > 0 ? options.threads : defaultNumThreads();
+    auto cache = [](int name, int64_t fallback) {
+      long bytes = sysconf(name);
+      return bytes > 0 ? int64_t(bytes) : fallback;
+    };
+    target.l1Bytes = cache(_SC_LEVEL1_DCACHE_SIZE, target.l1Bytes);
+    target.l2Bytes = cache(_SC_LEVEL2_CACHE_SIZE, target.l2Bytes);
+    target.l3Bytes = cache(_SC_LEVEL3_CACHE_SIZE, target.l3Bytes);
+    return target;
   }
 };
 

@@ -2,6 +2,7 @@
 // symbolic batch sizes, backend choice.
 #include <catch2/catch.hpp>
 
+#include "backends/BackendRegistry.h"
 #include "examples/Networks.h"
 #include "nutshell/nutshell.h"
 
@@ -82,4 +83,24 @@ TEST_CASE("api: compile a GraphBuilder graph; bad options are errors", "[api]") 
   auto badCpu = compileModel(**graph, {.targetCpu = "not-a-cpu"});
   REQUIRE_FALSE(badCpu.ok());
   CHECK_THAT(badCpu.message(), Catch::Contains("not-a-cpu"));
+}
+
+TEST_CASE("api: backends describe their target for the cost model", "[api][target]") {
+  auto reference = createBackend("reference");
+  REQUIRE(reference.ok());
+  Expected<TargetDescription> defaults = (*reference)->targetDescription({});
+  REQUIRE(defaults.ok());
+  CHECK(defaults->cores == 1);  // the reference machine's description
+#ifdef NUTSHELL_HAVE_CPU_BACKEND
+  auto cpu = createBackend("cpu");
+  REQUIRE(cpu.ok());
+  BackendOptions options;
+  options.threads = 3;
+  Expected<TargetDescription> host = (*cpu)->targetDescription(options);
+  REQUIRE(host.ok());
+  CHECK(host->cores == 3);  // priced for the threads that will run the code
+  CHECK(host->l2Bytes > 0);
+  options.settings["no-such-setting"] = "1";
+  CHECK_FALSE((*cpu)->targetDescription(options).ok());
+#endif
 }
