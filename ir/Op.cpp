@@ -154,22 +154,25 @@ std::optional<OpKind> lookupOp(std::string_view name) {
   return it->second;
 }
 
-const AttrValue& defaultAttr(OpKind kind, std::string_view attrName) {
-  const Tables& t = tables();
-  const auto& specs = t.specs[size_t(kind)];
+/// Position of `attrName` among the op's ATTR rows (the index into the
+/// per-op defaults and ranges), or -1.
+static int attrIndex(OpKind kind, std::string_view attrName) {
+  const auto& specs = tables().specs[size_t(kind)];
   for (size_t i = 0; i < specs.size(); ++i)
-    if (specs[i].name == attrName) return t.defaults[size_t(kind)][i];
+    if (specs[i].name == attrName) return int(i);
+  return -1;
+}
+
+const AttrValue& defaultAttr(OpKind kind, std::string_view attrName) {
   static const AttrValue kNone;
-  return kNone;
+  int i = attrIndex(kind, attrName);
+  return i < 0 ? kNone : tables().defaults[size_t(kind)][size_t(i)];
 }
 
 const AttrRange& attrRange(OpKind kind, std::string_view attrName) {
-  const Tables& t = tables();
-  const auto& specs = t.specs[size_t(kind)];
-  for (size_t i = 0; i < specs.size(); ++i)
-    if (specs[i].name == attrName) return t.ranges[size_t(kind)][i];
   static const AttrRange kAny;
-  return kAny;
+  int i = attrIndex(kind, attrName);
+  return i < 0 ? kAny : tables().ranges[size_t(kind)][size_t(i)];
 }
 
 }  // namespace nutshell::ir
