@@ -9,6 +9,7 @@
 // node: one pass over memory instead of one per op.
 #include <unordered_set>
 
+#include "ir/Activation.h"
 #include "passes/FusionPatterns.h"
 
 namespace nutshell::passes::fusion {
@@ -36,14 +37,11 @@ bool commutes(OpKind op) {
 /// The step name and its two params, as fused_elementwise spells them.
 void appendStep(const Node& node, std::vector<std::string>& steps, std::vector<double>& params) {
   steps.emplace_back(opName(node.op));
-  double a = 0.0, b = 0.0;
-  if (node.op == OpKind::LeakyRelu) a = node.getFloat("alpha");
-  if (node.op == OpKind::Clip) {
-    a = node.getFloat("min");
-    b = node.getFloat("max");
-  }
-  params.push_back(a);
-  params.push_back(b);
+  // A unary step's parameters are its activation's (leaky_relu alpha, clip
+  // bounds); a binary step has none.
+  std::optional<ir::Activation> act = ir::activationOf(node);
+  params.push_back(act ? act->p0 : 0.0);
+  params.push_back(act ? act->p1 : 0.0);
 }
 
 /// The chain's next node after `node`, or null. `other` receives the next

@@ -116,7 +116,7 @@ public:
   llvm::Value* log(llvm::Value* x);
   llvm::Value* tanh(llvm::Value* x);
   llvm::Value* sigmoid(llvm::Value* x);
-  /// relu|leaky_relu|sigmoid|tanh|clip|exp|none; p0/p1 as in ops.def.
+  /// The activation on a value (ir/Activation.h: an op kind and its parameters).
   llvm::Value* activation(const ir::Activation& act, llvm::Value* x);
   /// Horizontal sum / max of a vector in a fixed (tree) order.
   llvm::Value* hsum(llvm::Value* v);
