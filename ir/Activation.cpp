@@ -9,11 +9,6 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-std::string describe(const Node& node) {
-  std::string name = node.results.empty() || !node.results[0] ? std::string("?") : node.name();
-  return fmt::format("node '%{}' ({})", name, opName(node.op));
-}
-
 /// The unary ops that are activations or chain steps, by the op table.
 std::string unaryNames() {
   std::string names = "none";
@@ -72,7 +67,7 @@ Expected<Activation> activationNamed(std::string_view name, const std::vector<do
   std::optional<OpKind> op = unaryOpNamed(name);
   if (!op) return makeError(fmt::format("unknown activation '{}' (expected {})", name, unaryNames()));
   Activation act = withDefaults(*op);
-  size_t takes = *op == OpKind::LeakyRelu ? 1 : *op == OpKind::Clip ? 2 : 0;
+  size_t takes = act.params().size();
   if (!params.empty() && params.size() != takes)
     return makeError(fmt::format("activation '{}' takes {} act_params, got {}", name, takes, params.size()));
   if (params.size() >= 1) act.p0 = params[0];
@@ -83,7 +78,7 @@ Expected<Activation> activationNamed(std::string_view name, const std::vector<do
 Expected<Activation> fusedActivation(const Node& node) {
   if (!node.info().findAttr("act")) return Activation{};
   Expected<Activation> act = activationNamed(node.getString("act"), node.getFloats("act_params"));
-  if (!act) return makeError(describe(node) + ": " + act.message());
+  if (!act) return makeError(node.describe() + ": " + act.message());
   return act;
 }
 
@@ -99,11 +94,11 @@ Expected<std::vector<ChainStep>> chainSteps(const Node& node) {
   if (node.info().has(Trait::Binary)) return std::vector<ChainStep>{ChainStep{node.op}};
   if (std::optional<Activation> act = activationOf(node))
     return std::vector<ChainStep>{ChainStep{node.op, *act}};
-  if (node.op != OpKind::FusedElementwise) return makeError(describe(node) + ": not an elementwise op");
+  if (node.op != OpKind::FusedElementwise) return makeError(node.describe() + ": not an elementwise op");
   const std::vector<std::string>& names = node.getStrings("steps");
   const std::vector<double>& params = node.getFloats("params");
   if (!params.empty() && params.size() != 2 * names.size())
-    return makeError(fmt::format("{}: params must hold 2 values per step ({} steps), got {}", describe(node),
+    return makeError(fmt::format("{}: params must hold 2 values per step ({} steps), got {}", node.describe(),
                                  names.size(), params.size()));
   std::vector<ChainStep> steps;
   size_t binaries = 0;
@@ -116,13 +111,13 @@ Expected<std::vector<ChainStep>> chainSteps(const Node& node) {
     }
     std::optional<OpKind> unary = unaryOpNamed(names[i]);
     if (!unary || *unary == OpKind::Identity)
-      return makeError(fmt::format("{}: unknown step '{}'", describe(node), names[i]));
+      return makeError(fmt::format("{}: unknown step '{}'", node.describe(), names[i]));
     Activation act = withDefaults(*unary);
     if (!params.empty()) act.p0 = params[2 * i], act.p1 = params[2 * i + 1];
     steps.push_back(ChainStep{*unary, act});
   }
   if (binaries + 1 != node.operands.size())
-    return makeError(fmt::format("{}: {} binary steps need {} operands, got {}", describe(node), binaries,
+    return makeError(fmt::format("{}: {} binary steps need {} operands, got {}", node.describe(), binaries,
                                  binaries + 1, node.operands.size()));
   return steps;
 }

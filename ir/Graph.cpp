@@ -5,6 +5,11 @@
 
 namespace nutshell::ir {
 
+std::string Node::describe() const {
+  std::string label = results.empty() || !results[0] ? std::string("?") : name();
+  return "node '%" + label + "' (" + std::string(opName(op)) + ")";
+}
+
 const AttrValue& Node::attr(const std::string& attrName) const {
   auto it = attrs.find(attrName);
   if (it != attrs.end()) return it->second;

@@ -45,6 +45,8 @@ public:
   /// Nodes are named after their first result (used in errors and in
   /// per-node overrides such as --conv-algo=NAME=fft).
   const std::string& name() const { return results.front()->name; }
+  /// "node '%conv1' (conv2d)": how errors name a node ('%?' without results).
+  std::string describe() const;
   Value* result(int i = 0) const { return results[i]; }
 
   bool hasAttr(const std::string& attrName) const { return attrs.count(attrName) != 0; }

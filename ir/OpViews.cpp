@@ -9,8 +9,7 @@ namespace nutshell::ir {
 namespace {
 
 Error viewError(const Node& node, const std::string& message) {
-  std::string name = node.results.empty() || !node.results[0] ? std::string("?") : node.name();
-  return makeError(fmt::format("node '%{}' ({}): {}", name, opName(node.op), message));
+  return makeError(node.describe() + ": " + message);
 }
 
 /// Attribute `name` as `count` ints each >= `lo`.

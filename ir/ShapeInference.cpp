@@ -23,8 +23,7 @@ bool typesCompatible(const TensorType& a, const TensorType& b) {
 }
 
 Error nodeError(const Node& node, const std::string& message) {
-  std::string text = "node '%" + (node.results.empty() || !node.results[0] ? std::string("?") : node.name()) +
-                     "' (" + std::string(opName(node.op)) + "): " + message;
+  std::string text = node.describe() + ": " + message;
   if (!node.operands.empty()) {
     text += " (";
     for (size_t i = 0; i < node.operands.size(); ++i) {

@@ -17,8 +17,7 @@ namespace {
 
 /// `node '%name' (op): message`, for errors where operand shapes do not matter.
 Error attrError(const Node& node, const std::string& message) {
-  std::string name = node.results.empty() || !node.results[0] ? std::string("?") : node.name();
-  return makeError("node '%" + name + "' (" + std::string(opName(node.op)) + "): " + message);
+  return makeError(node.describe() + ": " + message);
 }
 
 Status checkInts(const Node& node, const std::string& name, size_t size, int64_t lo, int64_t hi) {

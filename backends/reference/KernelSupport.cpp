@@ -10,8 +10,7 @@
 namespace nutshell::reference {
 
 std::string describe(const ir::Node& node) {
-  std::string name = node.results.empty() ? std::string("?") : node.name();
-  return fmt::format("node '%{}' ({})", name, ir::opName(node.op));
+  return node.describe();
 }
 
 Error nodeError(const ir::Node& node, const std::string& message) {
