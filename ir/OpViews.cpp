@@ -75,4 +75,20 @@ Expected<std::optional<PoolGeometry>> fusedPoolGeometry(const Node& node) {
   return std::optional<PoolGeometry>(g);
 }
 
+bool fusablePool(const PoolGeometry& pool) {
+  return !pool.ceilMode && pool.dilationH == 1 && pool.dilationW == 1;
+}
+
+void setFusedPool(AttrMap& attrs, const PoolGeometry& pool) {
+  attrs["pool"] = std::string(pool.isMax ? "max" : "avg");
+  attrs["pool_kernel"] = std::vector<int64_t>{pool.kernelH, pool.kernelW};
+  attrs["pool_strides"] = std::vector<int64_t>{pool.strideH, pool.strideW};
+  attrs["pool_pads"] = std::vector<int64_t>{pool.padTop, pool.padLeft, pool.padBottom, pool.padRight};
+  if (pool.countIncludePad) attrs["pool_count_include_pad"] = int64_t(1);
+}
+
+bool hasFusedPool(const Node& node) {
+  return node.op == OpKind::FusedConv2d && node.getString("pool") != "none";
+}
+
 }  // namespace nutshell::ir

@@ -44,4 +44,15 @@ Expected<PoolGeometry> poolGeometry(const Node& node);
 /// pool_count_include_pad); nullopt when `pool` is "none".
 Expected<std::optional<PoolGeometry>> fusedPoolGeometry(const Node& node);
 
+/// Whether fused_conv2d's pool epilogue can express `pool`: it has no ceil
+/// mode and no dilation.
+bool fusablePool(const PoolGeometry& pool);
+
+/// Writes `pool` as fused_conv2d's epilogue attributes (the inverse of
+/// fusedPoolGeometry). Precondition: fusablePool(pool).
+void setFusedPool(AttrMap& attrs, const PoolGeometry& pool);
+
+/// fused_conv2d with a pool epilogue.
+bool hasFusedPool(const Node& node);
+
 }  // namespace nutshell::ir

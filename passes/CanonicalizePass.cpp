@@ -21,6 +21,7 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "ir/OpViews.h"
 #include "passes/PassOptions.h"
 #include "passes/PassRegistry.h"
 #include "passes/RewriteUtils.h"
@@ -226,7 +227,7 @@ private:
     if (!conv || (conv->op != ir::OpKind::Conv2d && conv->op != ir::OpKind::FusedConv2d)) return false;
     if (graph_.useCount(y) != 1) return false;
     if (conv->op == ir::OpKind::FusedConv2d &&
-        (conv->operands.size() == 4 || conv->getString("act") != "none" || conv->getString("pool") != "none"))
+        (conv->operands.size() == 4 || conv->getString("act") != "none" || ir::hasFusedPool(*conv)))
       return false;
     const ir::TensorData* w = constantPayload(conv->operands[1]);
     const ir::TensorData* b = conv->operands.size() >= 3 ? constantPayload(conv->operands[2]) : nullptr;

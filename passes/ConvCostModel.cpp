@@ -21,89 +21,6 @@ double ceilDiv(int64_t a, int64_t b) {
 
 }  // namespace
 
-std::string_view convAlgorithmName(ConvAlgorithm algorithm) {
-  switch (algorithm) {
-    case ConvAlgorithm::Direct:
-      return "direct";
-    case ConvAlgorithm::Im2col:
-      return "im2col";
-    case ConvAlgorithm::Fft:
-      return "fft";
-    case ConvAlgorithm::Winograd:
-      return "winograd";
-  }
-  return "direct";
-}
-
-std::optional<ConvAlgorithm> parseConvAlgorithm(std::string_view name) {
-  for (ConvAlgorithm algorithm : kAllConvAlgorithms)
-    if (convAlgorithmName(algorithm) == name) return algorithm;
-  return std::nullopt;
-}
-
-// ---- ConvProblem ----------------------------------------------------------------
-
-int64_t ConvProblem::outHeight() const {
-  return (inHeight + padTop + padBottom - dilationHeight * (kernelHeight - 1) - 1) / strideHeight + 1;
-}
-
-int64_t ConvProblem::outWidth() const {
-  return (inWidth + padLeft + padRight - dilationWidth * (kernelWidth - 1) - 1) / strideWidth + 1;
-}
-
-double ConvProblem::directFlops() const {
-  return 2.0 * double(batch) * double(outChannels) * double(channelsPerGroup()) * double(outHeight()) *
-         double(outWidth()) * double(kernelHeight) * double(kernelWidth);
-}
-
-Expected<ConvProblem> ConvProblem::fromNode(const ir::Node& node) {
-  std::string where = fmt::format("node '%{}' ({})", node.name(), opName(node.op));
-  if (node.op != ir::OpKind::Conv2d && node.op != ir::OpKind::FusedConv2d)
-    return makeError(where + ": not a convolution");
-  if (node.operands.size() < 2 || !node.operands[0] || !node.operands[1])
-    return makeError(where + ": needs input and weights");
-  const ir::TensorType& x = node.operands[0]->type;
-  const ir::TensorType& w = node.operands[1]->type;
-  if (x.rank() != 4 || w.rank() != 4)
-    return makeError(
-        fmt::format("{}: expects 4-D input and weights, got {} and {}", where, x.str(), w.str()));
-  for (size_t i = 1; i < 4; ++i)
-    if (!x.dims[i].isStatic() || !w.dims[i].isStatic() || !w.dims[0].isStatic())
-      return makeError(fmt::format("{}: the cost model needs static channel and spatial sizes, got {} and {}",
-                                   where, x.str(), w.str()));
-  NUTSHELL_ASSIGN(ir::ConvGeometry g, ir::convGeometry(node));
-  int64_t groups = g.groups;
-  ConvProblem p;
-  p.batchAssumed = !x.dims[0].isStatic();
-  p.batch = p.batchAssumed ? 1 : x.dims[0].size;
-  p.inChannels = x.dims[1].size;
-  p.inHeight = x.dims[2].size;
-  p.inWidth = x.dims[3].size;
-  p.outChannels = w.dims[0].size;
-  p.kernelHeight = w.dims[2].size;
-  p.kernelWidth = w.dims[3].size;
-  p.strideHeight = g.strideH;
-  p.strideWidth = g.strideW;
-  p.dilationHeight = g.dilationH;
-  p.dilationWidth = g.dilationW;
-  p.padTop = g.padTop;
-  p.padLeft = g.padLeft;
-  p.padBottom = g.padBottom;
-  p.padRight = g.padRight;
-  p.groups = groups;
-  const ir::Value* weights = node.operands[1];
-  p.constantWeights = weights->producer && weights->producer->op == ir::OpKind::Const;
-  if (p.strideHeight < 1 || p.strideWidth < 1 || p.dilationHeight < 1 || p.dilationWidth < 1 ||
-      p.inChannels % groups != 0 || p.outHeight() < 1 || p.outWidth() < 1)
-    return makeError(fmt::format("{}: invalid convolution of {} by {}", where, x.str(), w.str()));
-  return p;
-}
-
-// The shape the FFT plan function takes (backends/common/FftPlan.h).
-static common::FftConvShape fftShape(const ConvProblem& p) {
-  return {p.batch, p.inChannels, p.outChannels, p.kernelHeight, p.kernelWidth, p.outHeight(), p.outWidth()};
-}
-
 // ---- formatting -------------------------------------------------------------------
 
 std::string formatBytes(int64_t bytes) {
@@ -139,47 +56,11 @@ const ConvEstimate& ConvCostModel::best(const std::vector<ConvEstimate>& estimat
 // ---- applicability ------------------------------------------------------------------
 
 std::string ConvCostModel::rejectionReason(const ConvProblem& p, ConvAlgorithm algorithm, bool structuralOnly) {
-  std::vector<std::string> reasons;
-  auto common = [&] {
-    if (p.strideHeight != 1 || p.strideWidth != 1)
-      reasons.push_back(p.strideHeight == p.strideWidth
-                            ? fmt::format("stride {}", p.strideHeight)
-                            : fmt::format("stride {}x{}", p.strideHeight, p.strideWidth));
-    if (p.dilationHeight != 1 || p.dilationWidth != 1)
-      reasons.push_back(p.dilationHeight == p.dilationWidth
-                            ? fmt::format("dilation {}", p.dilationHeight)
-                            : fmt::format("dilation {}x{}", p.dilationHeight, p.dilationWidth));
-    if (p.groups != 1) reasons.push_back(fmt::format("groups {}", p.groups));
-  };
-  if (algorithm != ConvAlgorithm::Direct && !p.constantWeights) reasons.push_back("weights not constant");
-  switch (algorithm) {
-    case ConvAlgorithm::Direct:
-    case ConvAlgorithm::Im2col:
-      break;
-    case ConvAlgorithm::Fft: {
-      common();
-      common::FftPlan plan = common::chooseFftPlan(fftShape(p));
-      if (plan.n == 0) {
-        reasons.push_back(fmt::format("{}x{} kernel exceeds the largest tile ({})", p.kernelHeight,
-                                      p.kernelWidth, common::kMaxFftTile));
-      } else if (common::fftSpectraBytes(fftShape(p), plan.n, common::fftChannelPadding(p.outChannels)) >
-                 common::kMaxFftSpectraBytes) {
-        reasons.push_back(
-            fmt::format("kernel spectra over {} MB", int64_t(common::kMaxFftSpectraBytes) >> 20));
-      }
-      if (!structuralOnly && p.inChannels < kFftMinChannels)
-        reasons.push_back(fmt::format("C={}<{}", p.inChannels, kFftMinChannels));
-      break;
-    }
-    case ConvAlgorithm::Winograd:
-      if (p.kernelHeight != 3 || p.kernelWidth != 3)
-        reasons.push_back(fmt::format("{}x{} kernel", p.kernelHeight, p.kernelWidth));
-      common();
-      break;
-  }
-  std::string text;
-  for (const std::string& r : reasons) text += (text.empty() ? "" : ", ") + r;
-  return text;
+  std::vector<std::string> reasons = common::convStructuralRejections(p, algorithm);
+  // The one cost rule: few input channels make FFT's spectra as dear as the convolution.
+  if (algorithm == ConvAlgorithm::Fft && !structuralOnly && p.inChannels < kFftMinChannels)
+    reasons.push_back(fmt::format("C={}<{}", p.inChannels, kFftMinChannels));
+  return common::joinReasons(reasons);
 }
 
 // ---- the model --------------------------------------------------------------------
@@ -297,7 +178,7 @@ ConvEstimate ConvCostModel::estimateIm2col(const ConvProblem& p) const {
 // inverse FFT per output channel that keeps its (n-R+1) x (n-S+1) valid
 // outputs.
 ConvEstimate ConvCostModel::estimateFft(const ConvProblem& p) const {
-  common::FftPlan plan = common::chooseFftPlan(fftShape(p));
+  common::FftPlan plan = common::chooseFftPlan(p.fftShape());
   double c = double(p.inChannels), k = double(p.outChannels);
   int64_t n = plan.n;
   double tiles = double(p.batch) * ceilDiv(p.outHeight(), plan.outH) * ceilDiv(p.outWidth(), plan.outW);

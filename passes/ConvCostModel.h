@@ -16,49 +16,20 @@
 #include <string_view>
 #include <vector>
 
+#include "backends/common/ConvProblem.h"
+#include "ir/ConvAlgorithm.h"
 #include "ir/Graph.h"
 #include "nutshell/Expected.h"
 #include "passes/Pass.h"
 
 namespace nutshell::passes {
 
-/// The candidates, in the order `why` lists them (also the tie-break order).
-enum class ConvAlgorithm { Direct, Im2col, Fft, Winograd };
-
-inline constexpr ConvAlgorithm kAllConvAlgorithms[] = {ConvAlgorithm::Direct, ConvAlgorithm::Im2col,
-                                                       ConvAlgorithm::Fft, ConvAlgorithm::Winograd};
-
-std::string_view convAlgorithmName(ConvAlgorithm algorithm);  // "direct", "im2col", "fft", "winograd"
-std::optional<ConvAlgorithm> parseConvAlgorithm(std::string_view name);
-
-/// The shape of one 2-D convolution (NCHW input, OIHW weights), before any
-/// fused pooling: outHeight/outWidth are the convolution's own output.
-struct ConvProblem {
-  int64_t batch = 1;
-  int64_t inChannels = 1;  // C (all groups)
-  int64_t inHeight = 1, inWidth = 1;
-  int64_t outChannels = 1;  // K
-  int64_t kernelHeight = 1, kernelWidth = 1;
-  int64_t strideHeight = 1, strideWidth = 1;
-  int64_t dilationHeight = 1, dilationWidth = 1;
-  int64_t padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
-  int64_t groups = 1;
-  /// True when the batch dim was symbolic and 1 was assumed.
-  bool batchAssumed = false;
-  /// Weights known at compile time: im2col, FFT and Winograd transform or
-  /// re-lay them out then, so they need them.
-  bool constantWeights = true;
-
-  int64_t outHeight() const;
-  int64_t outWidth() const;
-  int64_t channelsPerGroup() const { return inChannels / groups; }
-  /// 2·N·K·(C/groups)·P·Q·R·S: the multiply-adds of the convolution itself.
-  double directFlops() const;
-
-  /// The problem of a conv2d or fused_conv2d node. Errors (non-4-D or
-  /// symbolic spatial/channel dims, bad attributes) name the node.
-  static Expected<ConvProblem> fromNode(const ir::Node& node);
-};
+using ir::ConvAlgorithm;
+using ir::convAlgorithmName;
+using ir::kAllConvAlgorithms;
+using ir::parseConvAlgorithm;
+/// The problem priced; backends/common/ConvProblem.h.
+using common::ConvProblem;
 
 /// One algorithm's estimate, or why it does not apply.
 struct ConvEstimate {
@@ -112,8 +83,9 @@ class ConvCostModel {
   static std::string formatWhy(const std::vector<ConvEstimate>& estimates);
 
   /// Why `algorithm` is rejected ("" when it is a candidate). With
-  /// structuralOnly, only the reasons the kernel cannot compute it at all
-  /// (kernel size, stride, dilation, groups), not the cost rules.
+  /// structuralOnly, only the reasons no kernel can compute it at all
+  /// (common::convStructuralRejections, which backends also refuse), not the
+  /// cost rules.
   static std::string rejectionReason(const ConvProblem& problem, ConvAlgorithm algorithm,
                                      bool structuralOnly = false);
 

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "ir/Activation.h"
+#include "ir/OpViews.h"
 
 namespace nutshell::passes::fusion {
 
@@ -164,10 +165,8 @@ Epilogue matchEpilogue(const ir::Graph& graph, Node* producer, size_t channelAxi
     }
   }
   if (allowPool && next) {
-    bool maxPool = next->op == OpKind::MaxPool2d && next->getInt("ceil_mode") == 0 &&
-                   next->getInts("dilations") == std::vector<int64_t>{1, 1};
-    bool avgPool = next->op == OpKind::AvgPool2d && next->getInt("ceil_mode") == 0;
-    if (maxPool || avgPool) {
+    Expected<ir::PoolGeometry> pool = ir::poolGeometry(*next);
+    if (pool && ir::fusablePool(*pool)) {
       e.pool = next;
       e.chain.push_back(next);
     }
@@ -225,12 +224,9 @@ bool fuseConvolution(ir::Graph& graph, Node* conv) {
   ir::AttrMap attrs = conv->attrs;  // strides, pads, dilations, groups: same names
   setActivation(attrs, e.activation);
   if (e.pool) {
-    bool isMax = e.pool->op == OpKind::MaxPool2d;
-    attrs["pool"] = std::string(isMax ? "max" : "avg");
-    attrs["pool_kernel"] = e.pool->getInts("kernel");
-    attrs["pool_strides"] = e.pool->getInts("strides");
-    attrs["pool_pads"] = e.pool->getInts("pads");
-    if (!isMax && e.pool->getInt("count_include_pad") != 0) attrs["pool_count_include_pad"] = int64_t(1);
+    Expected<ir::PoolGeometry> pool = ir::poolGeometry(*e.pool);
+    if (!pool) return false;  // matchEpilogue read it; cannot fail
+    ir::setFusedPool(attrs, *pool);
   }
   std::string biasName = e.bias ? addendName(conv, e) : "";
   Value* bias = biasOperand(graph, conv, e, last, k, /*zeroWhenAbsent=*/true);

@@ -105,7 +105,8 @@ class SelectConvAlgorithmPass final : public Pass {
 
   static Expected<bool> decide(Node& node, const ConvCostModel& model, const Request& global,
                                const Request* override) {
-    std::string algo, why;
+    ConvAlgorithm algo = ConvAlgorithm::Direct;
+    std::string why;
     int64_t tile = 0;
     Expected<ConvProblem> problem = ConvProblem::fromNode(node);
     if (!problem) {
@@ -113,7 +114,6 @@ class SelectConvAlgorithmPass final : public Pass {
       if (override && override->algorithm && *override->algorithm != ConvAlgorithm::Direct)
         return makeError(fmt::format("node '%{}' (fused_conv2d): {} cannot be checked: {}", node.name(),
                                      override->source, problem.message()));
-      algo = "direct";
       why = "not estimated: sizes not static (" + node.operands[0]->type.str() + "); chose direct";
     } else {
       std::vector<ConvEstimate> estimates = model.estimateAll(*problem);
@@ -139,20 +139,14 @@ class SelectConvAlgorithmPass final : public Pass {
                              convAlgorithmName(chosen->algorithm));
         }
       }
-      algo = std::string(convAlgorithmName(chosen->algorithm));
+      algo = chosen->algorithm;
       tile = chosen->tile;
       why = ConvCostModel::formatWhy(estimates);
       if (!note.empty()) why = note + " | " + why;
       if (problem->batchAssumed) why += " | batch symbolic, estimated for N=1";
     }
-    bool changed =
-        node.getString("algo") != algo || node.getString("why") != why || node.getInt("tile") != tile;
-    node.setAttr("algo", algo);
     // The tile the estimate priced is the one the backend runs.
-    if (tile > 0)
-      node.setAttr("tile", tile);
-    else
-      node.attrs.erase("tile");
+    bool changed = ir::setConvPlan(node, algo, tile) || node.getString("why") != why;
     node.setAttr("why", why);
     return changed;
   }

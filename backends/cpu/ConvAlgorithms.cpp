@@ -8,21 +8,6 @@
 
 namespace nutshell::cpu {
 
-std::string convAlgorithmUnsupported(const KernelBuilder& kb, const ConvSpec& s, const std::string& algo) {
-  std::vector<std::string> reasons;
-  if (!kb.constantOperand(1)) reasons.push_back("weights are not a constant");
-  if (algo == "fft" || algo == "winograd") {
-    if (s.strideH != 1 || s.strideW != 1) reasons.push_back(fmt::format("stride {}x{}", s.strideH, s.strideW));
-    if (s.dilationH != 1 || s.dilationW != 1)
-      reasons.push_back(fmt::format("dilation {}x{}", s.dilationH, s.dilationW));
-    if (s.groups != 1) reasons.push_back(fmt::format("groups {}", s.groups));
-  }
-  if (algo == "winograd" && (s.R != 3 || s.S != 3)) reasons.push_back(fmt::format("{}x{} kernel", s.R, s.S));
-  std::string text;
-  for (const std::string& r : reasons) text += (text.empty() ? "" : ", ") + r;
-  return text;
-}
-
 ConvBandPlan planConvBands(const ConvSpec& s, int64_t rowsPerBand) {
   ConvBandPlan plan;
   rowsPerBand = std::max<int64_t>(1, rowsPerBand);

@@ -31,10 +31,6 @@ Expected<KernelInfo> emitIm2colConv(KernelBuilder& kb, const ConvSpec& spec);
 Expected<KernelInfo> emitFftConv(KernelBuilder& kb, const ConvSpec& spec);
 Expected<KernelInfo> emitWinogradConv(KernelBuilder& kb, const ConvSpec& spec);
 
-/// Why the cpu backend cannot run `algo` (im2col|fft|winograd) on this
-/// convolution ("" when it can): the dispatch falls back to direct then.
-std::string convAlgorithmUnsupported(const KernelBuilder& kb, const ConvSpec& spec, const std::string& algo);
-
 // ---- bands ------------------------------------------------------------------------
 
 struct ConvBand {

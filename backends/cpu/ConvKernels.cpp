@@ -14,6 +14,7 @@
 // depend on the thread count.
 #include "backends/cpu/ConvKernels.h"
 #include "backends/cpu/ConvAlgorithms.h"
+#include "backends/common/ConvProblem.h"
 
 #include <fmt/format.h>
 
@@ -55,8 +56,9 @@ Expected<ConvSpec> parseConvSpec(KernelBuilder& kb) {
       s.PW = (s.OW + p.padLeft + p.padRight - p.kernelW) / p.strideW + 1;
       p.outW = s.PW;
     }
-    s.algo = node.getString("algo");
-    s.tile = node.getInt("tile");
+    NUTSHELL_ASSIGN(ir::ConvPlan plan, ir::convPlan(node));
+    s.algorithm = plan.algorithm;
+    s.tile = plan.tile;
     if (node.operands.size() > 3) {
       s.channelOffset = node.getInt("dest_offset");
       s.outChannels = y[1];
@@ -329,22 +331,26 @@ Expected<KernelInfo> emitDirectConv(KernelBuilder& kb, const ConvSpec& spec) {
 
 /// The algorithm dispatch point: runs the `algo` (and `tile`) select-conv-algo
 /// recorded, or says why it cannot. The pass never chooses what this
-/// backend cannot run, so an impossible plan comes from hand-written or
-/// edited IR and is an error, not a silent switch to direct.
+/// backend cannot run (both ask common::convStructuralRejections), so an
+/// impossible plan comes from hand-written or edited IR and is an error, not
+/// a silent switch to direct.
 Expected<KernelInfo> emitConv2d(KernelBuilder& kb) {
   NUTSHELL_ASSIGN(ConvSpec spec, parseConvSpec(kb));
-  const std::string& algo = spec.algo;
-  if (algo == "auto" || algo == "direct" || algo.empty()) return emitDirectConv(kb, spec);
-  if (algo == "im2col" || algo == "fft" || algo == "winograd") {
-    std::string unsupported = convAlgorithmUnsupported(kb, spec, algo);
-    if (!unsupported.empty())
-      return kb.error(fmt::format(
-          "algo=\"{}\" cannot run here: {}; run select-conv-algo to choose one that can", algo, unsupported));
-    if (algo == "im2col") return emitIm2colConv(kb, spec);
-    if (algo == "fft") return emitFftConv(kb, spec);
-    return emitWinogradConv(kb, spec);
+  using ir::ConvAlgorithm;
+  ConvAlgorithm algorithm = spec.algorithm.value_or(ConvAlgorithm::Direct);
+  if (algorithm == ConvAlgorithm::Direct) return emitDirectConv(kb, spec);
+  NUTSHELL_ASSIGN(common::ConvProblem problem, common::ConvProblem::fromNode(kb.node));
+  std::vector<std::string> unsupported = common::convStructuralRejections(problem, algorithm);
+  if (!unsupported.empty())
+    return kb.error(fmt::format("algo=\"{}\" cannot run here: {}; run select-conv-algo to choose one that can",
+                                ir::convAlgorithmName(algorithm), common::joinReasons(unsupported)));
+  switch (algorithm) {
+    case ConvAlgorithm::Direct: break;
+    case ConvAlgorithm::Im2col: return emitIm2colConv(kb, spec);
+    case ConvAlgorithm::Fft: return emitFftConv(kb, spec);
+    case ConvAlgorithm::Winograd: return emitWinogradConv(kb, spec);
   }
-  return kb.error(fmt::format("unknown conv algorithm '{}' (auto|direct|im2col|fft|winograd)", algo));
+  return emitDirectConv(kb, spec);
 }
 
 }  // namespace nutshell::cpu

@@ -7,10 +7,12 @@
 // (groups, pads, dilations, the epilogue and dest) or decline.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "backends/cpu/KernelEmitter.h"
 #include "backends/cpu/PoolKernels.h"
+#include "ir/ConvAlgorithm.h"
 
 namespace nutshell::cpu {
 
@@ -28,7 +30,7 @@ struct ConvSpec : ir::ConvGeometry {
   int64_t PH = 0, PW = 0;  // result spatial size
   int64_t outChannels = 0; // channels of the result buffer (dest's with dest)
   int64_t channelOffset = 0;
-  std::string algo = "auto";
+  std::optional<ir::ConvAlgorithm> algorithm;  // nullopt: auto (runs direct)
   int64_t tile = 0;  // the plan select-conv-algo priced (fft n, winograd m); 0: the plan function's
 };
 

@@ -18,6 +18,7 @@
 
 #include "backends/cpu/ModuleBuilder.h"
 #include "backends/cpu/Target.h"
+#include "passes/ConvCostModel.h"
 #include "passes/PassManager.h"
 #include "tests/cpu/CpuTestUtil.h"
 
@@ -219,7 +220,7 @@ TEST_CASE("cpu conv algorithms: an impossible plan is an error, not a silent dir
   REQUIRE(target.ok());
   auto built = cpu::buildModule(g, *target);
   REQUIRE_FALSE(built.ok());
-  CHECK_THAT(built.message(), Catch::Contains("algo=\"fft\" cannot run here: weights are not a constant"));
+  CHECK_THAT(built.message(), Catch::Contains("algo=\"fft\" cannot run here: weights not constant"));
 
   // select-conv-algo never plans it: non-constant weights leave direct only,
   // and the result matches the reference.
@@ -246,6 +247,23 @@ TEST_CASE("cpu conv algorithms: an impossible plan is an error, not a silent dir
   auto built2 = cpu::buildModule(g2, *target);
   REQUIRE_FALSE(built2.ok());
   CHECK_THAT(built2.message(), Catch::Contains("winograd tile=3 is not one this backend runs"));
+
+  // The backend refuses with the cost model's own words (one function,
+  // common::convStructuralRejections, serves both).
+  ir::Graph g3;
+  ir::Value* x3 = g3.addInput("x", ir::TensorType::f32({1, 4, 9, 9}));
+  ir::Value* w3 = g3.addConstant(randomData({3, 4, 5, 5}, rng));
+  ir::Value* b3 = g3.addConstant(randomData({3}, rng));
+  ir::Value* y3 = op(g3, OpKind::FusedConv2d, {x3, w3, b3},
+                     {{"algo", std::string("winograd")}, {"strides", std::vector<int64_t>{2, 1}}});
+  g3.outputs.push_back(y3);
+  auto problem = common::ConvProblem::fromNode(*y3->producer);
+  REQUIRE(problem);
+  std::string reason = passes::ConvCostModel::rejectionReason(*problem, ir::ConvAlgorithm::Winograd, true);
+  CHECK(reason == "5x5 kernel, stride 2x1");
+  auto built3 = cpu::buildModule(g3, *target);
+  REQUIRE_FALSE(built3.ok());
+  CHECK_THAT(built3.message(), Catch::Contains("algo=\"winograd\" cannot run here: " + reason + ";"));
 }
 
 TEST_CASE("cpu conv algorithms: the backend runs the tile the IR records", "[cpu][conv][algo]") {

@@ -7,6 +7,7 @@
 
 #include "IrTestUtil.h"
 #include "ir/Activation.h"
+#include "ir/ConvAlgorithm.h"
 #include "ir/OpViews.h"
 
 using namespace nutshell;
@@ -129,4 +130,34 @@ TEST_CASE("conv and pool geometry as typed views", "[op-views]") {
   fused->attrs["pool"] = std::string("none");
   REQUIRE(fusedPoolGeometry(*fused));
   CHECK_FALSE(fusedPoolGeometry(*fused)->has_value());
+}
+
+TEST_CASE("typed views: a convolution's plan is an enum and a tile", "[op-views]") {
+  for (ConvAlgorithm a : kAllConvAlgorithms) CHECK(parseConvAlgorithm(convAlgorithmName(a)) == a);
+  CHECK_FALSE(parseConvAlgorithm("auto"));
+
+  Graph g;
+  Value* x = g.addInput("x", T("f32[1,4,5,5]"));
+  Value* w = g.addInput("w", T("f32[4,4,3,3]"));
+  Node* fused = g.addNode(OpKind::FusedConv2d, {x, w, w}, {T("f32[1,4,3,3]")}, {});
+  fused->results[0]->name = "f";
+  Expected<ConvPlan> plan = convPlan(*fused);
+  REQUIRE(plan);
+  CHECK_FALSE(plan->algorithm);  // the table's default, auto
+  CHECK(plan->algorithmOrDirect() == ConvAlgorithm::Direct);
+  CHECK(plan->tile == 0);
+
+  CHECK(setConvPlan(*fused, ConvAlgorithm::Winograd, 4));
+  CHECK_FALSE(setConvPlan(*fused, ConvAlgorithm::Winograd, 4));  // unchanged
+  CHECK(fused->getString("algo") == "winograd");
+  plan = convPlan(*fused);
+  REQUIRE(plan);
+  CHECK(plan->algorithm == ConvAlgorithm::Winograd);
+  CHECK(plan->tile == 4);
+  CHECK(setConvPlan(*fused, ConvAlgorithm::Im2col, 0));
+  CHECK_FALSE(fused->attrs.count("tile"));  // no tile for im2col
+
+  fused->attrs["algo"] = std::string("gemm");
+  CHECK_THAT(convPlan(*fused).message(),
+             Catch::Contains("node '%f' (fused_conv2d): unknown conv algorithm 'gemm' (auto|direct|im2col|fft|winograd)"));
 }
