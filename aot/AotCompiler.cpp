@@ -15,6 +15,7 @@
 #include "aot/HeaderWriter.h"
 #include "aot/ModelDescriptor.h"
 #include "aot/Toolchain.h"
+#include "backends/common/BufferAssignment.h"
 #include "backends/cpu/ObjectEmitter.h"
 #include "backends/cpu/Target.h"
 
@@ -155,7 +156,9 @@ Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options
   auto start = Clock::now();
   cpu::ModuleOptions moduleOptions;
   moduleOptions.prefix = prefix;
-  NUTSHELL_ASSIGN(cpu::BuiltModule built, cpu::buildModule(graph, target, moduleOptions));
+  std::unique_ptr<ir::Graph> planned;
+  NUTSHELL_ASSIGN(const ir::Graph* withPlan, common::withMemoryPlan(graph, planned));
+  NUTSHELL_ASSIGN(cpu::BuiltModule built, cpu::buildModule(*withPlan, target, moduleOptions));
   if (options.emit == EmitKind::Executable)
     NUTSHELL_TRY(addModelDescriptor(*built.module, built.info, result.target));
   result.codegenMs = msSince(start);

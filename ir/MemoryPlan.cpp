@@ -22,6 +22,18 @@ bool mayWriteInPlace(const Node& node, size_t operandIndex) {
   return node.operands[operandIndex] && node.operands[operandIndex]->type == node.result()->type;
 }
 
+Status checkDestWrite(const Graph& graph, const Node& node) {
+  const Value* dest = node.operands[3];
+  std::string prefix = fmt::format("node '{}' (fused_conv2d) writes into %{}", node.name(), dest->name);
+  if (!dest->producer || dest->producer->op == OpKind::Const)
+    return makeError(prefix + ", which is not a node result");
+  if (graph.useCount(dest) != 1)
+    return makeError(fmt::format("{} in place, but %{} has other uses", prefix, dest->name));
+  if (graph.isOutput(dest))
+    return makeError(fmt::format("{} in place, but %{} is a graph output", prefix, dest->name));
+  return Status::success();
+}
+
 namespace {
 
 std::string valueRef(const Value* v) {
@@ -104,9 +116,7 @@ Status verifyMemoryPlan(const Graph& graph) {
     }
     if (writesIntoDest(*node)) {
       const Value* dest = node->operands[3];
-      if (!dest->producer || dest->producer->op == OpKind::Const)
-        return makeError(fmt::format("node '{}' (fused_conv2d) writes into {}, which is not a node result",
-                                     node->name(), valueRef(dest)));
+      NUTSHELL_TRY(checkDestWrite(graph, *node));
       if (dest->arenaOffset != node->result()->arenaOffset)
         return makeError(
             fmt::format("node '{}' (fused_conv2d) writes into dest {} at offset {} but its result is "

@@ -39,6 +39,18 @@ inline bool writesIntoDest(const Node& node) {
   return node.op == OpKind::FusedConv2d && node.operands.size() == 4;
 }
 
+/// Whether fused_conv2d `node` may write into its dest in place, as it must:
+/// dest is a node result other than a constant, used only by this node, and
+/// not a graph output (the caller would see it overwritten). Errors name the
+/// node and dest.
+Status checkDestWrite(const Graph& graph, const Node& node);
+
+/// Plans the arena (ir/MemoryPlanner.cpp): sets every arena value's offset
+/// and graph.arenaBytes; returns whether anything changed. A graph with
+/// symbolic dims is left unplanned (arena -1). Errors: a dest that cannot be
+/// written in place (checkDestWrite).
+Expected<bool> planMemory(Graph& graph);
+
 /// Checks a planned graph (arenaBytes >= 0): offsets aligned and inside the
 /// arena, outside values unplanned, every arena value planned, dest chains
 /// sharing storage, and no two values live at the same time overlapping

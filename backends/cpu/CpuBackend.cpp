@@ -11,6 +11,7 @@
 #include <llvm/IR/Module.h>
 #include <unistd.h>
 
+#include "backends/common/BufferAssignment.h"
 #include "backends/cpu/HostConstants.h"
 #include "backends/cpu/Jit.h"
 #include "backends/cpu/ModuleBuilder.h"
@@ -67,7 +68,9 @@ Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, 
   auto start = Clock::now();
   ModuleOptions moduleOptions;
   moduleOptions.externalConstants = true;
-  NUTSHELL_ASSIGN(BuiltModule built, buildModule(graph, target, moduleOptions));
+  std::unique_ptr<ir::Graph> planned;
+  NUTSHELL_ASSIGN(const ir::Graph* withPlan, common::withMemoryPlan(graph, planned));
+  NUTSHELL_ASSIGN(BuiltModule built, buildModule(*withPlan, target, moduleOptions));
   double codegenMs = msSince(start);
   // Before LLVM spends seconds on a model that cannot run here.
   NUTSHELL_TRY(checkAllocation(uint64_t(std::max<int64_t>(built.info.workspaceBytes, 64)),

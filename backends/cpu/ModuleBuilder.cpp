@@ -1,6 +1,7 @@
-// Graph -> llvm::Module: buffer assignment (inputs, outputs, constants as
-// globals, arena offsets, in-place destinations), one kernel per node, and the
-// entry points. See ModuleBuilder.h for the ABI.
+// Graph -> llvm::Module: pointers to where plan-memory placed each value
+// (common::assignBuffers: inputs, outputs, constants as globals, arena
+// offsets), one kernel per node, and the entry points. See ModuleBuilder.h
+// for the ABI.
 #include "backends/cpu/ModuleBuilder.h"
 
 #include <algorithm>
@@ -21,27 +22,19 @@
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Transforms/Utils/FunctionComparator.h>
 
+#include "backends/common/BufferAssignment.h"
 #include "backends/cpu/HostConstants.h"
 #include "backends/cpu/KernelEmitter.h"
-#include "ir/MemoryPlan.h"
 #include "ir/Verifier.h"
 
 namespace nutshell::cpu {
 namespace {
 
-/// Where a value's bytes live while `run` executes.
-struct Buffer {
-  enum Kind { Input, Output, Constant, Arena } kind = Arena;
-  int64_t index = 0;   // input / output position
-  int64_t offset = 0;  // arena byte offset
-  const ir::Value* constant = nullptr;
-};
+using common::BufferLocation;
 
 int64_t byteSize(const ir::Value* v) {
   return v->type.numElements() * static_cast<int64_t>(ir::elementSize(v->type.dtype));
 }
-
-int64_t alignUp(int64_t x, int64_t a) { return (x + a - 1) / a * a; }
 
 std::string sanitize(const std::string& name) {
   std::string out;
@@ -68,9 +61,7 @@ public:
 
 private:
   Status checkGraph();
-  void assignBuffers();
   llvm::Value* bufferPointer(const ir::Value* value);
-  bool sameBuffer(const ir::Value* a, const ir::Value* b) const;
   llvm::Function* declareKernel(const std::string& name);
   void setTargetAttributes(llvm::Function* f);
   Status emitNode(const ir::Node& node, size_t index);
@@ -86,12 +77,8 @@ private:
   std::unique_ptr<llvm::Module> module_;
   ModuleInfo info_;
 
-  std::unordered_map<const ir::Value*, Buffer> buffers_;
-  /// fused_conv2d nodes whose dest cannot be reused in place: their result
-  /// buffer starts as a copy of dest.
-  std::unordered_map<const ir::Node*, bool> copyDest_;
-  /// Graph outputs that are inputs, constants or repeated: copied at the end.
-  std::vector<std::pair<const ir::Value*, size_t>> outputCopies_;
+  /// plan-memory's placement, read (common::assignBuffers).
+  common::BufferAssignment buffers_;
 
   // The run function being built.
   llvm::Function* run_ = nullptr;
@@ -128,77 +115,25 @@ Status Builder::checkGraph() {
   return Status::success();
 }
 
-void Builder::assignBuffers() {
-  for (size_t i = 0; i < graph_.inputs.size(); ++i) buffers_[graph_.inputs[i]] = {Buffer::Input, int64_t(i), 0, nullptr};
-  for (const auto& node : graph_.nodes())
-    if (node->op == ir::OpKind::Const) buffers_[node->result()] = {Buffer::Constant, 0, 0, node->result()};
-  for (size_t j = 0; j < graph_.outputs.size(); ++j) {
-    const ir::Value* v = graph_.outputs[j];
-    if (buffers_.count(v)) {
-      outputCopies_.push_back({v, j});
-      continue;
-    }
-    buffers_[v] = {Buffer::Output, int64_t(j), 0, nullptr};
-  }
-
-  // In-place destinations: fused_conv2d(x, w, b, dest) writes channels of
-  // dest's buffer. Walk backwards so a chain empty -> conv -> conv -> ...
-  // shares the buffer of its last value (which may be a graph output).
-  std::unordered_map<const ir::Value*, const ir::Value*> representative;
-  auto rep = [&](const ir::Value* v) {
-    auto it = representative.find(v);
-    return it == representative.end() ? v : it->second;
-  };
-  const auto& nodes = graph_.nodes();
-  for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
-    const ir::Node& node = **it;
-    if (node.op != ir::OpKind::FusedConv2d || node.operands.size() < 4) continue;
-    const ir::Value* dest = node.operands[3];
-    bool reusable = dest->producer && dest->producer->op != ir::OpKind::Const && !graph_.isOutput(dest) &&
-                    graph_.useCount(dest) == 1 && dest->type == node.result()->type;
-    if (reusable)
-      representative[dest] = rep(node.result());
-    else
-      copyDest_[&node] = true;
-  }
-
-  bool planned = graph_.arenaBytes >= 0;
-  int64_t cursor = planned ? alignUp(graph_.arenaBytes, 64) : 0;
-  auto place = [&](const ir::Value* v) {
-    if (planned && v->arenaOffset >= 0) return Buffer{Buffer::Arena, 0, v->arenaOffset, nullptr};
-    int64_t offset = alignUp(cursor, 64);
-    cursor = offset + byteSize(v);
-    return Buffer{Buffer::Arena, 0, offset, nullptr};
-  };
-  // Representatives first, then their chain members take the same buffer.
-  for (const auto& node : nodes)
-    for (const ir::Value* v : node->results)
-      if (!buffers_.count(v) && rep(v) == v) buffers_[v] = place(v);
-  for (const auto& node : nodes)
-    for (const ir::Value* v : node->results)
-      if (rep(v) != v) buffers_[v] = buffers_.at(rep(v));
-  info_.workspaceBytes = alignUp(std::max<int64_t>(cursor, planned ? graph_.arenaBytes : 0), 64);
-}
-
 llvm::Value* Builder::bufferPointer(const ir::Value* value) {
   auto cached = pointerCache_.find(value);
   if (cached != pointerCache_.end()) return cached->second;
-  const Buffer& buffer = buffers_.at(value);
+  const BufferLocation& buffer = buffers_.at(value);
   llvm::IRBuilder<>& b = *rb_;
   llvm::Value* pointer = nullptr;
   switch (buffer.kind) {
-    case Buffer::Input:
+    case BufferLocation::Input:
       pointer = b.CreateLoad(b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getPtrTy(), inputsArg_, buffer.index),
                              "in." + sanitize(value->name));
       break;
-    case Buffer::Output:
+    case BufferLocation::Output:
       pointer = b.CreateLoad(b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getPtrTy(), outputsArg_, buffer.index),
                              "out." + sanitize(value->name));
       break;
-    case Buffer::Arena:
+    case BufferLocation::Arena:
       pointer = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), workspaceArg_, buffer.offset, sanitize(value->name));
       break;
-    case Buffer::Constant: {
+    case BufferLocation::Constant: {
       const ir::TensorData& data = *value->producer->constant;
       bool isF32 = data.type.dtype == ir::DType::F32;
       llvm::GlobalVariable* global = makeConstantGlobal(
@@ -210,19 +145,6 @@ llvm::Value* Builder::bufferPointer(const ir::Value* value) {
   }
   pointerCache_[value] = pointer;
   return pointer;
-}
-
-bool Builder::sameBuffer(const ir::Value* a, const ir::Value* b) const {
-  const Buffer& x = buffers_.at(a);
-  const Buffer& y = buffers_.at(b);
-  if (x.kind != y.kind) return false;
-  switch (x.kind) {
-    case Buffer::Input:
-    case Buffer::Output: return x.index == y.index;
-    case Buffer::Arena: return x.offset == y.offset;
-    case Buffer::Constant: return x.constant == y.constant;
-  }
-  return false;
 }
 
 void Builder::setTargetAttributes(llvm::Function* f) {
@@ -262,13 +184,10 @@ Status Builder::emitNode(const ir::Node& node, size_t index) {
   if (empty) return Status::success();
 
   llvm::IRBuilder<>& b = *rb_;
-  // fused_conv2d whose dest is not reusable: start from a copy of dest.
-  if (copyDest_.count(&node) && !sameBuffer(node.operands[3], node.result()))
-    emitCopy(node.operands[3], bufferPointer(node.result()));
   // Pure copies between identical buffers need no kernel.
   bool isCopy = node.op == ir::OpKind::Identity || node.op == ir::OpKind::Reshape || node.op == ir::OpKind::Flatten ||
                 node.op == ir::OpKind::Squeeze || node.op == ir::OpKind::Unsqueeze;
-  if (isCopy && sameBuffer(node.operands[0], node.result())) return Status::success();
+  if (isCopy && buffers_.sameBuffer(node.operands[0], node.result())) return Status::success();
 
   std::string name = fmt::format("{}_k{}_{}", options_.prefix, index, sanitize(node.name()));
   llvm::Function* kernel = declareKernel(name);
@@ -438,7 +357,8 @@ Expected<BuiltModule> Builder::build() {
   info_.signature = signatureText(graph_);
   for (const ir::Value* v : graph_.inputs) info_.inputs.push_back({v->name, v->type.dtype, v->type.shape()});
   for (const ir::Value* v : graph_.outputs) info_.outputs.push_back({v->name, v->type.dtype, v->type.shape()});
-  assignBuffers();
+  NUTSHELL_ASSIGN(buffers_, common::assignBuffers(graph_));
+  info_.workspaceBytes = buffers_.workspaceBytes;
 
   llvm::LLVMContext& ctx = *context_;
   llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
@@ -461,7 +381,7 @@ Expected<BuiltModule> Builder::build() {
 
   size_t index = 0;
   for (const auto& node : graph_.nodes()) NUTSHELL_TRY(emitNode(*node, index++));
-  for (const auto& [value, j] : outputCopies_) {
+  for (const auto& [value, j] : buffers_.outputCopies) {
     llvm::Value* destination = runBuilder.CreateLoad(
         ptr, runBuilder.CreateConstInBoundsGEP1_64(ptr, outputsArg_, j), fmt::format("out{}", j));
     emitCopy(value, destination);
@@ -486,15 +406,10 @@ Expected<BuiltModule> Builder::build() {
 
 Expected<BuiltModule> buildModule(const ir::Graph& graph, const TargetInfo& target, const ModuleOptions& options) {
   // Generated code indexes the arena with the graph's offsets and trusts its
-  // shapes, so a graph from a file is checked here, whatever passes ran.
+  // shapes, so a graph from a file is checked here, whatever passes ran
+  // (common::assignBuffers checks the memory plan).
   Status valid = ir::verifyGraph(graph);
   if (!valid) return makeError("cpu backend: the graph is invalid: " + valid.message());
-  if (graph.arenaBytes >= 0) {
-    Status plan = ir::verifyMemoryPlan(graph);
-    if (!plan)
-      return makeError("cpu backend: the graph's memory plan is invalid (" + plan.message() +
-                       "); run plan-memory again or remove the @arena offsets");
-  }
   Builder builder(graph, target, options);
   return builder.build();
 }

@@ -69,8 +69,8 @@ struct BuiltModule {
 };
 
 /// Emits every node's kernel and the entry points. The graph must have static
-/// shapes (bind symbolic input dims first) and no elided constants. Uses
-/// plan-memory's arena offsets when present, else assigns its own.
+/// shapes (bind symbolic input dims first), no elided constants, and a valid
+/// memory plan (ir::planMemory / plan-memory), whose offsets the code uses.
 Expected<BuiltModule> buildModule(const ir::Graph& graph, const TargetInfo& target, const ModuleOptions& options = {});
 
 /// Runs LLVM's O3 pipeline (PassBuilder) tuned for `target`.

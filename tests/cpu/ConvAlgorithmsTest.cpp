@@ -16,7 +16,7 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
-#include "backends/cpu/ModuleBuilder.h"
+#include "tests/cpu/PlannedModule.h"
 #include "backends/cpu/Target.h"
 #include "passes/ConvCostModel.h"
 #include "passes/PassManager.h"
@@ -99,7 +99,7 @@ double absoluteTolerance(const std::string& algo, const Layer& l, const ir::Tens
 std::string kernelLines(const ir::Graph& g) {
   auto target = cpu::detectTarget();
   REQUIRE(target.ok());
-  auto built = cpu::buildModule(g, *target);
+  auto built = buildPlannedModule(g, *target);
   INFO((built ? std::string() : built.message()));
   REQUIRE(built.ok());
   std::string text;
@@ -218,7 +218,7 @@ TEST_CASE("cpu conv algorithms: an impossible plan is an error, not a silent dir
   g.outputs.push_back(y);
   auto target = cpu::detectTarget();
   REQUIRE(target.ok());
-  auto built = cpu::buildModule(g, *target);
+  auto built = buildPlannedModule(g, *target);
   REQUIRE_FALSE(built.ok());
   CHECK_THAT(built.message(), Catch::Contains("algo=\"fft\" cannot run here: weights not constant"));
 
@@ -244,7 +244,7 @@ TEST_CASE("cpu conv algorithms: an impossible plan is an error, not a silent dir
   ir::Value* b2 = g2.addConstant(randomData({3}, rng));
   g2.outputs.push_back(
       op(g2, OpKind::FusedConv2d, {x2, w2, b2}, {{"algo", std::string("winograd")}, {"tile", int64_t(3)}}));
-  auto built2 = cpu::buildModule(g2, *target);
+  auto built2 = buildPlannedModule(g2, *target);
   REQUIRE_FALSE(built2.ok());
   CHECK_THAT(built2.message(), Catch::Contains("winograd tile=3 is not one this backend runs"));
 
@@ -261,7 +261,7 @@ TEST_CASE("cpu conv algorithms: an impossible plan is an error, not a silent dir
   REQUIRE(problem);
   std::string reason = passes::ConvCostModel::rejectionReason(*problem, ir::ConvAlgorithm::Winograd, true);
   CHECK(reason == "5x5 kernel, stride 2x1");
-  auto built3 = cpu::buildModule(g3, *target);
+  auto built3 = buildPlannedModule(g3, *target);
   REQUIRE_FALSE(built3.ok());
   CHECK_THAT(built3.message(), Catch::Contains("algo=\"winograd\" cannot run here: " + reason + ";"));
 }

@@ -6,7 +6,7 @@
 #include <llvm/IR/Module.h>
 
 #include "backends/cpu/HostConstants.h"
-#include "backends/cpu/ModuleBuilder.h"
+#include "tests/cpu/PlannedModule.h"
 #include "backends/cpu/Target.h"
 #include "tests/cpu/CpuTestUtil.h"
 
@@ -42,7 +42,7 @@ TEST_CASE("cpu: JIT modules reference host constants and share kernel code", "[c
 
   cpu::ModuleOptions jitOptions;
   jitOptions.externalConstants = true;
-  auto jit = cpu::buildModule(g, *target, jitOptions);
+  auto jit = buildPlannedModule(g, *target, jitOptions);
   INFO((jit ? std::string() : jit.message()));
   REQUIRE(jit.ok());
   REQUIRE(jit->hostConstants);
@@ -60,7 +60,7 @@ TEST_CASE("cpu: JIT modules reference host constants and share kernel code", "[c
   CHECK(jit->info.kernels[3].find("same code as") != std::string::npos);
 
   // AOT (default options): everything embedded, nothing to resolve.
-  auto aot = cpu::buildModule(g, *target);
+  auto aot = buildPlannedModule(g, *target);
   REQUIRE(aot.ok());
   CHECK_FALSE(aot->hostConstants);
   for (const llvm::GlobalVariable& global : aot->module->globals()) CHECK_FALSE(global.isDeclaration());
