@@ -2,69 +2,20 @@
 // groups 1: per alpha x alpha input tile (alpha = m + 2) and 16 input
 // channels, V = B^T d B; per position a GEMM over channels with the weights
 // U = G g G^T transformed at compile time; per tile and 16 output channels
-// Y = A^T M A. The matrices come from a Toom-Cook construction over chosen
-// interpolation points (toomCook). The transforms are unrolled linear combinations with constant
-// coefficients (0 skipped, +-1 as adds). F(4x4) cuts multiplies 4x (vs 2.25x
+// Y = A^T M A. The matrices and the weight transform are the backend-neutral
+// plan (backends/common/WinogradPlan.h). The transforms are unrolled linear
+// combinations with constant coefficients (0 skipped, +-1 as adds). F(4x4) cuts multiplies 4x (vs 2.25x
 // for F(2x2)) at slightly lower accuracy; it is used when the output plane
 // holds at least a few 4x4 tiles.
-#include <cmath>
-
 #include <fmt/format.h>
 
+#include "backends/common/WinogradPlan.h"
 #include "backends/cpu/ConvAlgorithms.h"
 
 namespace nutshell::cpu {
 namespace {
 
-struct WinogradMatrices {
-  int64_t m, alpha;
-  std::vector<std::vector<double>> bt;  // alpha x alpha
-  std::vector<std::vector<double>> g;   // alpha x 3
-  std::vector<std::vector<double>> at;  // m x alpha
-};
-
-/// Toom-Cook construction of F(m, 3) from alpha-1 finite points and infinity:
-///   A^T[i][j] = p_j^i (infinity column: 1 in the last row),
-///   G[j][k]   = p_j^k / prod_{l != j} (p_j - p_l) (infinity row: [0, 0, 1]),
-///   B^T[j]    = coefficients of M(x) / (x - p_j), M(x) = prod_l (x - p_l)
-///               (infinity row: the coefficients of M).
-WinogradMatrices toomCook(int64_t m, const std::vector<double>& points) {
-  const int64_t alpha = m + 2, finite = alpha - 1;
-  WinogradMatrices w{m, alpha, {}, {}, {}};
-  auto polyTimes = [](const std::vector<double>& a, double root) {  // a(x) * (x - root)
-    std::vector<double> out(a.size() + 1, 0.0);
-    for (size_t i = 0; i < a.size(); ++i) out[i + 1] += a[i], out[i] -= root * a[i];
-    return out;
-  };
-  std::vector<double> all{1.0};
-  for (double p : points) all = polyTimes(all, p);
-  for (int64_t j = 0; j < finite; ++j) {
-    std::vector<double> others{1.0};
-    double f = 1;
-    for (int64_t l = 0; l < finite; ++l)
-      if (l != j) others = polyTimes(others, points[size_t(l)]), f *= points[size_t(j)] - points[size_t(l)];
-    others.resize(size_t(alpha), 0.0);
-    w.bt.push_back(others);
-    w.g.push_back({1 / f, points[size_t(j)] / f, points[size_t(j)] * points[size_t(j)] / f});
-  }
-  w.bt.push_back(all);
-  w.g.push_back({0, 0, 1});
-  for (int64_t i = 0; i < m; ++i) {
-    std::vector<double> row;
-    for (int64_t j = 0; j < finite; ++j) row.push_back(std::pow(points[size_t(j)], double(i)));
-    row.push_back(i == m - 1 ? 1 : 0);
-    w.at.push_back(row);
-  }
-  return w;
-}
-
-/// F(2x2): points 0, 1, -1 (Lavin's matrices). F(4x4): 0, 1, -1, 1/2, -2
-/// rather than the usual 0, +-1, +-2: smaller transform coefficients and
-/// measurably lower rounding error (about 2x on inception3a) at the same cost.
-WinogradMatrices matrices(int64_t m) {
-  if (m == 2) return toomCook(2, {0, 1, -1});
-  return toomCook(4, {0, 1, -1, 0.5, -2});
-}
+using common::WinogradMatrices;
 
 /// sum_i coeffs[i] * values[i] with constant coefficients.
 llvm::Value* combine(KernelBuilder& kb, const std::vector<double>& coeffs, const std::vector<llvm::Value*>& values) {
@@ -116,28 +67,13 @@ Expected<KernelInfo> emitWinogradConv(KernelBuilder& kb, const ConvSpec& s) {
   // The output tile select-conv-algo priced; without one, F(4x4) unless the
   // output is too small for it to pay.
   const int64_t m = s.tile > 0 ? s.tile : std::min(s.OH, s.OW) >= 8 ? 4 : 2;
-  if (m != 2 && m != 4)
-    return kb.error(fmt::format("winograd tile={} is not one this backend runs (2 or 4)", m));
-  WinogradMatrices mat = matrices(m);
+  Expected<WinogradMatrices> planned = common::winogradMatrices(m);
+  if (!planned) return kb.error(fmt::format("winograd tile={} is not one this backend runs (2 or 4)", m));
+  WinogradMatrices mat = planned.take();
   const int64_t alpha = mat.alpha;
   const int64_t kPad = (s.K + kb.W - 1) / kb.W * kb.W;
 
-  // U[pos][c][k] = (G g G^T)[pos], in double.
-  std::vector<float> u(size_t(alpha * alpha * s.C * kPad), 0.f);
-  for (int64_t k = 0; k < s.K; ++k)
-    for (int64_t c = 0; c < s.C; ++c) {
-      const float* g = weights->f32.data() + (k * s.C + c) * 9;
-      double gg[6][3] = {};
-      for (int64_t i = 0; i < alpha; ++i)
-        for (int64_t j = 0; j < 3; ++j)
-          for (int64_t l = 0; l < 3; ++l) gg[i][j] += mat.g[size_t(i)][size_t(l)] * double(g[l * 3 + j]);
-      for (int64_t i = 0; i < alpha; ++i)
-        for (int64_t j = 0; j < alpha; ++j) {
-          double v = 0;
-          for (int64_t l = 0; l < 3; ++l) v += gg[i][l] * mat.g[size_t(j)][size_t(l)];
-          u[size_t(((i * alpha + j) * s.C + c) * kPad + k)] = float(v);
-        }
-    }
+  std::vector<float> u = common::winogradWeightTransform(mat, weights->f32.data(), s.K, s.C, kPad);
 
   TileTransformAlgorithm algo;
   algo.name = fmt::format("winograd F({}x{},3x3)", m, m);

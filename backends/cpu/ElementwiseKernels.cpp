@@ -2,12 +2,14 @@
 // activations, exp, and fused_elementwise chains; f32 and i64.
 //
 // The output is viewed as rows x inner after coalescing dimensions that every
-// operand walks contiguously (or broadcasts) together, so the inner loop
-// always reads each operand with stride 1 (a vector load) or 0 (a splat).
+// operand walks contiguously (or broadcasts) together (the backend-neutral
+// plan, backends/common/BroadcastPlan.h), so the inner loop always reads
+// each operand with stride 1 (a vector load) or 0 (a splat).
 // Long rows are cut into chunks so that even a single contiguous tensor is
 // spread over the threads. The tail of a row uses masked loads and stores.
 #include <fmt/format.h>
 
+#include "backends/common/BroadcastPlan.h"
 #include "backends/cpu/KernelEmitter.h"
 
 namespace nutshell::cpu {
@@ -47,45 +49,16 @@ Expected<KernelInfo> emitElementwise(KernelBuilder& kb) {
       if (!s.isBinary() && s.op != ir::OpKind::Relu)
         return kb.error(fmt::format("'{}' on i64 values is not supported", ir::opName(s.op)));
 
-  // Broadcast strides per operand, right-aligned against the output.
-  std::vector<int64_t> outShape = kb.resultShape();
-  size_t rank = outShape.size();
+  // Rows x inner over coalesced dims, with per-operand strides (BroadcastPlan.h).
   size_t numOperands = node.operands.size();
-  std::vector<std::vector<int64_t>> strides(numOperands, std::vector<int64_t>(rank, 0));
-  for (size_t k = 0; k < numOperands; ++k) {
-    std::vector<int64_t> shape = kb.operandShape(k);
-    if (shape.size() > rank) return kb.error("operand rank exceeds result rank");
-    int64_t stride = 1;
-    for (size_t i = shape.size(); i-- > 0;) {
-      size_t d = rank - shape.size() + i;
-      if (shape[i] != 1 && shape[i] != outShape[d])
-        return kb.error(fmt::format("operand {} shape {} does not broadcast to {}", k, shapeText(shape), shapeText(outShape)));
-      strides[k][d] = shape[i] == 1 ? 0 : stride;
-      stride *= shape[i];
-    }
-  }
-  // Coalesce: drop size-1 dims, merge neighbours every operand walks alike.
-  std::vector<int64_t> dims;
-  std::vector<std::vector<int64_t>> coalesced(numOperands);
-  for (size_t d = 0; d < rank; ++d) {
-    if (outShape[d] == 1) continue;
-    bool merge = !dims.empty();
-    for (size_t k = 0; k < numOperands && merge; ++k) merge = coalesced[k].back() == strides[k][d] * outShape[d];
-    if (merge) {
-      dims.back() *= outShape[d];
-      for (size_t k = 0; k < numOperands; ++k) coalesced[k].back() = strides[k][d];
-    } else {
-      dims.push_back(outShape[d]);
-      for (size_t k = 0; k < numOperands; ++k) coalesced[k].push_back(strides[k][d]);
-    }
-  }
-  if (dims.empty()) {
-    dims.push_back(1);
-    for (auto& s : coalesced) s.push_back(0);
-  }
-  const int64_t inner = dims.back();
-  std::vector<int64_t> rowDims(dims.begin(), dims.end() - 1);
-  const int64_t rows = product(rowDims);
+  std::vector<std::vector<int64_t>> operandShapes;
+  for (size_t k = 0; k < numOperands; ++k) operandShapes.push_back(kb.operandShape(k));
+  Expected<common::BroadcastPlan> plan = common::planBroadcast(kb.resultShape(), operandShapes);
+  if (!plan) return kb.error(plan.message());
+  const std::vector<std::vector<int64_t>>& coalesced = plan->strides;
+  const int64_t inner = plan->inner();
+  const std::vector<int64_t> rowDims = plan->rowDims();
+  const int64_t rows = plan->rows();
   const int W = kb.W;
   const int64_t maxChunk = 4096;
   const int64_t chunk = inner <= maxChunk ? inner : maxChunk;  // a multiple of W when split

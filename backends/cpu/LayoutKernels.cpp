@@ -1,17 +1,12 @@
 // Data movement: reshape-like copies, transpose, concat, slice, pad.
 // Transpose, slice and pad share one emitter driven by per-dimension offset
-// tables computed at compile time (LayoutKernels.h).
+// tables computed at compile time (the backend-neutral plans in
+// backends/common/LayoutPlan.h).
 #include "backends/cpu/LayoutKernels.h"
 
 #include <fmt/format.h>
 
 namespace nutshell::cpu {
-
-static std::vector<int64_t> stridesOf(const std::vector<int64_t>& shape) {
-  std::vector<int64_t> s(shape.size(), 1);
-  for (size_t d = shape.size(); d-- > 1;) s[d - 1] = s[d] * shape[d];
-  return s;
-}
 
 KernelInfo emitBlockCopy(KernelBuilder& kb, llvm::Value* src, llvm::Value* dst, int64_t bytes) {
   const int64_t chunk = 256 * 1024;
@@ -36,11 +31,8 @@ KernelInfo emitTableGather(KernelBuilder& kb, size_t operand, const std::vector<
   std::vector<int64_t> rowDims(shape.begin(), shape.end() - 1);
   const int64_t rows = product(rowDims);
   const std::vector<int64_t>& last = tabs.back();
-  bool contiguous = true;
-  for (int64_t j = 0; j < inner && contiguous; ++j) contiguous = last[j] != kPadEntry && last[j] == last[0] + j;
-  bool anyPad = false;
-  for (const auto& t : tabs)
-    for (int64_t v : t) anyPad = anyPad || v == kPadEntry;
+  const bool contiguous = common::isContiguousRun(last);
+  const bool anyPad = common::hasPadEntries(tabs);
 
   ir::DType dtype = kb.resultType();
   llvm::Type* elem = kb.elemTy(dtype);
@@ -101,43 +93,25 @@ Expected<KernelInfo> emitCopy(KernelBuilder& kb) {
 }
 
 Expected<KernelInfo> emitTranspose(KernelBuilder& kb) {
-  auto in = kb.operandShape(0);
-  std::vector<int64_t> perm = kb.node.getInts("perm");
-  if (perm.empty())
-    for (size_t d = in.size(); d-- > 0;) perm.push_back(int64_t(d));
-  if (perm.size() != in.size()) return kb.error(fmt::format("perm has {} entries for rank {}", perm.size(), in.size()));
-  auto strides = stridesOf(in);
-  std::vector<int64_t> outShape;
-  std::vector<std::vector<int64_t>> tables;
-  for (int64_t axis : perm) {
-    if (axis < 0 || axis >= int64_t(in.size())) return kb.error(fmt::format("perm entry {} out of range", axis));
-    outShape.push_back(in[axis]);
-    std::vector<int64_t> t(in[axis]);
-    for (int64_t i = 0; i < in[axis]; ++i) t[i] = i * strides[axis];
-    tables.push_back(t);
-  }
-  if (outShape != kb.resultShape()) return kb.error("result shape disagrees with perm");
-  return emitTableGather(kb, 0, outShape, tables, 0.0);
+  Expected<common::TransposePlan> plan = common::planTranspose(kb.operandShape(0), kb.node.getInts("perm"));
+  if (!plan) return kb.error(plan.message());
+  if (plan->outShape != kb.resultShape()) return kb.error("result shape disagrees with perm");
+  return emitTableGather(kb, 0, plan->outShape, plan->tables, 0.0);
 }
 
 Expected<KernelInfo> emitConcat(KernelBuilder& kb) {
-  auto out = kb.resultShape();
-  int64_t axis = kb.node.getInt("axis");
-  int64_t rank = int64_t(out.size());
-  if (axis < 0) axis += rank;
-  if (axis < 0 || axis >= rank) return kb.error(fmt::format("axis {} out of range for rank {}", axis, rank));
-  int64_t outer = product(out, 0, size_t(axis));
-  int64_t inner = product(out, size_t(axis) + 1);
+  std::vector<std::vector<int64_t>> operandShapes;
+  for (size_t k = 0; k < kb.node.operands.size(); ++k) operandShapes.push_back(kb.operandShape(k));
+  Expected<common::ConcatPlan> plan =
+      common::planConcat(kb.resultShape(), operandShapes, kb.node.getInt("axis"));
+  if (!plan) return kb.error(plan.message());
+  const int64_t outer = plan->outer, total = plan->rowElems;
+  const std::vector<int64_t>& sizes = plan->pieceElems;
   int64_t elemBytes = int64_t(ir::elementSize(kb.resultType()));
   llvm::IRBuilder<>& b = kb.b;
   llvm::Value* dst = kb.result();
   std::vector<llvm::Value*> srcs;
-  std::vector<int64_t> sizes;
-  for (size_t k = 0; k < kb.node.operands.size(); ++k) {
-    srcs.push_back(kb.operand(k));
-    sizes.push_back(kb.operandShape(k)[size_t(axis)] * inner);
-  }
-  int64_t total = out[size_t(axis)] * inner;
+  for (size_t k = 0; k < kb.node.operands.size(); ++k) srcs.push_back(kb.operand(k));
   int64_t numTasks = kb.forEachTaskItem(outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(total, 1)), [&](llvm::Value* o) {
     int64_t offset = 0;
     for (size_t k = 0; k < srcs.size(); ++k) {
@@ -153,78 +127,19 @@ Expected<KernelInfo> emitConcat(KernelBuilder& kb) {
 }
 
 Expected<KernelInfo> emitSlice(KernelBuilder& kb) {
-  auto in = kb.operandShape(0);
   auto out = kb.resultShape();
-  int64_t rank = int64_t(in.size());
-  const auto& starts = kb.node.getInts("starts");
-  std::vector<int64_t> axes = kb.node.getInts("axes");
-  std::vector<int64_t> steps = kb.node.getInts("steps");
-  if (axes.empty())
-    for (size_t i = 0; i < starts.size(); ++i) axes.push_back(int64_t(i));
-  if (steps.empty()) steps.assign(starts.size(), 1);
-  if (axes.size() != starts.size() || steps.size() != starts.size())
-    return kb.error("starts, axes and steps must have the same length");
-  std::vector<int64_t> start(size_t(rank), 0), step(size_t(rank), 1);
-  for (size_t i = 0; i < axes.size(); ++i) {
-    int64_t axis = axes[i] < 0 ? axes[i] + rank : axes[i];
-    if (axis < 0 || axis >= rank) return kb.error(fmt::format("axis {} out of range", axes[i]));
-    int64_t dim = in[size_t(axis)];
-    int64_t s = starts[i] < 0 ? starts[i] + dim : starts[i];
-    if (steps[i] == 0) return kb.error("slice step 0");
-    s = steps[i] > 0 ? std::clamp<int64_t>(s, 0, dim) : std::clamp<int64_t>(s, 0, std::max<int64_t>(dim - 1, 0));
-    start[size_t(axis)] = s;
-    step[size_t(axis)] = steps[i];
-  }
-  auto strides = stridesOf(in);
-  std::vector<std::vector<int64_t>> tables;
-  for (int64_t d = 0; d < rank; ++d) {
-    std::vector<int64_t> t(size_t(out[size_t(d)]));
-    for (int64_t i = 0; i < out[size_t(d)]; ++i) {
-      int64_t src = start[size_t(d)] + i * step[size_t(d)];
-      if (src < 0 || src >= in[size_t(d)]) return kb.error("slice reads outside its input");
-      t[size_t(i)] = src * strides[size_t(d)];
-    }
-    tables.push_back(t);
-  }
-  return emitTableGather(kb, 0, out, tables, 0.0);
+  Expected<common::OffsetTables> tables = common::planSlice(
+      kb.operandShape(0), out, kb.node.getInts("starts"), kb.node.getInts("axes"), kb.node.getInts("steps"));
+  if (!tables) return kb.error(tables.message());
+  return emitTableGather(kb, 0, out, *tables, 0.0);
 }
 
 Expected<KernelInfo> emitPad(KernelBuilder& kb) {
-  auto in = kb.operandShape(0);
   auto out = kb.resultShape();
-  size_t rank = in.size();
-  const auto& pads = kb.node.getInts("pads");
-  const std::string& mode = kb.node.getString("mode");
-  if (pads.size() != 2 * rank) return kb.error(fmt::format("pads has {} entries for rank {}", pads.size(), rank));
-  if (mode != "constant" && mode != "reflect" && mode != "edge") return kb.error(fmt::format("unknown mode '{}'", mode));
-  auto strides = stridesOf(in);
-  std::vector<std::vector<int64_t>> tables;
-  for (size_t d = 0; d < rank; ++d) {
-    int64_t dim = in[d];
-    if (out[d] != dim + pads[d] + pads[d + rank]) return kb.error("result shape disagrees with pads");
-    std::vector<int64_t> t(size_t(out[d]));
-    for (int64_t i = 0; i < out[d]; ++i) {
-      int64_t src = i - pads[d];
-      if (src < 0 || src >= dim) {
-        if (mode == "constant" || dim == 0) {
-          t[size_t(i)] = kPadEntry;
-          continue;
-        }
-        if (mode == "edge") {
-          src = std::clamp<int64_t>(src, 0, dim - 1);
-        } else if (dim == 1) {
-          src = 0;
-        } else {
-          int64_t period = 2 * (dim - 1);
-          src = ((src % period) + period) % period;
-          if (src >= dim) src = period - src;
-        }
-      }
-      t[size_t(i)] = src * strides[d];
-    }
-    tables.push_back(t);
-  }
-  return emitTableGather(kb, 0, out, tables, kb.node.getFloat("value"));
+  Expected<common::OffsetTables> tables =
+      common::planPad(kb.operandShape(0), out, kb.node.getInts("pads"), kb.node.getString("mode"));
+  if (!tables) return kb.error(tables.message());
+  return emitTableGather(kb, 0, out, *tables, kb.node.getFloat("value"));
 }
 
 }  // namespace nutshell::cpu
