@@ -27,10 +27,10 @@ Status checkDestWrite(const Graph& graph, const Node& node) {
   std::string prefix = fmt::format("node '{}' (fused_conv2d) writes into %{}", node.name(), dest->name);
   if (!dest->producer || dest->producer->op == OpKind::Const)
     return makeError(prefix + ", which is not a node result");
-  if (graph.useCount(dest) != 1)
-    return makeError(fmt::format("{} in place, but %{} has other uses", prefix, dest->name));
   if (graph.isOutput(dest))
     return makeError(fmt::format("{} in place, but %{} is a graph output", prefix, dest->name));
+  if (graph.useCount(dest) != 1)
+    return makeError(fmt::format("{} in place, but %{} has other uses", prefix, dest->name));
   return Status::success();
 }
 
@@ -92,6 +92,15 @@ Status verifyMemoryPlan(const Graph& graph) {
   };
   std::vector<Slot> slots;
   for (const auto& node : graph.nodes()) {
+    if (writesIntoDest(*node)) {
+      const Value* dest = node->operands[3];
+      NUTSHELL_TRY(checkDestWrite(graph, *node));
+      if (dest->arenaOffset != node->result()->arenaOffset)
+        return makeError(
+            fmt::format("node '{}' (fused_conv2d) writes into dest {} at offset {} but its result is "
+                        "planned at offset {}",
+                        node->name(), valueRef(dest), dest->arenaOffset, node->result()->arenaOffset));
+    }
     for (const Value* result : node->results) {
       bool outside = node->op == OpKind::Const || inOutput.count(result);
       if (outside) {
@@ -113,15 +122,6 @@ Status verifyMemoryPlan(const Graph& graph) {
                                      bytes, result->arenaOffset, graph.arenaBytes));
       slots.push_back({result, result->arenaOffset, result->arenaOffset + bytes, live.def(result),
                        live.lastUse.at(result)});
-    }
-    if (writesIntoDest(*node)) {
-      const Value* dest = node->operands[3];
-      NUTSHELL_TRY(checkDestWrite(graph, *node));
-      if (dest->arenaOffset != node->result()->arenaOffset)
-        return makeError(
-            fmt::format("node '{}' (fused_conv2d) writes into dest {} at offset {} but its result is "
-                        "planned at offset {}",
-                        node->name(), valueRef(dest), dest->arenaOffset, node->result()->arenaOffset));
     }
   }
 

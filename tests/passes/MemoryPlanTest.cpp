@@ -121,6 +121,18 @@ TEST_CASE("plan-memory: dest chains share one buffer, or live in the output", "[
   Status status = manager.run(*bad);
   REQUIRE_FALSE(status);
   CHECK_THAT(status.message(), Catch::Contains("node 'c2' (fused_conv2d) writes into %c1 in place, but %c1 has other uses"));
+
+  // So would a dest the caller receives as an output; the checker agrees.
+  std::string returned = inArena;
+  returned.replace(returned.find("-> (f32[1,4,4,4])"), std::string("-> (f32[1,4,4,4])").size(),
+                   "-> (f32[1,4,4,4], f32[1,4,4,4])");
+  returned.replace(returned.find("return %y"), std::string("return %y").size(), "return %y, %c1");
+  auto exposed = parse(returned);
+  status = manager.run(*exposed);
+  REQUIRE_FALSE(status);
+  CHECK_THAT(status.message(), Catch::Contains("node 'c2' (fused_conv2d) writes into %c1 in place, but %c1 is a graph output"));
+  exposed->arenaBytes = 0;
+  CHECK_THAT(verifyMemoryPlan(*exposed).message(), Catch::Contains("%c1 is a graph output"));
 }
 
 TEST_CASE("verifyMemoryPlan catches hand-broken plans", "[passes][memory]") {
