@@ -2,13 +2,13 @@
 // pipeline -> backend compile, and input checking around Executable::run.
 #include <chrono>
 #include <filesystem>
-#include <mutex>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "backends/Backend.h"
 #include "backends/BackendRegistry.h"
+#include "backends/common/ExecutableShell.h"
 #include "ir/Graph.h"
 #include "ir/Parser.h"
 #include "ir/ShapeInference.h"
@@ -27,20 +27,10 @@ double msSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-std::string shapeText(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
-  return s + "]";
-}
-
-std::string describe(const TensorInfo& info) {
-  return fmt::format("'{}' {}{}", info.name, elementTypeName(info.type), shapeText(info.shape));
-}
-
 TensorInfo infoOf(const ir::Value* v) {
   TensorInfo info;
   info.name = v->name;
-  info.type = v->type.dtype == ir::DType::F32 ? ElementType::F32 : ElementType::I64;
+  info.type = common::elementTypeOf(v->type.dtype);
   for (const ir::Dim& d : v->type.dims) info.shape.push_back(d.isStatic() ? d.size : -1);
   return info;
 }
@@ -82,54 +72,26 @@ Expected<std::unique_ptr<Executable>> compileBound(std::unique_ptr<ir::Graph> gr
 struct Model::State {
   CompileOptions options;
   std::unique_ptr<ir::Graph> graph;  // kept while inputs have symbolic dims
-  std::mutex mutex;
-  std::map<std::string, std::unique_ptr<Executable>> variants;  // by input shapes
+  std::vector<common::InputSpec> inputs;
+  common::VariantCache<Executable> variants;  // by input shapes
 };
 
 Model::Model() : state_(std::make_unique<State>()) {}
 Model::~Model() = default;
 
 Expected<Executable*> Model::executableFor(const TensorMap& inputs) {
-  std::lock_guard<std::mutex> lock(state_->mutex);
-  std::string key;
-  std::map<std::string, std::vector<int64_t>> shapes;
-  if (state_->graph) {
-    for (const TensorInfo& in : inputs_) {
-      shapes[in.name] = inputs.at(in.name).shape();
-      key += shapeText(shapes[in.name]) + ";";
-    }
-  }
-  auto it = state_->variants.find(key);
-  if (it != state_->variants.end()) return it->second.get();
-  std::unique_ptr<ir::Graph> graph = state_->graph->clone();
-  NUTSHELL_TRY(ir::bindInputShapes(*graph, shapes));
-  CompileTimings timings;
-  NUTSHELL_ASSIGN(auto executable, compileBound(std::move(graph), state_->options, timings));
-  Executable* raw = executable.get();
-  state_->variants[key] = std::move(executable);
-  return raw;
+  // A static model has one variant, compiled by compileModel under key "".
+  std::string key = state_->graph ? common::shapeKey(state_->inputs, inputs) : "";
+  return state_->variants.get(key, [&]() -> Expected<std::unique_ptr<Executable>> {
+    std::unique_ptr<ir::Graph> graph = state_->graph->clone();
+    NUTSHELL_TRY(ir::bindInputShapes(*graph, common::inputShapes(state_->inputs, inputs)));
+    CompileTimings timings;
+    return compileBound(std::move(graph), state_->options, timings);
+  });
 }
 
 Expected<TensorMap> Model::run(const TensorMap& inputs) {
-  std::string expected;
-  for (const TensorInfo& in : inputs_) expected += (expected.empty() ? "" : ", ") + describe(in);
-  for (const auto& [name, tensor] : inputs) {
-    bool known = false;
-    for (const TensorInfo& in : inputs_) known = known || in.name == name;
-    if (!known) return makeError(fmt::format("'{}' is not an input of the model (inputs: {})", name, expected));
-  }
-  for (const TensorInfo& in : inputs_) {
-    auto it = inputs.find(in.name);
-    if (it == inputs.end()) return makeError(fmt::format("missing input {} (inputs: {})", describe(in), expected));
-    const Tensor& t = it->second;
-    if (t.type() != in.type)
-      return makeError(fmt::format("input '{}' has dtype {}, expected {}", in.name, elementTypeName(t.type()),
-                                   describe(in)));
-    bool match = t.rank() == in.shape.size();
-    for (size_t d = 0; match && d < t.rank(); ++d) match = in.shape[d] < 0 || in.shape[d] == t.shape()[d];
-    if (!match)
-      return makeError(fmt::format("input '{}' has shape {}, expected {}", in.name, shapeText(t.shape()), describe(in)));
-  }
+  NUTSHELL_TRY(common::checkInputs(state_->inputs, inputs));
   NUTSHELL_ASSIGN(Executable * executable, executableFor(inputs));
   return executable->run(inputs);
 }
@@ -180,6 +142,7 @@ Expected<std::unique_ptr<Model>> compileModel(const ir::Graph& source, const Com
   std::unique_ptr<Model> model(new Model());
   model->backend_ = options.backend;
   model->state_->options = options;
+  model->state_->inputs = common::inputSpecs(*graph);
   for (const ir::Value* v : graph->inputs) model->inputs_.push_back(infoOf(v));
   for (const ir::Value* v : graph->outputs) model->outputs_.push_back(infoOf(v));
   bool symbolic = false;
@@ -190,7 +153,7 @@ Expected<std::unique_ptr<Model>> compileModel(const ir::Graph& source, const Com
     return model;
   }
   NUTSHELL_ASSIGN(auto executable, compileBound(std::move(graph), options, model->timings_));
-  model->state_->variants[""] = std::move(executable);
+  model->state_->variants.put("", std::move(executable));
   return model;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "backends/common/BufferAssignment.h"
+#include "backends/common/ExecutableShell.h"
 #include "backends/cpu/HostConstants.h"
 #include "backends/cpu/Jit.h"
 #include "backends/cpu/ModuleBuilder.h"
@@ -34,10 +35,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double msSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-std::string shapeString(const std::vector<int64_t>& shape) {
-  return "[" + fmt::format("{}", fmt::join(shape, ",")) + "]";
 }
 
 using RunFn = void (*)(void* const*, void* const*, void*);
@@ -114,8 +111,6 @@ Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, 
   return compiled;
 }
 
-ElementType toElementType(ir::DType dtype) { return dtype == ir::DType::F32 ? ElementType::F32 : ElementType::I64; }
-
 class CpuExecutable final : public Executable {
 public:
   CpuExecutable(std::unique_ptr<ir::Graph> graph, TargetInfo target, int threads)
@@ -125,28 +120,13 @@ public:
     for (const ir::Value* input : graph_->inputs)
       if (!input->type.isStatic()) return Status::success();  // compiled per shape on first run
     NUTSHELL_ASSIGN(auto compiled, compileModule(*graph_, target_, report));
-    variants_[key(graph_->inputs)] = std::move(compiled);
+    variants_.put(common::shapeKey(specs_), std::move(compiled));
     return Status::success();
   }
 
   Expected<TensorMap> run(const TensorMap& inputs) override {
-    NUTSHELL_TRY(checkNames(inputs));
-    std::map<std::string, std::vector<int64_t>> shapes;
-    for (const ir::Value* input : graph_->inputs) {
-      const Tensor& tensor = inputs.at(input->name);
-      if (tensor.type() != toElementType(input->type.dtype))
-        return makeError(fmt::format("input '{}' has dtype {}, expected {} ({})", input->name,
-                                     elementTypeName(tensor.type()), ir::dtypeName(input->type.dtype),
-                                     input->type.str()));
-      bool match = tensor.rank() == input->type.rank();
-      for (size_t d = 0; match && d < tensor.rank(); ++d)
-        match = !input->type.dims[d].isStatic() || input->type.dims[d].size == tensor.shape()[d];
-      if (!match)
-        return makeError(fmt::format("input '{}' has shape {}, expected {}", input->name, shapeString(tensor.shape()),
-                                     input->type.str()));
-      shapes[input->name] = tensor.shape();
-    }
-    NUTSHELL_ASSIGN(CompiledModule * compiled, variantFor(shapes));
+    NUTSHELL_TRY(common::checkInputs(specs_, inputs));
+    NUTSHELL_ASSIGN(CompiledModule * compiled, variantFor(inputs));
 
     std::vector<void*> inputPointers;
     for (const ir::Value* input : graph_->inputs) inputPointers.push_back(const_cast<void*>(inputs.at(input->name).data()));
@@ -154,7 +134,7 @@ public:
     std::vector<void*> outputPointers;
     for (const TensorSignature& out : compiled->info.outputs) {
       NUTSHELL_ASSIGN(Tensor t,
-                      Tensor::allocate(toElementType(out.dtype), out.shape, "output '" + out.name + "'"));
+                      Tensor::allocate(common::elementTypeOf(out.dtype), out.shape, "output '" + out.name + "'"));
       outputs.push_back(std::move(t));
     }
     for (Tensor& t : outputs) outputPointers.push_back(t.data());
@@ -171,54 +151,22 @@ public:
   }
 
 private:
-  static std::string key(const std::vector<ir::Value*>& inputs) {
-    std::string k;
-    for (const ir::Value* v : inputs) k += v->type.str() + ";";
-    return k;
-  }
-
-  Status checkNames(const TensorMap& inputs) const {
-    std::string expected;
-    for (const ir::Value* input : graph_->inputs)
-      expected += fmt::format("{}'{}' {}", expected.empty() ? "" : ", ", input->name, input->type.str());
-    for (const auto& [name, tensor] : inputs) {
-      bool known = false;
-      for (const ir::Value* input : graph_->inputs) known = known || input->name == name;
-      if (!known) return makeError(fmt::format("'{}' is not an input of the model (inputs: {})", name, expected));
-    }
-    for (const ir::Value* input : graph_->inputs)
-      if (!inputs.count(input->name))
-        return makeError(fmt::format("missing input '{}' ({}); the model's inputs: {}", input->name, input->type.str(),
-                                     expected));
-    return Status::success();
-  }
-
-  Expected<CompiledModule*> variantFor(const std::map<std::string, std::vector<int64_t>>& shapes) {
-    std::lock_guard<std::mutex> lock(variantsMutex_);
-    if (variants_.size() == 1 && isStatic()) return variants_.begin()->second.get();
-    std::string k;
-    for (const ir::Value* v : graph_->inputs) k += ir::TensorType(v->type.dtype, {}).str() + shapeString(shapes.at(v->name)) + ";";
-    auto it = variants_.find(k);
-    if (it != variants_.end()) return it->second.get();
-    std::unique_ptr<ir::Graph> bound = graph_->clone();
-    NUTSHELL_TRY(ir::bindInputShapes(*bound, shapes));
-    NUTSHELL_ASSIGN(auto compiled, compileModule(*bound, target_, nullptr));
-    CompiledModule* raw = compiled.get();
-    variants_[k] = std::move(compiled);
-    return raw;
-  }
-
-  bool isStatic() const {
-    for (const ir::Value* v : graph_->inputs)
-      if (!v->type.isStatic()) return false;
-    return true;
+  /// The module for these inputs' shapes: the one compiled eagerly, or one
+  /// per shape set compiled on first use (symbolic input dims).
+  Expected<CompiledModule*> variantFor(const TensorMap& inputs) {
+    std::string key = common::shapeKey(specs_, inputs);
+    return variants_.get(key, [&]() -> Expected<std::unique_ptr<CompiledModule>> {
+      std::unique_ptr<ir::Graph> bound = graph_->clone();
+      NUTSHELL_TRY(ir::bindInputShapes(*bound, common::inputShapes(specs_, inputs)));
+      return compileModule(*bound, target_, nullptr);
+    });
   }
 
   std::unique_ptr<ir::Graph> graph_;
+  std::vector<common::InputSpec> specs_ = common::inputSpecs(*graph_);
   TargetInfo target_;
   int threads_;
-  std::mutex variantsMutex_;
-  std::map<std::string, std::unique_ptr<CompiledModule>> variants_;
+  common::VariantCache<CompiledModule> variants_;
 };
 
 class CpuBackend final : public Backend {

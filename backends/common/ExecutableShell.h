@@ -1,0 +1,84 @@
+// What every compiled model does around its kernels, whatever the backend:
+// check the inputs it is given against the graph's (names, dtypes, shapes,
+// with one message for each mistake), and keep one compiled variant per set
+// of input shapes for graphs whose inputs have symbolic dims. The host API
+// uses the same pieces, so a user sees the same errors from every layer.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ir/Graph.h"
+#include "nutshell/Expected.h"
+#include "nutshell/Tensor.h"
+
+namespace nutshell::common {
+
+/// One graph input as run() checks it.
+struct InputSpec {
+  std::string name;
+  ElementType type = ElementType::F32;
+  std::vector<int64_t> shape;  // -1 for a symbolic dim
+  std::string typeText;        // the IR type, "f32[N,3,224,224]"
+
+  /// "'x' f32[N,3,224,224]"
+  std::string str() const { return "'" + name + "' " + typeText; }
+};
+
+ElementType elementTypeOf(ir::DType dtype);
+std::vector<InputSpec> inputSpecs(const ir::Graph& graph);
+
+/// Every input given exactly once, no unknown names, dtypes and static dims
+/// as declared. The errors:
+///   'image' is not an input of the model (inputs: 'x' f32[1,1,28,28])
+///   missing input 'x' f32[1,1,28,28] (inputs: 'x' f32[1,1,28,28])
+///   input 'x' has shape [1,28,28], expected 'x' f32[1,1,28,28]
+///   input 'x' has dtype i64, expected 'x' f32[1,1,28,28]
+Status checkInputs(const std::vector<InputSpec>& specs, const TensorMap& inputs);
+
+/// The inputs' shapes by name (after checkInputs), for binding symbolic dims.
+std::map<std::string, std::vector<int64_t>> inputShapes(const std::vector<InputSpec>& specs,
+                                                        const TensorMap& inputs);
+
+/// "[1,3,224,224];[1];": the variant cache's key.
+std::string shapeKey(const std::vector<InputSpec>& specs, const TensorMap& inputs);
+/// The key of the declared shapes (for a graph whose inputs are all static).
+std::string shapeKey(const std::vector<InputSpec>& specs);
+
+/// Compiled variants by key, made on first use. Safe to call from several
+/// threads; a variant is compiled once.
+template <class Variant>
+class VariantCache {
+public:
+  using Make = std::function<Expected<std::unique_ptr<Variant>>()>;
+
+  Expected<Variant*> get(const std::string& key, const Make& make) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = variants_.find(key);
+    if (it != variants_.end()) return it->second.get();
+    NUTSHELL_ASSIGN(std::unique_ptr<Variant> made, make());
+    Variant* raw = made.get();
+    variants_.emplace(key, std::move(made));
+    return raw;
+  }
+
+  void put(const std::string& key, std::unique_ptr<Variant> variant) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    variants_[key] = std::move(variant);
+  }
+
+  size_t size() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return variants_.size();
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<Variant>> variants_;
+};
+
+}  // namespace nutshell::common
