@@ -9,15 +9,10 @@
 #include <fstream>
 
 #include <fmt/format.h>
-#include <llvm/IR/LLVMContext.h>
-#include <llvm/IR/Module.h>
 
 #include "aot/HeaderWriter.h"
-#include "aot/ModelDescriptor.h"
 #include "aot/Toolchain.h"
-#include "backends/common/BufferAssignment.h"
-#include "backends/cpu/ObjectEmitter.h"
-#include "backends/cpu/Target.h"
+#include "backends/BackendRegistry.h"
 
 namespace fs = std::filesystem;
 
@@ -79,7 +74,7 @@ private:
   std::string path_;
 };
 
-Status writeHeader(const AotOptions& options, const cpu::ModuleInfo& info, const std::string& target,
+Status writeHeader(const AotOptions& options, const EntrySignature& info, const std::string& target,
                    AotResult& result) {
   std::string path = headerPathFor(options);
   if (fs::path(path) == fs::path(options.output))
@@ -148,46 +143,34 @@ Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options
   if (prefix == "nutshell" || prefix.rfind("nutshell_", 0) == 0)
     return makeError(fmt::format("--name '{}' collides with the runtime's nutshell_* symbols; pick another prefix", prefix));
 
+  NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, createBackend(options.backend));
+  BackendOptions backendOptions;
+  if (!options.targetCpu.empty()) backendOptions.settings["target-cpu"] = options.targetCpu;
+  EmitRequest request;
+  request.prefix = prefix;
+  request.standaloneDescriptor = options.emit == EmitKind::Executable;
+  request.format = options.emit == EmitKind::LlvmIr     ? EmitFormat::IrText
+                   : options.emit == EmitKind::Assembly ? EmitFormat::Assembly
+                                                        : EmitFormat::Object;
+  NUTSHELL_ASSIGN(EmitResult emitted, backend->emit(graph, backendOptions, request));
   AotResult result;
-  NUTSHELL_ASSIGN(cpu::TargetInfo target, cpu::detectTarget(options.targetCpu));
-  result.target = cpu::describeTarget(target);
-  if (options.verbose) std::fprintf(stderr, "nutshell-compile: target %s\n", result.target.c_str());
+  result.target = emitted.target;
+  result.entry = emitted.entry;
+  result.kernels = emitted.kernels;
+  result.codegenMs = emitted.phaseMs("codegen");
+  result.optimizeMs = emitted.phaseMs("optimize");
+  result.emitMs = emitted.phaseMs("emit");
+  if (options.verbose) {
+    std::fprintf(stderr, "nutshell-compile: target %s\n", result.target.c_str());
+    std::fprintf(stderr, "nutshell-compile: %s, %zu kernels, workspace %lld bytes\n", result.entry.signature.c_str(),
+                 result.kernels.size(), static_cast<long long>(result.entry.workspaceBytes));
+    for (const std::string& line : result.kernels) std::fprintf(stderr, "  %s\n", line.c_str());
+  }
+  const std::string& code = emitted.code;
 
   auto start = Clock::now();
-  cpu::ModuleOptions moduleOptions;
-  moduleOptions.prefix = prefix;
-  std::unique_ptr<ir::Graph> planned;
-  NUTSHELL_ASSIGN(const ir::Graph* withPlan, common::withMemoryPlan(graph, planned));
-  NUTSHELL_ASSIGN(cpu::BuiltModule built, cpu::buildModule(*withPlan, target, moduleOptions));
-  if (options.emit == EmitKind::Executable)
-    NUTSHELL_TRY(addModelDescriptor(*built.module, built.info, result.target));
-  result.codegenMs = msSince(start);
-  result.info = built.info;
-  if (options.verbose) {
-    std::fprintf(stderr, "nutshell-compile: %s, %zu kernels, workspace %lld bytes\n", built.info.signature.c_str(),
-                 built.info.kernels.size(), static_cast<long long>(built.info.workspaceBytes));
-    for (const std::string& line : built.info.kernels) std::fprintf(stderr, "  %s\n", line.c_str());
-  }
-
-  start = Clock::now();
-  NUTSHELL_TRY(cpu::optimizeModule(*built.module, target));
-  result.optimizeMs = msSince(start);
-
-  if (options.emit == EmitKind::LlvmIr) {
-    NUTSHELL_TRY(writeFile(options.output, cpu::moduleText(*built.module)));
-    result.files.push_back(options.output);
-    return result;
-  }
-  start = Clock::now();
-  cpu::MachineCodeKind kind =
-      options.emit == EmitKind::Assembly ? cpu::MachineCodeKind::Assembly : cpu::MachineCodeKind::Object;
-  NUTSHELL_ASSIGN(std::string code, cpu::emitMachineCode(*built.module, target, kind));
-  result.emitMs = msSince(start);
-
-  start = Clock::now();
   switch (options.emit) {
-    case EmitKind::LlvmIr:  // written before code generation
-      break;
+    case EmitKind::LlvmIr:
     case EmitKind::Assembly:
       NUTSHELL_TRY(writeFile(options.output, code));
       result.files.push_back(options.output);
@@ -195,7 +178,7 @@ Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options
     case EmitKind::Object:
       NUTSHELL_TRY(writeFile(options.output, code));
       result.files.push_back(options.output);
-      NUTSHELL_TRY(writeHeader(options, built.info, result.target, result));
+      NUTSHELL_TRY(writeHeader(options, result.entry, result.target, result));
       break;
     case EmitKind::StaticLibrary: {
       NUTSHELL_ASSIGN(RuntimeLibraries libraries, findRuntimeLibraries());
@@ -204,7 +187,7 @@ Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options
       fs::remove(options.output, ec);  // writeArchive would not replace a foreign file kind
       NUTSHELL_TRY(writeStaticLibrary(options.output, prefix + ".o", code, {libraries.runtime}));
       result.files.push_back(options.output);
-      NUTSHELL_TRY(writeHeader(options, built.info, result.target, result));
+      NUTSHELL_TRY(writeHeader(options, result.entry, result.target, result));
       break;
     }
     case EmitKind::Executable: {

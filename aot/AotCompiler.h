@@ -1,14 +1,15 @@
 // Ahead-of-time compilation of a planned graph (after the pass pipeline) into
 // a deliverable: a standalone executable, an object file or static library
-// plus a C header, or LLVM IR / assembly text for inspection. The pipeline:
-// cpu::buildModule -> (descriptor for executables) -> cpu::optimizeModule ->
-// cpu::emitMachineCode -> link / archive. See docs/aot.md.
+// plus a C header, or LLVM IR / assembly text for inspection. The backend's
+// emit() (backends/Backend.h) produces the code (for executables with the
+// descriptor the prebuilt main reads); this layer writes the header, and
+// links or archives. See docs/aot.md.
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "backends/cpu/ModuleBuilder.h"
+#include "backends/Backend.h"
 #include "ir/Graph.h"
 #include "nutshell/Expected.h"
 
@@ -36,7 +37,10 @@ struct AotOptions {
   /// obj/lib: where the C header goes; empty: `output` with its extension
   /// (and a library's "lib" prefix) replaced: model.o, libmodel.a -> model.h.
   std::string headerPath;
-  /// LLVM CPU name; empty: the host CPU with all its features.
+  /// The backend that emits the code (by registry name).
+  std::string backend = "cpu";
+  /// LLVM CPU name (the cpu backend's "target-cpu" setting); empty: the host
+  /// CPU with all its features.
   std::string targetCpu;
   /// Named in the header's comment.
   std::string modelFile;
@@ -46,7 +50,8 @@ struct AotOptions {
 
 struct AotResult {
   std::vector<std::string> files;  // written, in order
-  cpu::ModuleInfo info;
+  EntrySignature entry;
+  std::vector<std::string> kernels;
   std::string target;  // describeTarget()
   double codegenMs = 0, optimizeMs = 0, emitMs = 0, linkMs = 0;
 };

@@ -45,18 +45,18 @@ std::string joinDims(const std::vector<int64_t>& dims, const char* separator) {
   return out;
 }
 
-int64_t elements(const cpu::TensorSignature& t) {
+int64_t elements(const TensorSignature& t) {
   int64_t n = 1;
   for (int64_t d : t.shape) n *= d;
   return n;
 }
 
-std::string typeText(const cpu::TensorSignature& t) {
+std::string typeText(const TensorSignature& t) {
   return std::string(t.dtype == ir::DType::F32 ? "f32[" : "i64[") + joinDims(t.shape, ",") + "]";
 }
 
 void writeTensorMacros(std::string& out, const std::string& macro, const char* kind, size_t index,
-                       const cpu::TensorSignature& t) {
+                       const TensorSignature& t) {
   std::string m = fmt::format("{}_{}_{}", macro, kind, index);
   bool f32 = t.dtype == ir::DType::F32;
   out += fmt::format("/* {} {}: '{}' {} */\n", kind[0] == 'I' ? "input" : "output", index, commentSafe(t.name), typeText(t));
@@ -71,7 +71,7 @@ void writeTensorMacros(std::string& out, const std::string& macro, const char* k
 
 }  // namespace
 
-std::string writeCHeader(const cpu::ModuleInfo& info, const HeaderOptions& options) {
+std::string writeCHeader(const EntrySignature& info, const HeaderOptions& options) {
   const std::string& p = info.prefix;
   std::string macro = upper(p);
   std::string guard = "NUTSHELL_MODEL_" + macro + "_H";

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "backends/cpu/ModuleBuilder.h"
+#include "backends/Backend.h"
 
 namespace nutshell::aot {
 
@@ -24,6 +24,6 @@ struct HeaderOptions {
 /// The header text. Macros are prefixed with the upper-cased symbol prefix:
 /// PREFIX_NUM_INPUTS, PREFIX_INPUT_0_NAME / _TYPE / _RANK / _SHAPE /
 /// _ELEMENTS / _BYTES (likewise OUTPUT_j), PREFIX_WORKSPACE_BYTES.
-std::string writeCHeader(const cpu::ModuleInfo& info, const HeaderOptions& options);
+std::string writeCHeader(const EntrySignature& info, const HeaderOptions& options);
 
 }  // namespace nutshell::aot

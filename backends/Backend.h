@@ -40,6 +40,13 @@ struct PhaseTiming {
   double ms = 0;
 };
 
+/// The time of phase `name` in `phases`, 0 if there is no such phase.
+inline double phaseMs(const std::vector<PhaseTiming>& phases, const std::string& name) {
+  for (const PhaseTiming& phase : phases)
+    if (phase.name == name) return phase.ms;
+  return 0;
+}
+
 /// What compile() produced: the executable, how long each phase took, and
 /// the kernels it generated (one line each: name, op, algorithm).
 struct CompileResult {
@@ -50,11 +57,56 @@ struct CompileResult {
   std::vector<std::string> kernels;
 
   /// The time of phase `name`, 0 if the backend has no such phase.
-  double phaseMs(const std::string& name) const {
-    for (const PhaseTiming& phase : phases)
-      if (phase.name == name) return phase.ms;
-    return 0;
-  }
+  double phaseMs(const std::string& name) const { return nutshell::phaseMs(phases, name); }
+};
+
+/// A graph input or output as compiled code sees it.
+struct TensorSignature {
+  std::string name;
+  ir::DType dtype = ir::DType::F32;
+  std::vector<int64_t> shape;
+};
+
+/// The C entry points of ahead-of-time code (docs/aot.md):
+///   void    <prefix>_run(void* const* inputs, void* const* outputs, void* workspace);
+///   int64_t <prefix>_workspace_bytes(void); ..._num_inputs(void); ..._num_outputs(void);
+///   const char* <prefix>_signature(void);
+struct EntrySignature {
+  std::string prefix;
+  std::vector<TensorSignature> inputs;
+  std::vector<TensorSignature> outputs;
+  int64_t workspaceBytes = 0;
+  /// "(%x: f32[1,1,28,28]) -> (%y: f32[1,10])"
+  std::string signature;
+};
+
+/// What emit() writes.
+enum class EmitFormat {
+  Object,    // relocatable object file bytes
+  Assembly,  // assembly text
+  IrText,    // the backend's own IR after optimization (LLVM IR for cpu)
+};
+
+struct EmitRequest {
+  /// Symbol prefix of the entry points (a C identifier).
+  std::string prefix = "nutshell";
+  EmitFormat format = EmitFormat::Object;
+  /// Also define the descriptor a standalone executable's prebuilt main reads
+  /// (runtime/aot/AotModel.h).
+  bool standaloneDescriptor = false;
+};
+
+/// Ahead-of-time code for one graph.
+struct EmitResult {
+  std::string code;
+  EntrySignature entry;
+  /// The machine the code is for, as an executable prints and checks it.
+  std::string target;
+  /// In order ("codegen", "optimize", "emit").
+  std::vector<PhaseTiming> phases;
+  std::vector<std::string> kernels;
+
+  double phaseMs(const std::string& name) const { return nutshell::phaseMs(phases, name); }
 };
 
 class Backend {
@@ -68,6 +120,14 @@ public:
   virtual Expected<TargetDescription> targetDescription(const BackendOptions& options) const {
     (void)options;
     return TargetDescription{};
+  }
+  /// Ahead-of-time code implementing EntrySignature's ABI, for
+  /// nutshell-compile; the graph must have static shapes. A backend that only
+  /// runs in process says so.
+  virtual Expected<EmitResult> emit(const ir::Graph& graph, const BackendOptions& options,
+                                    const EmitRequest& request) {
+    (void)graph, (void)options, (void)request;
+    return makeError("backend '" + name() + "' does not compile ahead of time");
   }
 };
 

@@ -15,7 +15,9 @@
 #include "backends/common/ExecutableShell.h"
 #include "backends/cpu/HostConstants.h"
 #include "backends/cpu/Jit.h"
+#include "backends/cpu/ModelDescriptor.h"
 #include "backends/cpu/ModuleBuilder.h"
+#include "backends/cpu/ObjectEmitter.h"
 #include "ir/ShapeInference.h"
 #include "nutshell/MemoryLimit.h"
 #include "runtime/ThreadPool.h"
@@ -170,13 +172,17 @@ private:
 };
 
 class CpuBackend final : public Backend {
+  /// The CPU to generate code for: settings["target-cpu"], else the host's.
+  static Expected<TargetInfo> targetFor(const BackendOptions& options) {
+    auto targetCpu = options.settings.find("target-cpu");
+    return detectTarget(targetCpu == options.settings.end() ? "" : targetCpu->second);
+  }
+
 public:
   std::string name() const override { return "cpu"; }
   Expected<CompileResult> compile(const ir::Graph& graph, const BackendOptions& options) override {
     NUTSHELL_TRY(checkBackendSettings(name(), options, {"target-cpu"}));
-    auto targetCpu = options.settings.find("target-cpu");
-    NUTSHELL_ASSIGN(TargetInfo target,
-                    detectTarget(targetCpu == options.settings.end() ? "" : targetCpu->second));
+    NUTSHELL_ASSIGN(TargetInfo target, targetFor(options));
     auto executable = std::make_unique<CpuExecutable>(graph.clone(), std::move(target), options.threads);
     CompileReport report;
     NUTSHELL_TRY(executable->compileEagerly(&report));
@@ -184,6 +190,40 @@ public:
     result.executable = std::move(executable);
     result.phases = std::move(report.phases);
     result.kernels = std::move(report.kernels);
+    return result;
+  }
+
+  /// AOT: the same module the JIT would run (weights embedded instead of
+  /// read from host memory), optimized, as object code, assembly or LLVM IR.
+  Expected<EmitResult> emit(const ir::Graph& graph, const BackendOptions& options,
+                            const EmitRequest& request) override {
+    NUTSHELL_TRY(checkBackendSettings(name(), options, {"target-cpu"}));
+    NUTSHELL_ASSIGN(TargetInfo target, targetFor(options));
+    EmitResult result;
+    result.target = describeTarget(target);
+    auto start = Clock::now();
+    std::unique_ptr<ir::Graph> planned;
+    NUTSHELL_ASSIGN(const ir::Graph* withPlan, common::withMemoryPlan(graph, planned));
+    ModuleOptions moduleOptions;
+    moduleOptions.prefix = request.prefix;
+    NUTSHELL_ASSIGN(BuiltModule built, buildModule(*withPlan, target, moduleOptions));
+    if (request.standaloneDescriptor) NUTSHELL_TRY(addModelDescriptor(*built.module, built.info, result.target));
+    result.phases.push_back({"codegen", msSince(start)});
+    result.entry = built.info;
+    result.kernels = built.info.kernels;
+
+    start = Clock::now();
+    NUTSHELL_TRY(optimizeModule(*built.module, target));
+    result.phases.push_back({"optimize", msSince(start)});
+    start = Clock::now();
+    if (request.format == EmitFormat::IrText) {
+      result.code = moduleText(*built.module);
+    } else {
+      MachineCodeKind kind =
+          request.format == EmitFormat::Assembly ? MachineCodeKind::Assembly : MachineCodeKind::Object;
+      NUTSHELL_ASSIGN(result.code, emitMachineCode(*built.module, target, kind));
+    }
+    result.phases.push_back({"emit", msSince(start)});
     return result;
   }
 

@@ -12,7 +12,8 @@ namespace nutshell::cpu {
 /// run for the shapes given (one compiled variant per input shape set).
 /// Settings: "target-cpu" (an LLVM CPU name; default: this machine's).
 /// Compile phases: "codegen" (graph -> LLVM IR), "optimize" (LLVM O3), "jit"
-/// (machine code, ORC).
+/// (machine code, ORC). emit() (nutshell-compile) runs codegen, optimize and
+/// "emit" (object code, assembly or LLVM IR text).
 std::unique_ptr<Backend> createCpuBackend();
 
 /// NUTSHELL_DEBUG: 1 stages and timings, 2 + kernels, 3 + LLVM IR before

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/Backend.h"
 #include "backends/cpu/Target.h"
 #include "ir/Graph.h"
 #include "nutshell/Expected.h"
@@ -30,23 +31,11 @@ namespace nutshell::cpu {
 
 class HostConstants;
 
-struct TensorSignature {
-  std::string name;
-  ir::DType dtype = ir::DType::F32;
-  std::vector<int64_t> shape;
-};
-
-/// What the module's entry points expect, for hosts (JIT executable, AOT
-/// header writer) that call them.
-struct ModuleInfo {
-  std::string prefix;
-  std::vector<TensorSignature> inputs;
-  std::vector<TensorSignature> outputs;
-  int64_t workspaceBytes = 0;
+/// What the module's entry points expect (the AOT ABI, backends/Backend.h),
+/// for hosts (JIT executable, AOT header writer) that call them.
+struct ModuleInfo : EntrySignature {
   /// One line per emitted kernel (NUTSHELL_DEBUG=2 prints them).
   std::vector<std::string> kernels;
-  /// "(%x: f32[1,1,28,28]) -> (%y: f32[1,10])"
-  std::string signature;
 };
 
 struct ModuleOptions {

@@ -104,3 +104,35 @@ TEST_CASE("api: backends describe their target for the cost model", "[api][targe
   CHECK_FALSE((*cpu)->targetDescription(options).ok());
 #endif
 }
+
+TEST_CASE("api: ahead-of-time code comes from the backend's emit entry", "[api][emit]") {
+  ir::Graph g;
+  ir::Value* x = g.addInput("x", ir::TensorType::f32({2, 3}));
+  ir::Node* relu = g.addNode(ir::OpKind::Relu, {x}, {ir::TensorType::f32({2, 3})});
+  relu->results[0]->name = "y";
+  g.outputs.push_back(relu->result());
+  auto reference = createBackend("reference");
+  REQUIRE(reference.ok());
+  CHECK_THAT((*reference)->emit(g, {}, {}).message(),
+             Catch::Contains("backend 'reference' does not compile ahead of time"));
+#ifdef NUTSHELL_HAVE_CPU_BACKEND
+  auto cpu = createBackend("cpu");
+  REQUIRE(cpu.ok());
+  EmitRequest request;
+  request.prefix = "tiny";
+  request.format = EmitFormat::IrText;
+  Expected<EmitResult> emitted = (*cpu)->emit(g, {}, request);  // unplanned: the backend plans it
+  INFO((emitted ? std::string() : emitted.message()));
+  REQUIRE(emitted.ok());
+  CHECK_THAT(emitted->code, Catch::Contains("define void @tiny_run("));
+  CHECK(emitted->entry.prefix == "tiny");
+  CHECK(emitted->entry.signature == "(%x: f32[2,3]) -> (%y: f32[2,3])");
+  REQUIRE(emitted->entry.outputs.size() == 1);
+  CHECK(emitted->entry.outputs[0].shape == std::vector<int64_t>{2, 3});
+  CHECK(emitted->kernels.size() == 1);
+  for (const char* phase : {"codegen", "optimize", "emit"}) CHECK(emitted->phaseMs(phase) > 0);
+  BackendOptions typo;
+  typo.settings["target-cpus"] = "znver4";
+  CHECK_THAT((*cpu)->emit(g, typo, request).message(), Catch::Contains("has no setting 'target-cpus'"));
+#endif
+}

@@ -6,18 +6,18 @@
 
 #include <string>
 
-#include "backends/cpu/ModuleBuilder.h"
+#include "backends/Backend.h"
 #include "nutshell/Expected.h"
 
 namespace llvm {
 class Module;
 }
 
-namespace nutshell::aot {
+namespace nutshell::cpu {
 
 /// Adds `const NutshellAotModel nutshell_aot_model` (external linkage) to
 /// `module`, which must already define `<info.prefix>_run`. `target` is the
 /// description the executable prints and checks its CPU against.
-Status addModelDescriptor(llvm::Module& module, const cpu::ModuleInfo& info, const std::string& target);
+Status addModelDescriptor(llvm::Module& module, const EntrySignature& info, const std::string& target);
 
-}  // namespace nutshell::aot
+}  // namespace nutshell::cpu

@@ -1,4 +1,4 @@
-#include "aot/ModelDescriptor.h"
+#include "backends/cpu/ModelDescriptor.h"
 
 #include <fmt/format.h>
 #include <llvm/IR/Constants.h>
@@ -7,7 +7,7 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
 
-namespace nutshell::aot {
+namespace nutshell::cpu {
 namespace {
 
 // Must match runtime/aot/AotModel.h field for field (NUTSHELL_AOT_ABI_VERSION).
@@ -44,10 +44,10 @@ public:
     return privateConstant(llvm::ConstantDataArray::getString(ctx_, text, /*AddNull=*/true), name);
   }
 
-  llvm::Constant* tensors(const std::vector<cpu::TensorSignature>& list, const std::string& kind) {
+  llvm::Constant* tensors(const std::vector<TensorSignature>& list, const std::string& kind) {
     std::vector<llvm::Constant*> elements;
     for (size_t i = 0; i < list.size(); ++i) {
-      const cpu::TensorSignature& t = list[i];
+      const TensorSignature& t = list[i];
       std::vector<uint64_t> dims(t.shape.begin(), t.shape.end());
       llvm::Constant* shapeInit = llvm::ConstantDataArray::get(ctx_, llvm::ArrayRef<uint64_t>(dims));
       llvm::GlobalVariable* shape = privateConstant(shapeInit, fmt::format("{}{}.shape", kind, i));
@@ -62,7 +62,7 @@ public:
     return privateConstant(llvm::ConstantArray::get(arrayType, elements), kind + "s");
   }
 
-  Status build(const cpu::ModuleInfo& info, const std::string& target) {
+  Status build(const EntrySignature& info, const std::string& target) {
     llvm::Function* run = module_.getFunction(info.prefix + "_run");
     if (!run) return makeError(fmt::format("aot: the module defines no '{}_run' entry", info.prefix));
     if (module_.getNamedValue(kSymbol))
@@ -97,9 +97,9 @@ private:
 
 }  // namespace
 
-Status addModelDescriptor(llvm::Module& module, const cpu::ModuleInfo& info, const std::string& target) {
+Status addModelDescriptor(llvm::Module& module, const EntrySignature& info, const std::string& target) {
   DescriptorBuilder builder(module, info.prefix);
   return builder.build(info, target);
 }
 
-}  // namespace nutshell::aot
+}  // namespace nutshell::cpu
