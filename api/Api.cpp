@@ -72,7 +72,7 @@ Expected<std::unique_ptr<Executable>> compileBound(std::unique_ptr<ir::Graph> gr
 struct Model::State {
   CompileOptions options;
   std::unique_ptr<ir::Graph> graph;  // kept while inputs have symbolic dims
-  std::vector<common::InputSpec> inputs;
+  std::vector<common::TensorSpec> inputs;
   common::VariantCache<Executable> variants;  // by input shapes
 };
 
@@ -84,7 +84,7 @@ Expected<Executable*> Model::executableFor(const TensorMap& inputs) {
   std::string key = state_->graph ? common::shapeKey(state_->inputs, inputs) : "";
   return state_->variants.get(key, [&]() -> Expected<std::unique_ptr<Executable>> {
     std::unique_ptr<ir::Graph> graph = state_->graph->clone();
-    NUTSHELL_TRY(ir::bindInputShapes(*graph, common::inputShapes(state_->inputs, inputs)));
+    NUTSHELL_TRY(ir::bindInputShapes(*graph, common::inputShapes(state_->inputs, common::provided(inputs))));
     CompileTimings timings;
     return compileBound(std::move(graph), state_->options, timings);
   });

@@ -26,12 +26,56 @@ struct BackendOptions {
   std::map<std::string, std::string> settings;
 };
 
+/// A tensor in the memory an executable computes in: host memory for the
+/// CPU backend, device memory for a GPU backend. Inputs and outputs kept in
+/// buffers cross to and from the host only when the caller asks (upload,
+/// download), so repeated runs (a benchmark, a pipeline of models) need not
+/// copy every tensor through host maps.
+class DeviceBuffer {
+public:
+  virtual ~DeviceBuffer() = default;
+  virtual ElementType type() const = 0;
+  virtual const std::vector<int64_t>& shape() const = 0;
+  /// Copies `tensor` (same dtype and shape) into the buffer.
+  virtual Status upload(const Tensor& tensor) = 0;
+  /// A host copy of the contents.
+  virtual Expected<Tensor> download() const = 0;
+};
+
+/// Buffers by input or output name; the caller owns them.
+using BufferMap = std::map<std::string, DeviceBuffer*>;
+
+/// A buffer in host memory: what executables that compute on the host hand
+/// out, and run on without copying.
+class HostBuffer final : public DeviceBuffer {
+public:
+  explicit HostBuffer(Tensor tensor) : tensor_(std::move(tensor)) {}
+  ElementType type() const override { return tensor_.type(); }
+  const std::vector<int64_t>& shape() const override { return tensor_.shape(); }
+  Status upload(const Tensor& tensor) override;
+  Expected<Tensor> download() const override { return tensor_; }
+  Tensor& tensor() { return tensor_; }
+  const Tensor& tensor() const { return tensor_; }
+
+private:
+  Tensor tensor_;
+};
+
 /// A compiled model. run() checks input names, dtypes and shapes against the
 /// graph's inputs and reports mismatches as errors.
 class Executable {
 public:
   virtual ~Executable() = default;
   virtual Expected<TensorMap> run(const TensorMap& inputs) = 0;
+
+  /// A zero-filled buffer in this executable's memory. Default: host memory.
+  virtual Expected<std::unique_ptr<DeviceBuffer>> allocateBuffer(ElementType type, const std::vector<int64_t>& shape);
+  /// Runs on buffers this executable allocated: `inputs` as run() checks
+  /// tensors, `outputs` one per graph output with the shape it will have for
+  /// these inputs; results are written into them. The default downloads the
+  /// inputs, calls run() and uploads the results; backends that compute in
+  /// their own memory override it to copy nothing.
+  virtual Status runBuffers(const BufferMap& inputs, const BufferMap& outputs);
 };
 
 /// The wall time of one compile phase ("codegen", "optimize", "jit", ...).

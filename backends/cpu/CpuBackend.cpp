@@ -127,9 +127,9 @@ public:
   }
 
   Expected<TensorMap> run(const TensorMap& inputs) override {
-    NUTSHELL_TRY(common::checkInputs(specs_, inputs));
-    NUTSHELL_ASSIGN(CompiledModule * compiled, variantFor(inputs));
-
+    common::ProvidedMap given = common::provided(inputs);
+    NUTSHELL_TRY(common::checkInputs(specs_, given));
+    NUTSHELL_ASSIGN(CompiledModule * compiled, variantFor(given));
     std::vector<void*> inputPointers;
     for (const ir::Value* input : graph_->inputs) inputPointers.push_back(const_cast<void*>(inputs.at(input->name).data()));
     std::vector<Tensor> outputs;
@@ -140,22 +140,51 @@ public:
       outputs.push_back(std::move(t));
     }
     for (Tensor& t : outputs) outputPointers.push_back(t.data());
-    {
-      std::lock_guard<std::mutex> lock(compiled->mutex);
-      // threads 0: whatever the calling thread asked for (setNumThreads),
-      // else NUTSHELL_NUM_THREADS or all cores.
-      ScopedNumThreads threads(threads_ > 0 ? threads_ : numThreads());
-      compiled->run(inputPointers.data(), outputPointers.data(), compiled->workspace.get());
-    }
+    execute(*compiled, inputPointers, outputPointers);
     TensorMap result;
     for (size_t j = 0; j < outputs.size(); ++j) result.emplace(compiled->info.outputs[j].name, std::move(outputs[j]));
     return result;
   }
 
+  /// Host buffers are the memory the kernels compute in: no copies.
+  Status runBuffers(const BufferMap& inputs, const BufferMap& outputs) override {
+    NUTSHELL_ASSIGN(common::ProvidedMap given, common::provided(inputs));
+    NUTSHELL_TRY(common::checkInputs(specs_, given));
+    NUTSHELL_ASSIGN(CompiledModule * compiled, variantFor(given));
+    NUTSHELL_TRY(common::checkOutputBuffers(common::outputSpecs(compiled->info.outputs), outputs, inputs));
+    auto hostPointer = [](const std::string& name, DeviceBuffer* buffer) -> Expected<void*> {
+      auto* host = dynamic_cast<HostBuffer*>(buffer);
+      if (!host)
+        return makeError(fmt::format("the buffer for '{}' is not host memory; allocate it with this executable's "
+                                     "allocateBuffer",
+                                     name));
+      return host->tensor().data();
+    };
+    std::vector<void*> inputPointers, outputPointers;
+    for (const ir::Value* input : graph_->inputs) {
+      NUTSHELL_ASSIGN(void* pointer, hostPointer(input->name, inputs.at(input->name)));
+      inputPointers.push_back(pointer);
+    }
+    for (const TensorSignature& out : compiled->info.outputs) {
+      NUTSHELL_ASSIGN(void* pointer, hostPointer(out.name, outputs.at(out.name)));
+      outputPointers.push_back(pointer);
+    }
+    execute(*compiled, inputPointers, outputPointers);
+    return Status::success();
+  }
+
 private:
+  void execute(CompiledModule& compiled, const std::vector<void*>& inputs, const std::vector<void*>& outputs) {
+    std::lock_guard<std::mutex> lock(compiled.mutex);
+    // threads 0: whatever the calling thread asked for (setNumThreads),
+    // else NUTSHELL_NUM_THREADS or all cores.
+    ScopedNumThreads threads(threads_ > 0 ? threads_ : numThreads());
+    compiled.run(inputs.data(), outputs.data(), compiled.workspace.get());
+  }
+
   /// The module for these inputs' shapes: the one compiled eagerly, or one
   /// per shape set compiled on first use (symbolic input dims).
-  Expected<CompiledModule*> variantFor(const TensorMap& inputs) {
+  Expected<CompiledModule*> variantFor(const common::ProvidedMap& inputs) {
     std::string key = common::shapeKey(specs_, inputs);
     return variants_.get(key, [&]() -> Expected<std::unique_ptr<CompiledModule>> {
       std::unique_ptr<ir::Graph> bound = graph_->clone();
@@ -165,7 +194,7 @@ private:
   }
 
   std::unique_ptr<ir::Graph> graph_;
-  std::vector<common::InputSpec> specs_ = common::inputSpecs(*graph_);
+  std::vector<common::TensorSpec> specs_ = common::inputSpecs(*graph_);
   TargetInfo target_;
   int threads_;
   common::VariantCache<CompiledModule> variants_;

@@ -4,6 +4,8 @@
 // rules and passes that declare something other than what the op computes.
 #include "backends/reference/ReferenceInterpreter.h"
 
+#include "backends/common/ExecutableShell.h"
+
 #include <algorithm>
 #include <cstring>
 #include <new>
@@ -251,11 +253,18 @@ namespace {
 
 class ReferenceExecutable : public Executable {
 public:
-  explicit ReferenceExecutable(std::unique_ptr<ir::Graph> graph) : graph_(std::move(graph)) {}
-  Expected<TensorMap> run(const TensorMap& inputs) override { return runGraph(*graph_, inputs); }
+  explicit ReferenceExecutable(std::unique_ptr<ir::Graph> graph)
+      : graph_(std::move(graph)), specs_(common::inputSpecs(*graph_)) {}
+  /// The shell's checks first, so every backend words input mistakes alike;
+  /// runGraph then checks that symbolic dims agree across inputs.
+  Expected<TensorMap> run(const TensorMap& inputs) override {
+    NUTSHELL_TRY(common::checkInputs(specs_, inputs));
+    return runGraph(*graph_, inputs);
+  }
 
 private:
   std::unique_ptr<ir::Graph> graph_;
+  std::vector<common::TensorSpec> specs_;
 };
 
 class ReferenceBackend : public Backend {

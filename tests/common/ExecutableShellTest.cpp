@@ -12,7 +12,7 @@ using namespace nutshell;
 
 namespace {
 
-std::vector<common::InputSpec> specsOf(const char* text) {
+std::vector<common::TensorSpec> specsOf(const char* text) {
   auto graph = ir::parseGraph(text);
   if (!graph) FAIL(graph.message());
   return common::inputSpecs(**graph);
@@ -36,7 +36,7 @@ TEST_CASE("executable shell: input checks", "[common][shell]") {
   TensorMap good{{"x", Tensor(ElementType::F32, {5, 3})}, {"k", Tensor(ElementType::I64, {2})}};
   CHECK(common::checkInputs(specs, good));
   CHECK(common::shapeKey(specs, good) == "[5,3];[2];");
-  CHECK(common::inputShapes(specs, good).at("x") == std::vector<int64_t>{5, 3});
+  CHECK(common::inputShapes(specs, common::provided(good)).at("x") == std::vector<int64_t>{5, 3});
 
   TensorMap unknown = good;
   unknown.emplace("image", Tensor(ElementType::F32, {1}));
