@@ -1,13 +1,9 @@
 #include "ir/Activation.h"
 
-#include <limits>
-
 #include <fmt/format.h>
 
 namespace nutshell::ir {
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 /// The unary ops that are activations or chain steps, by the op table.
 std::string unaryNames() {
@@ -26,11 +22,25 @@ std::optional<OpKind> unaryOpNamed(std::string_view name) {
   return op;
 }
 
-/// Parameters of `op` when none are given.
+/// The parameters of a unary op: its float attributes in table order (at most
+/// two, which TypedViewsTest checks for every unary op), as p0 and p1.
+std::vector<const AttrSpec*> paramSpecs(OpKind op) {
+  std::vector<const AttrSpec*> specs;
+  for (const AttrSpec& spec : opInfo(op).attrs)
+    if (spec.kind == AttrKind::Float) specs.push_back(&spec);
+  return specs;
+}
+
+void setParam(Activation& act, size_t i, double value) {
+  (i == 0 ? act.p0 : act.p1) = value;
+}
+
+/// Parameters of `op` when none are given: the table's defaults.
 Activation withDefaults(OpKind op) {
   Activation act{op};
-  if (op == OpKind::LeakyRelu) act.p0 = std::get<double>(defaultAttr(op, "alpha"));
-  if (op == OpKind::Clip) act.p0 = -kInf, act.p1 = kInf;
+  std::vector<const AttrSpec*> specs = paramSpecs(op);
+  for (size_t i = 0; i < specs.size() && i < 2; ++i)
+    setParam(act, i, std::get<double>(defaultAttr(op, specs[i]->name)));
   return act;
 }
 
@@ -58,9 +68,10 @@ std::string_view Activation::name() const {
 }
 
 std::vector<double> Activation::params() const {
-  if (op == OpKind::LeakyRelu) return {p0};
-  if (op == OpKind::Clip) return {p0, p1};
-  return {};
+  size_t n = paramSpecs(op).size();
+  if (n == 0) return {};
+  if (n == 1) return {p0};
+  return {p0, p1};
 }
 
 Expected<Activation> activationNamed(std::string_view name, const std::vector<double>& params) {
@@ -84,9 +95,10 @@ Expected<Activation> fusedActivation(const Node& node) {
 
 std::optional<Activation> activationOf(const Node& node) {
   if (!node.info().has(Trait::Unary | Trait::Elementwise)) return std::nullopt;
-  Activation act = withDefaults(node.op);
-  if (node.op == OpKind::LeakyRelu) act.p0 = node.getFloat("alpha");
-  if (node.op == OpKind::Clip) act.p0 = node.getFloat("min"), act.p1 = node.getFloat("max");
+  Activation act{node.op};
+  std::vector<const AttrSpec*> specs = paramSpecs(node.op);
+  for (size_t i = 0; i < specs.size() && i < 2; ++i)
+    setParam(act, i, node.getFloat(std::string(specs[i]->name)));
   return act;
 }
 

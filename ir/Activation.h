@@ -1,7 +1,10 @@
 // Activations and elementwise chains as typed values of the IR.
 //
 // An activation is the kind of a unary op (relu, leaky_relu, sigmoid, tanh,
-// clip, exp) plus its parameters, or none. In text it is still the op's name
+// clip, exp, hard_sigmoid, elu, ...) plus its parameters, or none. The
+// parameters are the op's float attributes in ops.def order (leaky_relu
+// alpha; clip min, max; hard_sigmoid alpha, beta; elu alpha; selu alpha,
+// gamma), so an op with parameters needs nothing here but its ATTR rows. In text it is still the op's name
 // in an attribute (fused_conv2d's `act`, fused_elementwise's `steps`) with
 // the parameters beside it (`act_params`, `params`); this file is the one
 // place that text is read and written, so kernels switch over OpKind and an
@@ -19,18 +22,21 @@ namespace nutshell::ir {
 
 struct Activation {
   OpKind op = OpKind::Identity;  // Identity: none
-  double p0 = 0.0, p1 = 0.0;     // leaky_relu: alpha; clip: min, max
+  double p0 = 0.0, p1 = 0.0;  // the op's float attributes in table order (leaky_relu: alpha; clip: min, max)
 
   bool isNone() const { return op == OpKind::Identity; }
   /// "none" or the op's name, as in the `act` attribute.
   std::string_view name() const;
-  /// The `act_params` that print this activation: [alpha], [min, max] or [].
+  /// The `act_params` that print this activation: one entry per float
+  /// attribute of the op ([alpha], [min, max], [alpha, beta]) or [].
   std::vector<double> params() const;
 };
 
 /// The activation named `name` ("none" or a unary op) with `params` as
-/// act_params gives them: leaky_relu takes [] (alpha 0.01) or [alpha], clip
-/// [] (no bounds) or [min, max], the rest []. Errors name what is allowed.
+/// act_params gives them: [] (the table's defaults: leaky_relu alpha 0.01,
+/// clip unbounded, ...) or one value per float attribute of the op (leaky_relu
+/// [alpha], clip [min, max], hard_sigmoid [alpha, beta]). Errors name what is
+/// allowed.
 Expected<Activation> activationNamed(std::string_view name, const std::vector<double>& params);
 
 /// The epilogue of a fused op (`act` and `act_params`); none for ops
@@ -38,7 +44,8 @@ Expected<Activation> activationNamed(std::string_view name, const std::vector<do
 Expected<Activation> fusedActivation(const Node& node);
 
 /// A unary op node as an activation (relu, leaky_relu with its alpha, clip
-/// with its bounds, ...); nullopt for other ops.
+/// with its bounds, hard_sigmoid with alpha and beta, ...); nullopt for other
+/// ops.
 std::optional<Activation> activationOf(const Node& node);
 
 /// One step of an elementwise chain: a binary op (add, sub, mul, div) that

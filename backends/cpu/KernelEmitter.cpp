@@ -43,6 +43,17 @@ Expected<KernelInfo> emitKernel(KernelBuilder& kb) {
     case ir::OpKind::Tanh:
     case ir::OpKind::Clip:
     case ir::OpKind::Exp:
+    case ir::OpKind::HardSigmoid:
+    case ir::OpKind::HardSwish:
+    case ir::OpKind::Elu:
+    case ir::OpKind::Selu:
+    case ir::OpKind::Softplus:
+    case ir::OpKind::Softsign:
+    case ir::OpKind::Neg:
+    case ir::OpKind::Abs:
+    case ir::OpKind::Sqrt:
+    case ir::OpKind::Reciprocal:
+    case ir::OpKind::Erf:
     case ir::OpKind::FusedElementwise:
       return emitElementwise(kb);
     case ir::OpKind::Softmax:

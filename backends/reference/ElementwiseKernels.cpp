@@ -1,6 +1,7 @@
 // Elementwise ops: numpy-broadcasting binary arithmetic (f32 and i64), the
-// unary activations, and fused_elementwise chains built from the same scalar
-// functions so that a fused chain equals its unfused nodes exactly.
+// unary activations and math (neg, abs, sqrt, reciprocal, erf), and fused_elementwise chains built from the
+// same scalar functions so that a fused chain equals its unfused nodes exactly.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -21,6 +22,18 @@ float applyActivation(const ir::Activation& act, float x) {
     case K::Tanh: return float(std::tanh(v));
     case K::Clip: return x < act.p0 ? float(act.p0) : (x > act.p1 ? float(act.p1) : x);
     case K::Exp: return float(std::exp(v));
+    case K::HardSigmoid: return float(std::max(0.0, std::min(1.0, act.p0 * v + act.p1)));
+    case K::HardSwish: return float(v * std::max(0.0, std::min(1.0, v / 6.0 + 0.5)));
+    case K::Elu: return x < 0.0f ? float(act.p0 * std::expm1(v)) : x;
+    case K::Selu: return float(x > 0.0f ? act.p1 * v : act.p1 * act.p0 * std::expm1(v));
+    // log(exp(x) + 1) without overflow: max(x, 0) + log1p(exp(-|x|)).
+    case K::Softplus: return float(std::max(v, 0.0) + std::log1p(std::exp(-std::fabs(v))));
+    case K::Softsign: return float(v / (1.0 + std::fabs(v)));
+    case K::Neg: return -x;
+    case K::Abs: return std::fabs(x);
+    case K::Sqrt: return float(std::sqrt(v));
+    case K::Reciprocal: return float(1.0 / v);
+    case K::Erf: return float(std::erf(v));
     default: return x;  // none; ir::Activation holds no other op
   }
 }

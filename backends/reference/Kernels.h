@@ -77,8 +77,8 @@ void forEachBroadcast(const std::vector<int64_t>& outShape, const std::vector<st
 }
 
 // ---- scalar functions shared by plain, fused and chained ops ------------------
-/// An activation (ir/Activation.h: relu, leaky_relu, sigmoid, tanh, clip,
-/// exp or none) on one value. Computed in double and rounded once, so fused
+/// An activation (ir/Activation.h: any unary elementwise op of ops.def, or
+/// none) on one value. Computed in double and rounded once, so fused
 /// and unfused graphs agree bit for bit.
 float applyActivation(const ir::Activation& act, float x);
 
@@ -110,7 +110,7 @@ Results runMatMul(const ir::Node& node, const Operands& ops);
 // ElementwiseKernels.cpp
 enum class BinaryOp { Add, Sub, Mul, Div };
 Results runBinary(const ir::Node& node, const Operands& ops, BinaryOp op);
-/// relu, leaky_relu, sigmoid, tanh, clip, exp (by the node's op name).
+/// Any unary elementwise op (relu ... erf), by the node's op.
 Results runUnary(const ir::Node& node, const Operands& ops);
 Results runFusedElementwise(const ir::Node& node, const Operands& ops);
 // ReductionKernels.cpp

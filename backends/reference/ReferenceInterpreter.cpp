@@ -94,7 +94,18 @@ Results dispatch(const ir::Node& node, const Operands& ops) {
     case OpKind::Sigmoid:
     case OpKind::Tanh:
     case OpKind::Clip:
-    case OpKind::Exp: return runUnary(node, ops);
+    case OpKind::Exp:
+    case OpKind::HardSigmoid:
+    case OpKind::HardSwish:
+    case OpKind::Elu:
+    case OpKind::Selu:
+    case OpKind::Softplus:
+    case OpKind::Softsign:
+    case OpKind::Neg:
+    case OpKind::Abs:
+    case OpKind::Sqrt:
+    case OpKind::Reciprocal:
+    case OpKind::Erf: return runUnary(node, ops);
     case OpKind::FusedElementwise: return runFusedElementwise(node, ops);
     case OpKind::Softmax: return runSoftmax(node, ops, false);
     case OpKind::LogSoftmax: return runSoftmax(node, ops, true);

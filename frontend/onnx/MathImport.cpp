@@ -1,6 +1,8 @@
 // Converters for elementwise math, activations, softmax, reductions and dense
-// algebra: Add, Sub, Mul, Div, Relu, LeakyRelu, Sigmoid, Tanh, Exp, Clip,
-// Softmax, LogSoftmax, ReduceMax/Mean/Sum, MatMul, Gemm, Identity, Dropout.
+// algebra: Add, Sub, Mul, Div, the unary ops of unaryOps() (Relu, LeakyRelu,
+// Sigmoid, Tanh, Exp, HardSigmoid, HardSwish, Elu, Selu, Softplus, Softsign,
+// Neg, Abs, Sqrt, Reciprocal, Erf, Identity), Clip, Softmax, LogSoftmax,
+// ReduceMax/Mean/Sum, MatMul, Gemm, Dropout.
 #include <fmt/format.h>
 
 #include "frontend/onnx/ImportContext.h"
@@ -29,20 +31,54 @@ Status importBinary(NodeView& node) {
   return node.emit(kinds.at(node.opType()), {a, b});
 }
 
+/// A unary ONNX op that maps to one nutshell op, and the first opset that has it.
+struct UnaryOp {
+  OpKind kind;
+  int64_t since = 1;
+};
+
+const std::map<std::string, UnaryOp, std::less<>>& unaryOps() {
+  static const std::map<std::string, UnaryOp, std::less<>> ops{
+      {"Relu", {OpKind::Relu}},
+      {"LeakyRelu", {OpKind::LeakyRelu}},
+      {"Sigmoid", {OpKind::Sigmoid}},
+      {"Tanh", {OpKind::Tanh}},
+      {"Exp", {OpKind::Exp}},
+      {"Identity", {OpKind::Identity}},
+      {"HardSigmoid", {OpKind::HardSigmoid}},
+      {"HardSwish", {OpKind::HardSwish, 14}},
+      {"Elu", {OpKind::Elu}},
+      {"Selu", {OpKind::Selu}},
+      {"Softplus", {OpKind::Softplus}},
+      {"Softsign", {OpKind::Softsign}},
+      {"Neg", {OpKind::Neg}},
+      {"Abs", {OpKind::Abs}},
+      {"Sqrt", {OpKind::Sqrt}},
+      {"Reciprocal", {OpKind::Reciprocal}},
+      {"Erf", {OpKind::Erf, 9}},
+  };
+  return ops;
+}
+
+/// The op's float attributes (LeakyRelu alpha, HardSigmoid alpha and beta,
+/// Selu alpha and gamma, ...) have the ONNX names and defaults in ops.def, so
+/// they are read by the table's rows.
 Status importUnary(NodeView& node) {
-  static const std::map<std::string, OpKind, std::less<>> kinds{
-      {"Relu", OpKind::Relu},       {"LeakyRelu", OpKind::LeakyRelu},
-      {"Sigmoid", OpKind::Sigmoid}, {"Tanh", OpKind::Tanh},
-      {"Exp", OpKind::Exp},         {"Identity", OpKind::Identity}};
+  const UnaryOp& op = unaryOps().at(node.opType());
+  if (node.opset() < op.since)
+    return node.error(fmt::format("{} is an opset-{} op; the model imports opset {}", node.opType(), op.since,
+                                  node.opset()));
   NUTSHELL_TRY(node.expectInputs(1, 1));
   NUTSHELL_TRY(node.expectOutputs(1));
   NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
   AttrMap attrs;
-  if (node.opType() == "LeakyRelu") {
-    NUTSHELL_ASSIGN(double alpha, node.floatAttr("alpha", 0.01));
-    attrs["alpha"] = alpha;
+  for (const ir::AttrSpec& spec : ir::opInfo(op.kind).attrs) {
+    if (spec.kind != ir::AttrKind::Float) continue;
+    NUTSHELL_ASSIGN(double value,
+                    node.floatAttr(spec.name, std::get<double>(ir::defaultAttr(op.kind, spec.name))));
+    attrs[std::string(spec.name)] = value;
   }
-  return node.emit(kinds.at(node.opType()), {x}, attrs);
+  return node.emit(op.kind, {x}, attrs);
 }
 
 /// Dropout at inference is the identity; the mask output and training mode are not supported.
@@ -209,7 +245,7 @@ Status importGemm(NodeView& node) {
 
 void addMathConverters(ConverterTable& table) {
   for (const char* op : {"Add", "Sub", "Mul", "Div"}) table[op] = importBinary;
-  for (const char* op : {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Identity"}) table[op] = importUnary;
+  for (const auto& [name, op] : unaryOps()) table[name] = importUnary;
   table["Dropout"] = importDropout;
   table["Clip"] = importClip;
   table["Softmax"] = importSoftmax;

@@ -16,11 +16,11 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
-#include "tests/cpu/PlannedModule.h"
 #include "backends/cpu/Target.h"
 #include "passes/ConvCostModel.h"
 #include "passes/PassManager.h"
 #include "tests/cpu/CpuTestUtil.h"
+#include "tests/cpu/PlannedModule.h"
 
 using namespace nutshell;
 using namespace nutshell::cputest;
@@ -43,7 +43,8 @@ struct Epilogue {
 };
 
 std::vector<Epilogue> activations() {
-  return {{"none", {}}, {"relu", {}}, {"sigmoid", {}}, {"tanh", {}}, {"leaky_relu", {0.1}}, {"clip", {-0.5, 0.5}}};
+  return {{"none", {}},          {"relu", {}},          {"sigmoid", {}},   {"tanh", {}},
+          {"leaky_relu", {0.1}}, {"clip", {-0.5, 0.5}}, {"hard_swish", {}}};
 }
 
 std::vector<Epilogue> withPools(const Epilogue& e) {

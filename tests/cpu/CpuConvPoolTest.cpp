@@ -105,6 +105,41 @@ TEST_CASE("cpu: fused_conv2d epilogues (activation x pool)", "[cpu][conv]") {
       }
 }
 
+TEST_CASE("cpu: the ONNX activations as fused_conv2d and fused_dense epilogues", "[cpu][conv]") {
+  auto rng = makeRng("onnx-epilogues");
+  std::vector<std::pair<std::string, std::vector<double>>> acts = {
+      {"hard_sigmoid", {}}, {"hard_sigmoid", {0.3, 0.6}}, {"hard_swish", {}}, {"elu", {}},     {"elu", {0.5}},
+      {"selu", {}},         {"selu", {2.0, 1.5}},         {"softplus", {}},   {"softsign", {}}};
+  ConvCase c{1, 3, 9, 10, 5, 3, 3, {1, 1}, {1, 1, 1, 1}};
+  for (const auto& [act, params] : acts) {
+    INFO("act " << act << " with " << params.size() << " act_params");
+    {
+      ir::Graph g;
+      ir::Value* x = g.addInput("x", ir::TensorType::f32({c.N, c.C, c.H, c.W}));
+      float scale = weightScale(c.C * c.R * c.S);
+      ir::Value* w = g.addConstant(randomData({c.K, c.C, c.R, c.S}, rng, -scale, scale));
+      ir::Value* b = g.addConstant(randomData({c.K}, rng));
+      ir::AttrMap attrs = convAttrs(c);
+      attrs["act"] = act;
+      attrs["act_params"] = params;
+      g.outputs.push_back(op(g, OpKind::FusedConv2d, {x, w, b}, attrs));
+      TensorMap inputs;
+      inputs["x"] = randomTensor({c.N, c.C, c.H, c.W}, rng, -4.f, 4.f);
+      checkAgainstReference(g, inputs);
+    }
+    {
+      ir::Graph g;
+      ir::Value* x = g.addInput("x", ir::TensorType::f32({3, 20}));
+      ir::Value* w = g.addConstant(randomData({20, 19}, rng, -0.5f, 0.5f));
+      ir::Value* b = g.addConstant(randomData({19}, rng));
+      g.outputs.push_back(op(g, OpKind::FusedDense, {x, w, b}, {{"act", act}, {"act_params", params}}));
+      TensorMap inputs;
+      inputs["x"] = randomTensor({3, 20}, rng);
+      checkAgainstReference(g, inputs);
+    }
+  }
+}
+
 TEST_CASE("cpu: fused_conv2d writes into a destination buffer (concat elimination)", "[cpu][conv]") {
   auto rng = makeRng("dest");
   for (bool asOutput : {true, false}) {

@@ -50,6 +50,58 @@ TEST_CASE("cpu: unary activations", "[cpu][elementwise]") {
   }
 }
 
+TEST_CASE("cpu: ONNX activations and unary math", "[cpu][elementwise]") {
+  auto rng = makeRng("onnx-unary");
+  struct Case {
+    OpKind kind;
+    ir::AttrMap attrs;
+    float lo, hi;  // the input range: where the op is defined, and where its approximations are stressed
+  };
+  std::vector<Case> cases = {
+      {OpKind::HardSigmoid, {}, -6.f, 6.f},
+      {OpKind::HardSigmoid, {{"alpha", 0.3}, {"beta", 0.6}}, -6.f, 6.f},
+      {OpKind::HardSwish, {}, -6.f, 6.f},
+      {OpKind::Elu, {}, -6.f, 6.f},
+      {OpKind::Elu, {{"alpha", 0.5}}, -1e-3f, 1e-3f},  // expm1 near 0: no cancellation
+      {OpKind::Selu, {}, -6.f, 6.f},
+      {OpKind::Selu, {{"alpha", 2.0}, {"gamma", 1.5}}, -1e-3f, 1e-3f},
+      {OpKind::Softplus, {}, -6.f, 6.f},
+      {OpKind::Softplus, {}, -90.f, 90.f},  // neither overflow nor loss of the tiny tail
+      {OpKind::Softsign, {}, -6.f, 6.f},
+      {OpKind::Neg, {}, -6.f, 6.f},
+      {OpKind::Abs, {}, -6.f, 6.f},
+      {OpKind::Sqrt, {}, 0.f, 100.f},
+      {OpKind::Reciprocal, {}, 0.1f, 10.f},
+      {OpKind::Reciprocal, {}, -10.f, -0.1f},
+      {OpKind::Erf, {}, -5.f, 5.f},
+      {OpKind::Erf, {}, -1e-2f, 1e-2f},  // erf(x) ~ 2x/sqrt(pi): relative accuracy near 0
+  };
+  for (const Case& c : cases) {
+    INFO(ir::opName(c.kind) << " on [" << c.lo << ", " << c.hi << "]");
+    ir::Graph g;
+    ir::Value* x = g.addInput("x", ir::TensorType::f32({3, 37}));
+    g.outputs.push_back(op(g, c.kind, {x}, c.attrs));
+    TensorMap inputs;
+    inputs["x"] = randomTensor({3, 37}, rng, c.lo, c.hi);
+    checkAgainstReference(g, inputs);
+  }
+}
+
+TEST_CASE("cpu: fused_elementwise chain of ONNX activations with params", "[cpu][elementwise]") {
+  auto rng = makeRng("fused-onnx");
+  ir::Graph g;
+  ir::Value* x = g.addInput("x", ir::TensorType::f32({2, 8, 9}));
+  ir::Value* y = g.addInput("y", ir::TensorType::f32({8, 1}));
+  ir::AttrMap attrs;
+  attrs["steps"] = std::vector<std::string>{"add", "hard_sigmoid", "elu", "neg", "selu", "softplus", "erf"};
+  attrs["params"] = std::vector<double>{0, 0, 0.4, 0.3, 0.7, 0, 0, 0, 1.5, 1.2, 0, 0, 0, 0};
+  g.outputs.push_back(op(g, OpKind::FusedElementwise, {x, y}, attrs));
+  TensorMap inputs;
+  inputs["x"] = randomTensor({2, 8, 9}, rng, -4.f, 4.f);
+  inputs["y"] = randomTensor({8, 1}, rng);
+  checkAgainstReference(g, inputs);
+}
+
 TEST_CASE("cpu: fused_elementwise chain", "[cpu][elementwise]") {
   auto rng = makeRng("fused");
   ir::Graph g;

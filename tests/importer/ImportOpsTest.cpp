@@ -546,6 +546,43 @@ TEST_CASE("BatchNormalization and LRN", "[importer][ops]") {
   CHECK(findOp(*g, ir::OpKind::Lrn)->getInt("size") == 3);
 }
 
+TEST_CASE("ONNX activations take their attributes and ONNX's defaults", "[importer][ops]") {
+  ModelBuilder mb(14);
+  mb.input("x", {2, 3}).output("y");
+  auto& hs = mb.node("HardSigmoid", {"x"}, {"a"});
+  test::setFloat(hs, "alpha", 0.25f);
+  mb.node("HardSwish", {"a"}, {"b"});
+  auto& elu = mb.node("Elu", {"b"}, {"c"});
+  test::setFloat(elu, "alpha", 0.5f);
+  mb.node("Selu", {"c"}, {"d"});
+  const char* rest[] = {"Softplus", "Softsign", "Neg", "Abs", "Sqrt", "Reciprocal", "Erf"};
+  std::string in = "d";
+  for (size_t i = 0; i < std::size(rest); ++i) {
+    std::string out = i + 1 == std::size(rest) ? "y" : "t" + std::to_string(i);
+    mb.node(rest[i], {in}, {out});
+    in = out;
+  }
+  auto g = importOk(mb);
+  const ir::Node* hard = findOp(*g, ir::OpKind::HardSigmoid);
+  CHECK(hard->getFloat("alpha") == Approx(0.25));
+  CHECK(hard->getFloat("beta") == Approx(0.5));  // ONNX's default
+  CHECK(findOp(*g, ir::OpKind::Elu)->getFloat("alpha") == Approx(0.5));
+  const ir::Node* selu = findOp(*g, ir::OpKind::Selu);
+  CHECK(selu->getFloat("alpha") == Approx(1.67326319217681884765625));
+  CHECK(selu->getFloat("gamma") == Approx(1.05070102214813232421875));
+  for (ir::OpKind kind : {ir::OpKind::HardSwish, ir::OpKind::Softplus, ir::OpKind::Softsign, ir::OpKind::Neg,
+                          ir::OpKind::Abs, ir::OpKind::Sqrt, ir::OpKind::Reciprocal, ir::OpKind::Erf})
+    CHECK(countOp(*g, kind) == 1);
+  CHECK(g->outputs[0]->type == ir::TensorType::f32({2, 3}));
+}
+
+TEST_CASE("HardSwish before opset 14 is an error naming the opset", "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {4}).output("y");
+  mb.node("HardSwish", {"x"}, {"y"});
+  CHECK_THAT(importFail(mb), Catch::Contains("HardSwish is an opset-14 op; the model imports opset 13"));
+}
+
 TEST_CASE("nodes out of topological order are sorted", "[importer][ops]") {
   ModelBuilder mb(13);
   mb.input("x", {4}).output("y");

@@ -120,10 +120,13 @@ TEST_CASE_METHOD(Fixture, "elementwise broadcasting", "[shape]") {
   CHECK_THAT(infer(OpKind::Add, {in("f32[3]"), in("f32[4]")}), Catch::Contains("cannot broadcast [3] with [4]"));
   CHECK_THAT(infer(OpKind::Add, {in("f32[3]"), in("i64[3]")}), Catch::Contains("dtypes differ"));
   for (OpKind op : {OpKind::Relu, OpKind::LeakyRelu, OpKind::Sigmoid, OpKind::Tanh, OpKind::Clip, OpKind::Exp,
+                    OpKind::HardSigmoid, OpKind::HardSwish, OpKind::Elu, OpKind::Selu, OpKind::Softplus,
+                    OpKind::Softsign, OpKind::Neg, OpKind::Abs, OpKind::Sqrt, OpKind::Reciprocal, OpKind::Erf,
                     OpKind::Identity, OpKind::Lrn})
     CHECK(infer(op, {in("f32[N,3,7,7]")}, op == OpKind::Lrn ? AttrMap{{"size", int64_t(3)}} : AttrMap{}) ==
           "f32[N,3,7,7]");
   CHECK_THAT(infer(OpKind::Relu, {in("i64[3]")}), Catch::Contains("x must be f32"));
+  CHECK_THAT(infer(OpKind::Neg, {in("i64[3]")}), Catch::Contains("x must be f32"));
   AttrMap steps{{"steps", std::vector<std::string>{"add", "relu", "mul"}}};
   CHECK(infer(OpKind::FusedElementwise, {in("f32[2,3]"), in("f32[3]"), in("f32[2,1]")}, steps) == "f32[2,3]");
   CHECK_THAT(infer(OpKind::FusedElementwise, {in("f32[2,3]"), in("f32[3]")}, steps),

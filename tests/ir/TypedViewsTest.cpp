@@ -86,7 +86,45 @@ TEST_CASE("elementwise chains as steps", "[activation]") {
   CHECK_THAT(tooFew.message(), Catch::Contains("2 binary steps need 3 operands, got 2"));
   chain->attrs["steps"] = std::vector<std::string>{"softmax"};
   CHECK_THAT(chainSteps(*chain).message(), Catch::Contains("unknown step 'softmax'"));
-  CHECK(chainStepNames() == "add|sub|mul|div|relu|leaky_relu|sigmoid|tanh|clip|exp");
+  CHECK(chainStepNames() ==
+        "add|sub|mul|div|relu|leaky_relu|sigmoid|tanh|clip|exp|hard_sigmoid|hard_swish|elu|selu|softplus|"
+        "softsign|"
+        "neg|abs|sqrt|reciprocal|erf");
+}
+
+TEST_CASE("an activation's parameters are its op's float attributes", "[activation]") {
+  // Activation holds two parameters (p0, p1) and fused_elementwise two per step.
+  for (size_t i = 0; i < kNumOps; ++i) {
+    const OpInfo& info = opInfo(OpKind(i));
+    if (!info.has(Trait::Unary | Trait::Elementwise)) continue;
+    INFO(info.name);
+    size_t floats = 0;
+    for (const AttrSpec& spec : info.attrs) floats += spec.kind == AttrKind::Float;
+    CHECK(floats <= 2);
+    CHECK(activationNamed(info.name, {})->params().size() == floats);
+  }
+  Expected<Activation> hard = activationNamed("hard_sigmoid", {});
+  REQUIRE(hard);
+  CHECK(hard->p0 == Approx(0.2));  // ONNX's defaults, from ops.def
+  CHECK(hard->p1 == Approx(0.5));
+  Expected<Activation> selu = activationNamed("selu", {});
+  REQUIRE(selu);
+  CHECK(selu->p0 == Approx(1.67326319217681884765625));
+  CHECK(selu->p1 == Approx(1.05070102214813232421875));
+  Expected<Activation> elu = activationNamed("elu", {0.5});
+  REQUIRE(elu);
+  CHECK(elu->params() == std::vector<double>{0.5});
+  CHECK_THAT(activationNamed("elu", {0.5, 1.0}).message(),
+             Catch::Contains("'elu' takes 1 act_params, got 2"));
+  CHECK(activationNamed("hard_swish", {})->params().empty());
+
+  Graph g;
+  Value* x = g.addInput("x", T("f32[4]"));
+  Node* n = g.addNode(OpKind::HardSigmoid, {x}, {T("f32[4]")}, {{"alpha", 0.3}});
+  std::optional<Activation> act = activationOf(*n);
+  REQUIRE(act);
+  CHECK(act->op == OpKind::HardSigmoid);
+  CHECK(act->params() == std::vector<double>{0.3, 0.5});  // beta from the table
 }
 
 TEST_CASE("conv and pool geometry as typed views", "[op-views]") {
@@ -158,6 +196,8 @@ TEST_CASE("typed views: a convolution's plan is an enum and a tile", "[op-views]
   CHECK_FALSE(fused->attrs.count("tile"));  // no tile for im2col
 
   fused->attrs["algo"] = std::string("gemm");
-  CHECK_THAT(convPlan(*fused).message(),
-             Catch::Contains("node '%f' (fused_conv2d): unknown conv algorithm 'gemm' (auto|direct|im2col|fft|winograd)"));
+  CHECK_THAT(
+      convPlan(*fused).message(),
+      Catch::Contains(
+          "node '%f' (fused_conv2d): unknown conv algorithm 'gemm' (auto|direct|im2col|fft|winograd)"));
 }

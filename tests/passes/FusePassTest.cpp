@@ -104,6 +104,40 @@ graph @t(%x: f32[2,8,16,16]) -> (f32[2,4,16,16], f32[2,4,16,16]) {
   CHECK(s->operands[2]->producer->constant->f32 == std::vector<float>(4, 0.0f));
 }
 
+TEST_CASE("fuse: the ONNX activations are conv epilogues by their trait; unary math is not", "[fuse]") {
+  auto g = parse(R"(
+graph @t(%x: f32[2,8,16,16]) -> (f32[2,4,16,16], f32[2,4,16,16], f32[2,4,16,16]) {
+  %w = const f32[4,8,3,3] <elided>
+  %k = const f32[1,4,1,1] dense<[1.0,2.0,3.0,4.0]>
+  %c = conv2d(%x, %w) {pads=[1,1,1,1]} : f32[2,4,16,16]
+  %a = add(%c, %k) : f32[2,4,16,16]
+  %h = hard_swish(%a) : f32[2,4,16,16]
+  %c2 = conv2d(%x, %w) {pads=[1,1,1,1]} : f32[2,4,16,16]
+  %s = hard_sigmoid(%c2) {alpha=0.3} : f32[2,4,16,16]
+  %c3 = conv2d(%x, %w) {pads=[1,1,1,1]} : f32[2,4,16,16]
+  %n = neg(%c3) : f32[2,4,16,16]
+  return %h, %s, %n
+}
+)");
+  run(*g, {createFusePass});
+  CHECK(countOps(*g, ir::OpKind::FusedConv2d) == 2);
+  CHECK(countOps(*g, ir::OpKind::HardSwish) == 0);
+  CHECK(countOps(*g, ir::OpKind::HardSigmoid) == 0);
+  CHECK(countOps(*g, ir::OpKind::Add) == 0);
+  const ir::Node* h = g->outputs[0]->producer;
+  REQUIRE(h->op == ir::OpKind::FusedConv2d);
+  CHECK(h->getString("act") == "hard_swish");
+  CHECK(h->getFloats("act_params").empty());
+  CHECK(h->operands[2]->producer->constant->f32 == std::vector<float>{1, 2, 3, 4});
+  const ir::Node* s = g->outputs[1]->producer;
+  CHECK(s->getString("act") == "hard_sigmoid");
+  CHECK(s->getFloats("act_params") == std::vector<double>{0.3, 0.5});  // beta: the table's default
+  // neg is unary but no Activation: the conv keeps it as its user.
+  const ir::Node* n = g->outputs[2]->producer;
+  CHECK(n->op == ir::OpKind::Neg);
+  CHECK(n->operands[0]->producer->op == ir::OpKind::Conv2d);
+}
+
 TEST_CASE("fuse: a conv output with two users does not fuse", "[fuse]") {
   auto g = parse(R"(
 graph @t(%x: f32[1,3,8,8]) -> (f32[1,4,6,6], f32[1,4,6,6]) {

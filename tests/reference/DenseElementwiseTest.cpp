@@ -124,6 +124,60 @@ TEST_CASE("unary activations", "[reference][elementwise]") {
   REQUIRE_FALSE(evalOp(OpKind::Relu, {Tensor::i64({1}, {1})}));
 }
 
+TEST_CASE("ONNX activations and unary math, with ONNX's defaults", "[reference][elementwise]") {
+  Tensor x = Tensor::f32({4}, {-2, -0.5f, 0, 3});
+  // hard_sigmoid: max(0, min(1, alpha*x + beta)), alpha 0.2, beta 0.5.
+  requireClose(eval1(OpKind::HardSigmoid, {x}), {4}, {0.1f, 0.4f, 0.5f, 1});
+  requireClose(eval1(OpKind::HardSigmoid, {x}, {{"alpha", 0.5}, {"beta", 0.25}}), {4}, {0, 0, 0.25f, 1});
+  // hard_swish: x * hard_sigmoid(x) with alpha 1/6, beta 0.5.
+  requireClose(eval1(OpKind::HardSwish, {x}), {4}, {-2.0f / 6, -0.5f * (0.5f - 0.5f / 6), 0, 3});
+  const double em2 = std::expm1(-2.0), em05 = std::expm1(-0.5);
+  requireClose(eval1(OpKind::Elu, {x}), {4}, {float(em2), float(em05), 0, 3});
+  requireClose(eval1(OpKind::Elu, {x}, {{"alpha", 2.0}}), {4}, {float(2 * em2), float(2 * em05), 0, 3});
+  // selu: ONNX's defaults alpha 1.67326319..., gamma 1.05070102...
+  const double alpha = 1.67326319217681884765625, gamma = 1.05070102214813232421875;
+  requireClose(eval1(OpKind::Selu, {x}), {4},
+               {float(gamma * alpha * em2), float(gamma * alpha * em05), 0, float(gamma * 3)});
+  requireClose(eval1(OpKind::Selu, {x}, {{"alpha", 2.0}, {"gamma", 3.0}}), {4},
+               {float(6 * em2), float(6 * em05), 0, 9});
+  requireClose(eval1(OpKind::Softplus, {x}), {4},
+               {float(std::log1p(std::exp(-2.0))), float(std::log1p(std::exp(-0.5))), float(std::log(2.0)),
+                float(std::log1p(std::exp(3.0)))});
+  // Stable at both ends: no overflow for large x, no 0 for very negative x.
+  Tensor far = Tensor::f32({2}, {100, -100});
+  requireClose(eval1(OpKind::Softplus, {far}), {2}, {100, float(std::exp(-100.0))});
+  CHECK(eval1(OpKind::Softplus, {far}).f32()[1] > 0.0f);
+  requireClose(eval1(OpKind::Softsign, {x}), {4}, {-2.0f / 3, -1.0f / 3, 0, 0.75f});
+  requireClose(eval1(OpKind::Neg, {x}), {4}, {2, 0.5f, 0, -3});
+  requireClose(eval1(OpKind::Abs, {x}), {4}, {2, 0.5f, 0, 3});
+  requireClose(eval1(OpKind::Erf, {x}), {4},
+               {float(std::erf(-2.0)), float(std::erf(-0.5)), 0, float(std::erf(3.0))});
+  Tensor positive = Tensor::f32({4}, {0, 0.25f, 4, 9});
+  requireClose(eval1(OpKind::Sqrt, {positive}), {4}, {0, 0.5f, 2, 3});
+  CHECK(std::isnan(eval1(OpKind::Sqrt, {Tensor::f32({1}, {-1})}).f32()[0]));
+  Tensor nonzero = Tensor::f32({4}, {-2, -0.5f, 4, 0.25f});
+  requireClose(eval1(OpKind::Reciprocal, {nonzero}), {4}, {-0.5f, -2, 0.25f, 4});
+  CHECK(std::isinf(eval1(OpKind::Reciprocal, {Tensor::f32({1}, {0})}).f32()[0]));
+  // f32 only: the unary shape rule and kernels take no i64.
+  REQUIRE_FALSE(evalOp(OpKind::Neg, {Tensor::i64({1}, {1})}));
+  REQUIRE_FALSE(evalOp(OpKind::Abs, {Tensor::i64({1}, {-1})}));
+}
+
+TEST_CASE("the ONNX activations as a fused_conv2d epilogue equal conv then the op",
+          "[reference][elementwise]") {
+  Tensor x = Tensor::f32({1, 1, 2, 2}, {-3, -1, 0.5f, 4});
+  Tensor w = Tensor::f32({1, 1, 1, 1}, {1});
+  Tensor b = Tensor::f32({1}, {0});
+  for (const char* act : {"hard_sigmoid", "hard_swish", "elu", "selu", "softplus", "softsign"}) {
+    INFO(act);
+    OpKind kind = *ir::lookupOp(act);
+    requireSame(eval1(kind, {x}), eval1(OpKind::FusedConv2d, {x, w, b}, {{"act", std::string(act)}}));
+  }
+  requireSame(eval1(OpKind::HardSigmoid, {x}, {{"alpha", 0.3}, {"beta", 0.6}}),
+              eval1(OpKind::FusedConv2d, {x, w, b},
+                    {{"act", std::string("hard_sigmoid")}, {"act_params", Floats{0.3, 0.6}}}));
+}
+
 TEST_CASE("fused_elementwise: a chain with params", "[reference][elementwise]") {
   Tensor x = Tensor::f32({2, 2}, {-3, -1, 1, 3});
   Tensor y = Tensor::f32({2}, {1, 2});
