@@ -56,14 +56,37 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
   return parts;
 }
 
-/// "" | "a|b|c" | "[N:]lo..hi" with either bound omitted (see ops.def).
+struct OpRow {
+  OpKind kind;
+  std::string_view name;
+  int minOperands, maxOperands, numResults;
+  uint32_t traits;
+};
+
+constexpr OpRow kOpRows[] = {
+#define OP(Id, Name, MinOperands, MaxOperands, NumResults, Traits, ShapeRule) \
+  {OpKind::Id, Name, MinOperands, MaxOperands, NumResults, Traits},
+#include "ir/ops.def"
+};
+
+/// "" | "a|b|c" | "[N:]lo..hi" with either bound omitted (see ops.def). In a
+/// list of choices, "@activation" stands for the name of every op with the
+/// Activation trait, so a new activation needs no edit of the lists that
+/// accept one.
 std::optional<AttrRange> parseRange(std::string_view text, AttrKind kind) {
   AttrRange range;
   if (text.empty()) return range;
   size_t dots = text.find("..");
   if (dots == std::string_view::npos) {
     if (kind != AttrKind::String && kind != AttrKind::Strings) return std::nullopt;
-    range.choices = split(text, '|');
+    for (std::string_view choice : split(text, '|')) {
+      if (choice != "@activation") {
+        range.choices.push_back(choice);
+        continue;
+      }
+      for (const OpRow& row : kOpRows)
+        if (row.traits & uint32_t(Trait::Activation)) range.choices.push_back(row.name);
+    }
     return range;
   }
   size_t colon = text.find(':');
@@ -80,19 +103,6 @@ std::optional<AttrRange> parseRange(std::string_view text, AttrKind kind) {
   range.hi = hi.empty() ? unbounded : std::stod(hi);
   return range;
 }
-
-struct OpRow {
-  OpKind kind;
-  std::string_view name;
-  int minOperands, maxOperands, numResults;
-  uint32_t traits;
-};
-
-constexpr OpRow kOpRows[] = {
-#define OP(Id, Name, MinOperands, MaxOperands, NumResults, Traits, ShapeRule) \
-  {OpKind::Id, Name, MinOperands, MaxOperands, NumResults, Traits},
-#include "ir/ops.def"
-};
 
 struct Tables {
   std::array<OpInfo, kNumOps> infos;

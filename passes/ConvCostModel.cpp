@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "backends/common/FftPlan.h"
+#include "backends/common/WinogradPlan.h"
 #include "ir/OpViews.h"
 
 namespace nutshell::passes {
@@ -252,9 +253,12 @@ ConvEstimate ConvCostModel::estimateWinogradTile(const ConvProblem& p, int64_t m
 // Both tile sizes; F(4x4,3x3) saves more multiplies but wastes more of the
 // edge tiles on small outputs.
 ConvEstimate ConvCostModel::estimateWinograd(const ConvProblem& p) const {
-  ConvEstimate f2 = estimateWinogradTile(p, 2);
-  ConvEstimate f4 = estimateWinogradTile(p, 4);
-  return f4.microseconds < f2.microseconds ? f4 : f2;
+  std::optional<ConvEstimate> best;
+  for (int64_t tile : common::kWinogradTiles) {
+    ConvEstimate e = estimateWinogradTile(p, tile);
+    if (!best || e.microseconds < best->microseconds) best = e;
+  }
+  return *best;
 }
 
 }  // namespace nutshell::passes

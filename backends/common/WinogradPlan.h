@@ -8,6 +8,7 @@
 // outputs of the cross-correlation are Y = A^T [(G g G^T) ⊙ (B^T d B)] A.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -28,6 +29,17 @@ struct WinogradMatrices {
 /// Toom-Cook construction of F(m, 3) from the alpha - 1 finite interpolation
 /// `points` (pairwise distinct) and the point at infinity.
 WinogradMatrices toomCook(int64_t m, const std::vector<double>& points);
+
+/// The output tiles m backends run, F(2x2,3x3) and F(4x4,3x3); the cost
+/// model prices each.
+inline constexpr int64_t kWinogradTiles[] = {2, 4};
+
+/// The tile of a winograd node that records none (IR written by hand):
+/// F(4x4) unless the output plane is too small for its tiles to pay.
+/// select-conv-algo records the tile it priced instead.
+inline int64_t defaultWinogradTile(int64_t outHeight, int64_t outWidth) {
+  return std::min(outHeight, outWidth) >= 8 ? 4 : 2;
+}
 
 /// The interpolation points a backend uses for F(m, 3): 0, 1, -1 for m = 2
 /// (Lavin's matrices up to row signs); 0, 1, -1, 1/2, -2 for m = 4 rather

@@ -64,11 +64,12 @@ std::vector<llvm::Value*> sandwich(KernelBuilder& kb, const std::vector<std::vec
 Expected<KernelInfo> emitWinogradConv(KernelBuilder& kb, const ConvSpec& s) {
   const ir::TensorData* weights = kb.constantOperand(1);
   if (!weights || s.R != 3 || s.S != 3) return kb.error("winograd needs a constant 3x3 kernel");
-  // The output tile select-conv-algo priced; without one, F(4x4) unless the
-  // output is too small for it to pay.
-  const int64_t m = s.tile > 0 ? s.tile : std::min(s.OH, s.OW) >= 8 ? 4 : 2;
+  // The output tile select-conv-algo priced, else the plan's default.
+  const int64_t m = s.tile > 0 ? s.tile : common::defaultWinogradTile(s.OH, s.OW);
   Expected<WinogradMatrices> planned = common::winogradMatrices(m);
-  if (!planned) return kb.error(fmt::format("winograd tile={} is not one this backend runs (2 or 4)", m));
+  if (!planned)
+    return kb.error(fmt::format("winograd tile={} is not one this backend runs ({})", m,
+                                fmt::join(common::kWinogradTiles, " or ")));
   WinogradMatrices mat = planned.take();
   const int64_t alpha = mat.alpha;
   const int64_t kPad = (s.K + kb.W - 1) / kb.W * kb.W;
