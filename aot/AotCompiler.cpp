@@ -1,7 +1,5 @@
 #include "aot/AotCompiler.h"
 
-#include <stdlib.h>
-
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -9,6 +7,7 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <stdlib.h>
 
 #include "aot/HeaderWriter.h"
 #include "aot/Toolchain.h"
@@ -162,8 +161,9 @@ Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options
   result.emitMs = emitted.phaseMs("emit");
   if (options.verbose) {
     std::fprintf(stderr, "nutshell-compile: target %s\n", result.target.c_str());
-    std::fprintf(stderr, "nutshell-compile: %s, %zu kernels, workspace %lld bytes\n", result.entry.signature.c_str(),
-                 result.kernels.size(), static_cast<long long>(result.entry.workspaceBytes));
+    std::fprintf(stderr, "nutshell-compile: %s, %zu kernels, workspace %lld bytes\n",
+                 result.entry.signature.c_str(), result.kernels.size(),
+                 static_cast<long long>(result.entry.workspaceBytes));
     for (const std::string& line : result.kernels) std::fprintf(stderr, "  %s\n", line.c_str());
   }
   const std::string& code = emitted.code;

@@ -69,7 +69,8 @@ public:
   virtual Expected<TensorMap> run(const TensorMap& inputs) = 0;
 
   /// A zero-filled buffer in this executable's memory. Default: host memory.
-  virtual Expected<std::unique_ptr<DeviceBuffer>> allocateBuffer(ElementType type, const std::vector<int64_t>& shape);
+  virtual Expected<std::unique_ptr<DeviceBuffer>> allocateBuffer(ElementType type,
+                                                                 const std::vector<int64_t>& shape);
   /// Runs on buffers this executable allocated: `inputs` as run() checks
   /// tensors, `outputs` one per graph output with the shape it will have for
   /// these inputs; results are written into them. The default downloads the

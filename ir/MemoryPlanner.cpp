@@ -29,7 +29,9 @@
 namespace nutshell::ir {
 namespace {
 
-int64_t alignUp(int64_t bytes) { return (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment; }
+int64_t alignUp(int64_t bytes) {
+  return (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+}
 
 struct UnionFind {
   std::vector<int> parent;
@@ -74,7 +76,8 @@ Expected<bool> planMemory(Graph& graph) {
   for (const auto& node : graph.nodes())
     for (const Value* operand : node->operands) {
       auto it = index.find(operand);
-      if (it != index.end()) last[size_t(it->second)] = std::max(last[size_t(it->second)], position.at(node.get()));
+      if (it != index.end())
+        last[size_t(it->second)] = std::max(last[size_t(it->second)], position.at(node.get()));
     }
 
   UnionFind groups(values.size());

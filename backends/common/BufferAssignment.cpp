@@ -49,7 +49,8 @@ Expected<BufferAssignment> assignBuffers(const ir::Graph& graph) {
   for (const auto& node : graph.nodes())
     for (const ir::Value* v : node->results)
       if (!a.locations.count(v))
-        return makeError("the memory plan leaves %" + v->name + " outside the arena, but it is not a graph output");
+        return makeError("the memory plan leaves %" + v->name +
+                         " outside the arena, but it is not a graph output");
   return a;
 }
 
@@ -57,7 +58,8 @@ Expected<const ir::Graph*> withMemoryPlan(const ir::Graph& graph, std::unique_pt
   if (graph.arenaBytes >= 0) return &graph;
   storage = graph.clone();
   NUTSHELL_TRY(ir::planMemory(*storage));
-  if (storage->arenaBytes < 0) return makeError("cannot plan memory: the graph has symbolic dims; bind the input shapes first");
+  if (storage->arenaBytes < 0)
+    return makeError("cannot plan memory: the graph has symbolic dims; bind the input shapes first");
   return static_cast<const ir::Graph*>(storage.get());
 }
 

@@ -28,7 +28,8 @@ Expected<ConvProblem> ConvProblem::fromNode(const ir::Node& node) {
   const ir::TensorType& x = node.operands[0]->type;
   const ir::TensorType& w = node.operands[1]->type;
   if (x.rank() != 4 || w.rank() != 4)
-    return makeError(fmt::format("{}: expects 4-D input and weights, got {} and {}", where, x.str(), w.str()));
+    return makeError(
+        fmt::format("{}: expects 4-D input and weights, got {} and {}", where, x.str(), w.str()));
   for (size_t i = 1; i < 4; ++i)
     if (!x.dims[i].isStatic() || !w.dims[i].isStatic() || !w.dims[0].isStatic())
       return makeError(fmt::format("{}: the cost model needs static channel and spatial sizes, got {} and {}",
@@ -67,7 +68,8 @@ std::string pairText(const char* what, int64_t h, int64_t w) {
 
 /// FFT and Winograd tile the plane with unit steps over one group.
 void tileRejections(const ConvProblem& p, std::vector<std::string>& reasons) {
-  if (p.strideHeight != 1 || p.strideWidth != 1) reasons.push_back(pairText("stride", p.strideHeight, p.strideWidth));
+  if (p.strideHeight != 1 || p.strideWidth != 1)
+    reasons.push_back(pairText("stride", p.strideHeight, p.strideWidth));
   if (p.dilationHeight != 1 || p.dilationWidth != 1)
     reasons.push_back(pairText("dilation", p.dilationHeight, p.dilationWidth));
   if (p.groups != 1) reasons.push_back(fmt::format("groups {}", p.groups));
@@ -81,15 +83,14 @@ std::vector<std::string> convStructuralRejections(const ConvProblem& p, ir::Conv
   if (algorithm != ConvAlgorithm::Direct && !p.constantWeights) reasons.push_back("weights not constant");
   switch (algorithm) {
     case ConvAlgorithm::Direct:
-    case ConvAlgorithm::Im2col:
-      break;
+    case ConvAlgorithm::Im2col: break;
     case ConvAlgorithm::Fft: {
       tileRejections(p, reasons);
       FftConvShape shape = p.fftShape();
       FftPlan plan = chooseFftPlan(shape);
       if (plan.n == 0)
-        reasons.push_back(
-            fmt::format("{}x{} kernel exceeds the largest tile ({})", p.kernelHeight, p.kernelWidth, kMaxFftTile));
+        reasons.push_back(fmt::format("{}x{} kernel exceeds the largest tile ({})", p.kernelHeight,
+                                      p.kernelWidth, kMaxFftTile));
       else if (fftSpectraBytes(shape, plan.n, fftChannelPadding(p.outChannels)) > kMaxFftSpectraBytes)
         reasons.push_back(fmt::format("kernel spectra over {} MB", int64_t(kMaxFftSpectraBytes) >> 20));
       break;

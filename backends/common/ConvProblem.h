@@ -40,7 +40,9 @@ struct ConvProblem {
   /// 2·N·K·(C/groups)·P·Q·R·S: the multiply-adds of the convolution itself.
   double directFlops() const;
   /// What the FFT plan function takes (FftPlan.h).
-  FftConvShape fftShape() const { return {batch, inChannels, outChannels, kernelHeight, kernelWidth, outHeight(), outWidth()}; }
+  FftConvShape fftShape() const {
+    return {batch, inChannels, outChannels, kernelHeight, kernelWidth, outHeight(), outWidth()};
+  }
 
   /// The problem of a conv2d or fused_conv2d node. Errors (non-4-D or
   /// symbolic spatial/channel dims, bad attributes) name the node.

@@ -74,15 +74,17 @@ Status checkInputs(const std::vector<TensorSpec>& specs, const ProvidedMap& inpu
   for (const auto& [name, given] : inputs) {
     bool known = false;
     for (const TensorSpec& spec : specs) known = known || spec.name == name;
-    if (!known) return makeError(fmt::format("'{}' is not an input of the model (inputs: {})", name, specList(specs)));
+    if (!known)
+      return makeError(fmt::format("'{}' is not an input of the model (inputs: {})", name, specList(specs)));
   }
   for (const TensorSpec& spec : specs) {
     auto it = inputs.find(spec.name);
-    if (it == inputs.end()) return makeError(fmt::format("missing input {} (inputs: {})", spec.str(), specList(specs)));
+    if (it == inputs.end())
+      return makeError(fmt::format("missing input {} (inputs: {})", spec.str(), specList(specs)));
     const Provided& given = it->second;
     if (given.type != spec.type)
-      return makeError(
-          fmt::format("input '{}' has dtype {}, expected {}", spec.name, elementTypeName(given.type), spec.str()));
+      return makeError(fmt::format("input '{}' has dtype {}, expected {}", spec.name,
+                                   elementTypeName(given.type), spec.str()));
     if (!shapeMatches(spec.shape, given.shape))
       return makeError(
           fmt::format("input '{}' has shape {}, expected {}", spec.name, shapeText(given.shape), spec.str()));
@@ -90,13 +92,15 @@ Status checkInputs(const std::vector<TensorSpec>& specs, const ProvidedMap& inpu
   return Status::success();
 }
 
-Status checkOutputBuffers(const std::vector<TensorSpec>& specs, const BufferMap& outputs, const BufferMap& inputs) {
+Status checkOutputBuffers(const std::vector<TensorSpec>& specs, const BufferMap& outputs,
+                          const BufferMap& inputs) {
   NUTSHELL_ASSIGN(ProvidedMap given, provided(outputs));
   for (const auto& [name, buffer] : given) {
     bool known = false;
     for (const TensorSpec& spec : specs) known = known || spec.name == name;
     if (!known)
-      return makeError(fmt::format("'{}' is not an output of the model (outputs: {})", name, specList(specs)));
+      return makeError(
+          fmt::format("'{}' is not an output of the model (outputs: {})", name, specList(specs)));
   }
   std::set<const DeviceBuffer*> seen;
   for (const auto& [name, buffer] : inputs) seen.insert(buffer);
@@ -106,7 +110,8 @@ Status checkOutputBuffers(const std::vector<TensorSpec>& specs, const BufferMap&
       return makeError(fmt::format("missing output buffer {} (outputs: {})", spec.str(), specList(specs)));
     if (it->second.type != spec.type || !shapeMatches(spec.shape, it->second.shape))
       return makeError(fmt::format("output buffer '{}' is {}{}, expected {}", spec.name,
-                                   elementTypeName(it->second.type), shapeText(it->second.shape), spec.str()));
+                                   elementTypeName(it->second.type), shapeText(it->second.shape),
+                                   spec.str()));
     if (!seen.insert(outputs.at(spec.name)).second)
       return makeError(fmt::format("output buffer '{}' is also given as another input or output", spec.name));
   }
@@ -138,8 +143,8 @@ std::string shapeKey(const std::vector<TensorSpec>& specs) {
 
 Status HostBuffer::upload(const Tensor& tensor) {
   if (tensor.type() != tensor_.type() || tensor.shape() != tensor_.shape())
-    return makeError(fmt::format("cannot upload a {} tensor into a {} buffer", tensor.typeString(),
-                                 tensor_.typeString()));
+    return makeError(
+        fmt::format("cannot upload a {} tensor into a {} buffer", tensor.typeString(), tensor_.typeString()));
   if (tensor.byteSize() > 0) std::memcpy(tensor_.data(), tensor.data(), tensor.byteSize());
   return Status::success();
 }

@@ -60,7 +60,8 @@ inline Status checkInputs(const std::vector<TensorSpec>& specs, const TensorMap&
 
 /// One buffer per output, of its dtype and shape, none of them an input's
 /// buffer or another output's (kernels would read what they overwrite).
-Status checkOutputBuffers(const std::vector<TensorSpec>& specs, const BufferMap& outputs, const BufferMap& inputs);
+Status checkOutputBuffers(const std::vector<TensorSpec>& specs, const BufferMap& outputs,
+                          const BufferMap& inputs);
 
 /// The inputs' shapes by name (after checkInputs), for binding symbolic dims.
 std::map<std::string, std::vector<int64_t>> inputShapes(const std::vector<TensorSpec>& specs,

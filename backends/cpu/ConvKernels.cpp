@@ -13,10 +13,11 @@
 // Summation order is fixed (bias, then r, s, c ascending): results do not
 // depend on the thread count.
 #include "backends/cpu/ConvKernels.h"
-#include "backends/cpu/ConvAlgorithms.h"
-#include "backends/common/ConvProblem.h"
 
 #include <fmt/format.h>
+
+#include "backends/common/ConvProblem.h"
+#include "backends/cpu/ConvAlgorithms.h"
 
 namespace nutshell::cpu {
 
@@ -342,8 +343,9 @@ Expected<KernelInfo> emitConv2d(KernelBuilder& kb) {
   NUTSHELL_ASSIGN(common::ConvProblem problem, common::ConvProblem::fromNode(kb.node));
   std::vector<std::string> unsupported = common::convStructuralRejections(problem, algorithm);
   if (!unsupported.empty())
-    return kb.error(fmt::format("algo=\"{}\" cannot run here: {}; run select-conv-algo to choose one that can",
-                                ir::convAlgorithmName(algorithm), common::joinReasons(unsupported)));
+    return kb.error(
+        fmt::format("algo=\"{}\" cannot run here: {}; run select-conv-algo to choose one that can",
+                    ir::convAlgorithmName(algorithm), common::joinReasons(unsupported)));
   switch (algorithm) {
     case ConvAlgorithm::Direct: break;
     case ConvAlgorithm::Im2col: return emitIm2colConv(kb, spec);

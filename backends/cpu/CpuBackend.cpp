@@ -135,8 +135,8 @@ public:
     std::vector<Tensor> outputs;
     std::vector<void*> outputPointers;
     for (const TensorSignature& out : compiled->info.outputs) {
-      NUTSHELL_ASSIGN(Tensor t,
-                      Tensor::allocate(common::elementTypeOf(out.dtype), out.shape, "output '" + out.name + "'"));
+      NUTSHELL_ASSIGN(Tensor t, Tensor::allocate(common::elementTypeOf(out.dtype), out.shape,
+                                                 "output '" + out.name + "'"));
       outputs.push_back(std::move(t));
     }
     for (Tensor& t : outputs) outputPointers.push_back(t.data());
@@ -155,9 +155,10 @@ public:
     auto hostPointer = [](const std::string& name, DeviceBuffer* buffer) -> Expected<void*> {
       auto* host = dynamic_cast<HostBuffer*>(buffer);
       if (!host)
-        return makeError(fmt::format("the buffer for '{}' is not host memory; allocate it with this executable's "
-                                     "allocateBuffer",
-                                     name));
+        return makeError(
+            fmt::format("the buffer for '{}' is not host memory; allocate it with this executable's "
+                        "allocateBuffer",
+                        name));
       return host->tensor().data();
     };
     std::vector<void*> inputPointers, outputPointers;
@@ -174,7 +175,8 @@ public:
   }
 
 private:
-  void execute(CompiledModule& compiled, const std::vector<void*>& inputs, const std::vector<void*>& outputs) {
+  void execute(CompiledModule& compiled, const std::vector<void*>& inputs,
+               const std::vector<void*>& outputs) {
     std::lock_guard<std::mutex> lock(compiled.mutex);
     // threads 0: whatever the calling thread asked for (setNumThreads),
     // else NUTSHELL_NUM_THREADS or all cores.
@@ -236,7 +238,8 @@ public:
     ModuleOptions moduleOptions;
     moduleOptions.prefix = request.prefix;
     NUTSHELL_ASSIGN(BuiltModule built, buildModule(*withPlan, target, moduleOptions));
-    if (request.standaloneDescriptor) NUTSHELL_TRY(addModelDescriptor(*built.module, built.info, result.target));
+    if (request.standaloneDescriptor)
+      NUTSHELL_TRY(addModelDescriptor(*built.module, built.info, result.target));
     result.phases.push_back({"codegen", msSince(start)});
     result.entry = built.info;
     result.kernels = built.info.kernels;

@@ -34,8 +34,8 @@ public:
   /// A private constant global named PREFIX.aot.NAME.
   llvm::GlobalVariable* privateConstant(llvm::Constant* init, const std::string& name) {
     const std::string fullName = prefix_ + ".aot." + name;
-    auto* global = new llvm::GlobalVariable(module_, init->getType(), true, llvm::GlobalValue::PrivateLinkage, init,
-                                            fullName);
+    auto* global = new llvm::GlobalVariable(module_, init->getType(), true, llvm::GlobalValue::PrivateLinkage,
+                                            init, fullName);
     global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
     return global;
   }

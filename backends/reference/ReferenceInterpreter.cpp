@@ -4,8 +4,6 @@
 // rules and passes that declare something other than what the op computes.
 #include "backends/reference/ReferenceInterpreter.h"
 
-#include "backends/common/ExecutableShell.h"
-
 #include <algorithm>
 #include <cstring>
 #include <new>
@@ -15,6 +13,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "backends/common/ExecutableShell.h"
 #include "backends/reference/Kernels.h"
 
 namespace nutshell::reference {

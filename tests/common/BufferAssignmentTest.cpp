@@ -31,7 +31,8 @@ const ir::Value* valueNamed(const ir::Graph& graph, const std::string& name) {
 
 // %c2 writes into %c1 writes into %buf; %c2 is the first output, %x (an
 // input) the second, %c2 again the third.
-const char* kConcatChain = R"(graph @g(%x: f32[1,2,4,4]) -> (f32[1,4,4,4], f32[1,2,4,4], f32[1,4,4,4], f32[1,2,4,4]) {
+const char* kConcatChain =
+    R"(graph @g(%x: f32[1,2,4,4]) -> (f32[1,4,4,4], f32[1,2,4,4], f32[1,4,4,4], f32[1,2,4,4]) {
   %w = const f32[2,2,1,1] <elided>
   %b = const f32[2] <elided>
   %r = relu(%x) : f32[1,2,4,4]

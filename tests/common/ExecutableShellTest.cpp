@@ -76,7 +76,8 @@ TEST_CASE("executable shell: a variant per shape key, compiled once", "[common][
   CHECK(*seen[0] == 7);
 
   // A failed compile is reported and not cached.
-  auto failed = cache.get("[2,3];", []() -> Expected<std::unique_ptr<int>> { return makeError("no such shape"); });
+  auto failed =
+      cache.get("[2,3];", []() -> Expected<std::unique_ptr<int>> { return makeError("no such shape"); });
   CHECK(failed.message() == "no such shape");
   CHECK(cache.size() == 1);
   auto second = cache.get("[2,3];", make(9));

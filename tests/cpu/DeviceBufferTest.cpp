@@ -58,12 +58,14 @@ TEST_CASE("device buffers: runBuffers writes run()'s results into the caller's b
       // Wrong buffers are errors that name them.
       auto small = exe.allocateBuffer(ElementType::F32, {batch, 4});
       REQUIRE(small.ok());
-      CHECK_THAT(exe.runBuffers({{"x", in->get()}}, {{names[0], small->get()}, {names[1], out1->get()}}).message(),
-                 Catch::Contains("output buffer '" + names[0] + "' is f32[" + std::to_string(batch) + ",4]"));
+      CHECK_THAT(
+          exe.runBuffers({{"x", in->get()}}, {{names[0], small->get()}, {names[1], out1->get()}}).message(),
+          Catch::Contains("output buffer '" + names[0] + "' is f32[" + std::to_string(batch) + ",4]"));
       CHECK_THAT(exe.runBuffers({{"x", in->get()}}, {{names[0], out0->get()}}).message(),
                  Catch::Contains("missing output buffer '" + names[1] + "'"));
-      CHECK_THAT(exe.runBuffers({{"x", in->get()}}, {{names[0], in->get()}, {names[1], out1->get()}}).message(),
-                 Catch::Contains("is also given as another input or output"));
+      CHECK_THAT(
+          exe.runBuffers({{"x", in->get()}}, {{names[0], in->get()}, {names[1], out1->get()}}).message(),
+          Catch::Contains("is also given as another input or output"));
       CHECK_THAT(exe.runBuffers({{"q", in->get()}}, outputs).message(),
                  Catch::Contains("'q' is not an input of the model"));
     }

@@ -6,9 +6,9 @@
 #include <llvm/IR/Module.h>
 
 #include "backends/cpu/HostConstants.h"
-#include "tests/cpu/PlannedModule.h"
 #include "backends/cpu/Target.h"
 #include "tests/cpu/CpuTestUtil.h"
+#include "tests/cpu/PlannedModule.h"
 
 using namespace nutshell;
 using namespace nutshell::cputest;

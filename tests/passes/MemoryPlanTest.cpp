@@ -130,7 +130,8 @@ TEST_CASE("plan-memory: dest chains share one buffer, or live in the output", "[
   auto exposed = parse(returned);
   status = manager.run(*exposed);
   REQUIRE_FALSE(status);
-  CHECK_THAT(status.message(), Catch::Contains("node 'c2' (fused_conv2d) writes into %c1 in place, but %c1 is a graph output"));
+  CHECK_THAT(status.message(),
+             Catch::Contains("node 'c2' (fused_conv2d) writes into %c1 in place, but %c1 is a graph output"));
   exposed->arenaBytes = 0;
   CHECK_THAT(verifyMemoryPlan(*exposed).message(), Catch::Contains("%c1 is a graph output"));
 }
