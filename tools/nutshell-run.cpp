@@ -3,9 +3,11 @@
 //
 //   nutshell-run MODEL [--backend=NAME] [--input NAME=FILE] [--output NAME=FILE]
 //                [--test-data DIR] [--input-shape NAME=2x3x32x32] [--rtol R] [--atol A]
+//                [--bisect[=ORACLE] [-v]]
 //
 // Exit status: 0 success (and every output matched), 1 an output mismatched
-// the test data, 2 any error (message on stderr).
+// the test data (or --bisect found a value out of tolerance), 2 any error
+// (message on stderr).
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -26,6 +28,7 @@
 #include "nutshell/Expected.h"
 #include "nutshell/Tensor.h"
 #include "runtime/TensorIO.h"
+#include "tools/Bisect.h"
 #include "tools/ModelLoading.h"
 #include "tools/TensorCompare.h"
 
@@ -61,7 +64,12 @@ const char* kUsage =
     "  --max-memory SIZE         largest allocation a model or file may ask for, e.g. 8G\n"
     "                            (default: NUTSHELL_MAX_MEMORY or the machine's memory)\n"
     "  --time-passes             also print the compile phases (import, passes, codegen,\n"
-    "                            LLVM optimize, JIT)\n";
+    "                            LLVM optimize, JIT)\n"
+    "  --setting KEY=VALUE       a backend-specific setting (repeatable), e.g. target-cpu=znver4\n"
+    "  --bisect[=ORACLE]         run the model as imported on ORACLE (default: reference) and\n"
+    "                            the optimized one on the backend, compare every value both\n"
+    "                            have and name the first that leaves the tolerance (exit 1)\n"
+    "  -v                        with --bisect: a table of every compared value\n";
 
 struct Options {
   std::string model;
@@ -76,6 +84,9 @@ struct Options {
   int bench = 0;
   std::string targetCpu;
   bool timePhases = false;
+  std::vector<std::pair<std::string, std::string>> settings;  // --setting KEY=VALUE
+  std::string bisectOracle;                                    // --bisect[=NAME]; empty: off
+  bool verbose = false;
 #ifdef NUTSHELL_HAVE_PASSES
   passes::PipelineOptions pipeline;  // --passes, -O0/-O2, --time-passes, ... (default -O2)
 #endif
@@ -153,6 +164,14 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
       NUTSHELL_TRY(setMemoryLimitFromFlag(flag, text));
     } else if (flag == "--target-cpu") {
       NUTSHELL_ASSIGN(options.targetCpu, takeValue());
+    } else if (flag == "--setting") {
+      NUTSHELL_ASSIGN(std::string text, takeValue());
+      NUTSHELL_ASSIGN(auto assignment, tools::splitAssignment(flag, text));
+      options.settings.push_back(assignment);
+    } else if (flag == "--bisect") {
+      options.bisectOracle = split.hasValue ? split.value : "reference";
+    } else if (arg == "-v") {
+      options.verbose = true;
     } else if (arg == "--time-passes") {
       // Without the pass library: phases only.
     } else if (arg.rfind("-", 0) == 0) {
@@ -305,6 +324,9 @@ Expected<int> run(const Options& options) {
   BackendOptions backendOptions;
   backendOptions.threads = options.threads;
   if (!options.targetCpu.empty()) backendOptions.settings["target-cpu"] = options.targetCpu;
+  for (const auto& [key, value] : options.settings) backendOptions.settings[key] = value;
+  // --bisect compares against the model as imported, before any pass.
+  std::unique_ptr<ir::Graph> imported = options.bisectOracle.empty() ? nullptr : graph->clone();
 
   // The optimization pipeline (-O2 unless --passes / -O0 say otherwise),
   // priced for the machine the backend describes.
@@ -315,6 +337,19 @@ Expected<int> run(const Options& options) {
   NUTSHELL_TRY(tools::runPipelineToStderr(*graph, pipeline));
 #endif
   double passesMs = msSince(passesStart);
+  if (imported) {
+    tools::BisectRequest request;
+    request.imported = imported.get();
+    request.optimized = graph.get();
+    request.inputs = &inputs;
+    request.backend = backend.get();
+    request.backendOptions = backendOptions;
+    request.oracle = options.bisectOracle;
+    request.tolerance = options.tolerance;
+    NUTSHELL_ASSIGN(tools::BisectReport report, tools::bisect(request));
+    std::fputs(tools::formatBisectReport(report, options.tolerance, options.verbose).c_str(), stdout);
+    return report.firstMismatch < 0 ? 0 : kExitMismatch;
+  }
   auto compileStart = Clock::now();
   NUTSHELL_ASSIGN(CompileResult compiled, backend->compile(*graph, backendOptions));
   std::unique_ptr<Executable> executable = std::move(compiled.executable);

@@ -62,11 +62,12 @@ struct CompiledModule {
 };
 
 Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, const TargetInfo& target,
-                                                        CompileReport* report) {
+                                                        const std::string& perturbValue, CompileReport* report) {
   int debug = debugLevel();
   auto start = Clock::now();
   ModuleOptions moduleOptions;
   moduleOptions.externalConstants = true;
+  moduleOptions.perturbValue = perturbValue;
   std::unique_ptr<ir::Graph> planned;
   NUTSHELL_ASSIGN(const ir::Graph* withPlan, common::withMemoryPlan(graph, planned));
   NUTSHELL_ASSIGN(BuiltModule built, buildModule(*withPlan, target, moduleOptions));
@@ -115,13 +116,14 @@ Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, 
 
 class CpuExecutable final : public Executable {
 public:
-  CpuExecutable(std::unique_ptr<ir::Graph> graph, TargetInfo target, int threads)
-      : graph_(std::move(graph)), target_(std::move(target)), threads_(threads) {}
+  CpuExecutable(std::unique_ptr<ir::Graph> graph, TargetInfo target, int threads, std::string perturbValue)
+      : graph_(std::move(graph)), target_(std::move(target)), threads_(threads),
+        perturbValue_(std::move(perturbValue)) {}
 
   Status compileEagerly(CompileReport* report) {
     for (const ir::Value* input : graph_->inputs)
       if (!input->type.isStatic()) return Status::success();  // compiled per shape on first run
-    NUTSHELL_ASSIGN(auto compiled, compileModule(*graph_, target_, report));
+    NUTSHELL_ASSIGN(auto compiled, compileModule(*graph_, target_, perturbValue_, report));
     variants_.put(common::shapeKey(specs_), std::move(compiled));
     return Status::success();
   }
@@ -191,7 +193,7 @@ private:
     return variants_.get(key, [&]() -> Expected<std::unique_ptr<CompiledModule>> {
       std::unique_ptr<ir::Graph> bound = graph_->clone();
       NUTSHELL_TRY(ir::bindInputShapes(*bound, common::inputShapes(specs_, inputs)));
-      return compileModule(*bound, target_, nullptr);
+      return compileModule(*bound, target_, perturbValue_, nullptr);
     });
   }
 
@@ -199,10 +201,15 @@ private:
   std::vector<common::TensorSpec> specs_ = common::inputSpecs(*graph_);
   TargetInfo target_;
   int threads_;
+  std::string perturbValue_;  // settings["debug-perturb"]
   common::VariantCache<CompiledModule> variants_;
 };
 
 class CpuBackend final : public Backend {
+  /// target-cpu: an LLVM CPU name; debug-perturb: a value whose first element
+  /// is made wrong (ModuleOptions::perturbValue), to test --bisect.
+  inline static const std::vector<std::string> kSettings = {"target-cpu", "debug-perturb"};
+
   /// The CPU to generate code for: settings["target-cpu"], else the host's.
   static Expected<TargetInfo> targetFor(const BackendOptions& options) {
     auto targetCpu = options.settings.find("target-cpu");
@@ -212,9 +219,11 @@ class CpuBackend final : public Backend {
 public:
   std::string name() const override { return "cpu"; }
   Expected<CompileResult> compile(const ir::Graph& graph, const BackendOptions& options) override {
-    NUTSHELL_TRY(checkBackendSettings(name(), options, {"target-cpu"}));
+    NUTSHELL_TRY(checkBackendSettings(name(), options, kSettings));
     NUTSHELL_ASSIGN(TargetInfo target, targetFor(options));
-    auto executable = std::make_unique<CpuExecutable>(graph.clone(), std::move(target), options.threads);
+    auto perturb = options.settings.find("debug-perturb");
+    auto executable = std::make_unique<CpuExecutable>(graph.clone(), std::move(target), options.threads,
+                                                      perturb == options.settings.end() ? "" : perturb->second);
     CompileReport report;
     NUTSHELL_TRY(executable->compileEagerly(&report));
     CompileResult result;
@@ -228,7 +237,7 @@ public:
   /// read from host memory), optimized, as object code, assembly or LLVM IR.
   Expected<EmitResult> emit(const ir::Graph& graph, const BackendOptions& options,
                             const EmitRequest& request) override {
-    NUTSHELL_TRY(checkBackendSettings(name(), options, {"target-cpu"}));
+    NUTSHELL_TRY(checkBackendSettings(name(), options, kSettings));
     NUTSHELL_ASSIGN(TargetInfo target, targetFor(options));
     EmitResult result;
     result.target = describeTarget(target);
@@ -237,6 +246,8 @@ public:
     NUTSHELL_ASSIGN(const ir::Graph* withPlan, common::withMemoryPlan(graph, planned));
     ModuleOptions moduleOptions;
     moduleOptions.prefix = request.prefix;
+    auto perturb = options.settings.find("debug-perturb");
+    if (perturb != options.settings.end()) moduleOptions.perturbValue = perturb->second;
     NUTSHELL_ASSIGN(BuiltModule built, buildModule(*withPlan, target, moduleOptions));
     if (request.standaloneDescriptor)
       NUTSHELL_TRY(addModelDescriptor(*built.module, built.info, result.target));
@@ -263,7 +274,7 @@ public:
   /// reports. The peak stays the measured reference figure (an FMA peak
   /// cannot be read off the machine without timing it).
   Expected<TargetDescription> targetDescription(const BackendOptions& options) const override {
-    NUTSHELL_TRY(checkBackendSettings(name(), options, {"target-cpu"}));
+    NUTSHELL_TRY(checkBackendSettings(name(), options, kSettings));
     TargetDescription target;
     target.cores = options.threads > 0 ? options.threads : defaultNumThreads();
     auto cache = [](int name, int64_t fallback) {

@@ -11,6 +11,8 @@ namespace nutshell::cpu {
 /// The "cpu" backend. Graphs with symbolic input dims are compiled on first
 /// run for the shapes given (one compiled variant per input shape set).
 /// Settings: "target-cpu" (an LLVM CPU name; default: this machine's).
+/// "debug-perturb" (a value name: its first element is made wrong after its
+/// kernel, to test nutshell-run --bisect).
 /// Compile phases: "codegen" (graph -> LLVM IR), "optimize" (LLVM O3), "jit"
 /// (machine code, ORC). emit() (nutshell-compile) runs codegen, optimize and
 /// "emit" (object code, assembly or LLVM IR text).

@@ -46,6 +46,10 @@ struct ModuleOptions {
   /// and the module declares them as external globals, which the JIT defines
   /// at those addresses. Off (AOT): they are embedded as private globals.
   bool externalConstants = false;
+  /// Debugging the debugger: after the kernel that computes the value of
+  /// this name, add 1 to its first element (a planted wrong kernel, which
+  /// nutshell-run --bisect must find). Empty: off.
+  std::string perturbValue;
 };
 
 struct BuiltModule {
