@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "aot/HeaderWriter.h"
 #include "aot/Toolchain.h"
@@ -45,6 +46,23 @@ std::string headerPathFor(const AotOptions& options) {
   std::string stem = out.stem().string();
   if (options.emit == EmitKind::StaticLibrary && stem.rfind("lib", 0) == 0 && stem.size() > 3) stem = stem.substr(3);
   return (out.parent_path() / (stem + ".h")).string();
+}
+
+/// `path` names a file that can be created or replaced: its folder exists
+/// and is writable, and it is not itself a folder. `what` names the flag.
+Status checkWritableFile(const std::string& path, const char* what) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    return makeError(fmt::format("{} '{}' is a folder; name the file to write", what, path));
+  fs::path folder = fs::path(path).parent_path();
+  if (folder.empty()) folder = ".";
+  if (!fs::is_directory(folder, ec))
+    return makeError(fmt::format("{} '{}': the folder '{}' does not exist", what, path, folder.string()));
+  if (access(folder.c_str(), W_OK) != 0)
+    return makeError(fmt::format("{} '{}': the folder '{}' is not writable", what, path, folder.string()));
+  if (fs::exists(path, ec) && access(path.c_str(), W_OK) != 0)
+    return makeError(fmt::format("{} '{}': the file exists and is not writable", what, path));
+  return Status::success();
 }
 
 /// A private temporary folder, removed when the object goes away.
@@ -131,10 +149,23 @@ std::string defaultPrefix(const std::string& output, EmitKind emit) {
   return prefix;
 }
 
-Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options) {
+Status checkOutputPaths(const AotOptions& options) {
   if (options.output.empty()) return makeError("no output file given (-o OUT)");
-  if (options.output == "-" && options.emit != EmitKind::LlvmIr && options.emit != EmitKind::Assembly)
-    return makeError(fmt::format("-o - (stdout) is for --emit=llvm-ir or asm, not --emit={}", emitKindName(options.emit)));
+  if (options.output == "-") {
+    if (options.emit != EmitKind::LlvmIr && options.emit != EmitKind::Assembly)
+      return makeError(fmt::format("-o - (stdout) is for --emit=llvm-ir or asm, not --emit={}",
+                                   emitKindName(options.emit)));
+    return Status::success();
+  }
+  NUTSHELL_TRY(checkWritableFile(options.output, "-o"));
+  if (options.emit == EmitKind::Object || options.emit == EmitKind::StaticLibrary)
+    NUTSHELL_TRY(
+        checkWritableFile(headerPathFor(options), options.headerPath.empty() ? "the header" : "--header"));
+  return Status::success();
+}
+
+Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options) {
+  NUTSHELL_TRY(checkOutputPaths(options));
   std::string prefix = options.prefix.empty() ? defaultPrefix(options.output, options.emit) : options.prefix;
   if (!isCIdentifier(prefix))
     return makeError(fmt::format("--name '{}' is not a C identifier ([A-Za-z_][A-Za-z0-9_]*)", prefix));

@@ -63,7 +63,13 @@ std::string defaultPrefix(const std::string& output, EmitKind emit);
 /// Whether `name` can prefix C symbols ([A-Za-z_][A-Za-z0-9_]*).
 bool isCIdentifier(const std::string& name);
 
+/// Whether the files `options` asks for can be written: the output's (and an
+/// obj/lib header's) folder exists and is writable, and neither names a
+/// folder. Cheap, so that a bad -o fails before the model compiles.
+Status checkOutputPaths(const AotOptions& options);
+
 /// Compiles `graph` (static shapes, planned or not) and writes the output(s).
+/// Checks the output paths first (checkOutputPaths).
 Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options);
 
 }  // namespace nutshell::aot

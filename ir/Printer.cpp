@@ -46,6 +46,13 @@ std::string formatType(const TensorType& type) {
 
 namespace {
 
+/// A constant that options.elideAbove prints as `<elided>` (when no weights
+/// side file takes it).
+bool elidedBySize(const TensorData& data, const PrintOptions& options) {
+  return !data.elided && !options.elideConstants && options.elideAbove >= 0 &&
+         data.numElements() > options.elideAbove;
+}
+
 class GraphPrinter {
 public:
   GraphPrinter(const PrintOptions& options, std::vector<TensorDataPtr>* weights)
@@ -135,6 +142,7 @@ private:
       weights_->push_back(data);
       return "@weights[" + std::to_string(weights_->size() - 1) + "]";
     }
+    if (!weights_ && elidedBySize(*data, options_)) return "<elided>";
     std::string s = "dense<[";
     if (type.dtype == DType::F32) {
       for (size_t i = 0; i < data->f32.size(); ++i) {
@@ -166,6 +174,13 @@ void appendU64(std::string& out, uint64_t v) {
 
 std::string printGraph(const Graph& graph, const PrintOptions& options) {
   return GraphPrinter(options, nullptr).print(graph);
+}
+
+int64_t countElidedBySize(const Graph& graph, const PrintOptions& options) {
+  int64_t count = 0;
+  for (const auto& node : graph.nodes())
+    if (node->op == OpKind::Const && node->constant && elidedBySize(*node->constant, options)) ++count;
+  return count;
 }
 
 std::string text::encodeWeights(const std::vector<TensorDataPtr>& tensors) {

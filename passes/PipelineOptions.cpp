@@ -63,6 +63,7 @@ Expected<bool> consumePipelineFlag(std::string_view arg, PipelineOptions& option
     options.timePasses = true;
   } else if (arg == "--print-pipeline") {
     options.printPipeline = true;
+    return true;  // prints the pipeline, selects none: not anyFlagGiven
   } else if (auto v = flagValue(arg, "--stop-after")) {
     NUTSHELL_TRY(requireValue("--stop-after", *v));
     options.stopAfter = std::string(*v);
@@ -91,29 +92,56 @@ Expected<bool> consumePipelineFlag(std::string_view arg, PipelineOptions& option
 }
 
 std::string pipelineFlagsHelp() {
+  Expected<std::string> minimal = pipelineForLevel(0);
   return "pass pipeline:\n"
-         "  --passes=PIPELINE        e.g. canonicalize,infer-shapes,fixpoint(fold-constants,dce,cse),plan-memory\n"
-         "  -O0 | -O2                named pipelines (default -O2; see --print-pipeline)\n"
-         "  --print-pipeline         print the pipeline string (reusable with --passes=)\n"
+         "  --passes=PIPELINE        e.g. "
+         "canonicalize,infer-shapes,fixpoint(fold-constants,dce,cse),plan-memory\n"
+         "  -O2                      the optimizing pipeline (the default)\n"
+         "  -O0                      the minimal pipeline a backend needs, no optimization beyond it:\n"
+         "                           " +
+         (minimal ? *minimal : minimal.message()) +
+         "\n"
+         "  --print-pipeline         print the selected pipeline's string (reusable with --passes=);\n"
+         "                           selects no pipeline and no -O level itself\n"
          "  --print-ir-after-all     print the IR after every pass\n"
          "  --print-ir-after=P       print the IR after pass P (repeatable)\n"
          "  --print-ir-before=P      print the IR before pass P (repeatable)\n"
          "  --ir-dump-dir=D          write D/NN-PASS.nsir after every pass\n"
          "  --verify-each            verify the IR (and the memory plan) after every pass\n"
-         "  --time-passes            print a table of time per pass\n"
+         "  --time-passes            print a table of time per pass (nutshell-run and\n"
+         "                           nutshell-compile also print their compile phases)\n"
          "  --stop-after=P           stop the pipeline after the first run of pass P\n"
          "  --conv-algo=ALGO         auto|direct|im2col|fft|winograd for every conv\n"
          "  --conv-algo=NODE=ALGO    for one conv, by result name (repeatable)\n";
 }
 
-Status runPipeline(ir::Graph& graph, const PipelineOptions& options, std::ostream& dumpStream) {
+namespace {
+
+/// The selected pipeline, parsed into `manager`.
+Status addSelectedPipeline(const PipelineOptions& options, PassManager& manager) {
   NUTSHELL_ASSIGN(std::string text, options.pipeline());
+  return manager.addPipeline(text);
+}
+
+PassContext contextFor(const PipelineOptions& options) {
   PassContext context;
   context.target = options.target;
   context.convAlgo = options.convAlgo;
   context.convAlgoPerNode = options.convAlgoPerNode;
-  PassManager manager(std::move(context));
-  NUTSHELL_TRY(manager.addPipeline(text));
+  return context;
+}
+
+}  // namespace
+
+Expected<std::string> printablePipeline(const PipelineOptions& options) {
+  PassManager manager(contextFor(options));
+  NUTSHELL_TRY(addSelectedPipeline(options, manager));
+  return manager.pipelineString();
+}
+
+Status runPipeline(ir::Graph& graph, const PipelineOptions& options, std::ostream& dumpStream) {
+  PassManager manager(contextFor(options));
+  NUTSHELL_TRY(addSelectedPipeline(options, manager));
   if (options.printPipeline) dumpStream << manager.pipelineString() << "\n";
 
   PassInstrumentation& inst = manager.instrumentation();

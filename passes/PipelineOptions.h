@@ -32,7 +32,9 @@ struct PipelineOptions {
   /// The machine the cost model prices for: the backend's description
   /// (Backend::targetDescription), set by the tools and the host API.
   TargetDescription target;
-  /// Set by consumePipelineFlag when any of the flags above was given.
+  /// Set by consumePipelineFlag when any of the flags above but
+  /// --print-pipeline was given: printing the pipeline does not select one
+  /// (nutshell-opt, which runs none by default, keeps running none).
   bool anyFlagGiven = false;
 
   /// The pipeline string selected: --passes, else -O level, else -O2.
@@ -46,6 +48,10 @@ Expected<bool> consumePipelineFlag(std::string_view arg, PipelineOptions& option
 
 /// Usage lines for the flags above, for tools' --help.
 std::string pipelineFlagsHelp();
+
+/// The selected pipeline as --print-pipeline prints it: parsed (an error for
+/// an unknown pass or bad syntax) and printed back, reusable with --passes=.
+Expected<std::string> printablePipeline(const PipelineOptions& options);
 
 /// Run the selected pipeline on `graph`. Dumps, --print-pipeline and the
 /// --time-passes table go to `dumpStream`. With --stop-after the graph is

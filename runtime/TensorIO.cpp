@@ -185,7 +185,10 @@ Expected<std::string> readFileBytes(const std::string& path) {
   return readRegularFile(path, "tensor file");
 }
 
-Expected<Tensor> parseNpy(std::string_view bytes, const std::string& what) {
+namespace {
+
+/// parseNpy, also giving the file's element type in `stored`.
+Expected<Tensor> parseNpyStored(std::string_view bytes, const std::string& what, Storage& stored) {
   static const char kMagic[] = "\x93NUMPY";
   if (bytes.size() < 10 || bytes.substr(0, 6) != std::string_view(kMagic, 6))
     return makeError(what + ": not a .npy file (bad magic)");
@@ -222,7 +225,15 @@ Expected<Tensor> parseNpy(std::string_view bytes, const std::string& what) {
       Tensor tensor,
       Tensor::allocate(storageIsFloat(*storage) ? ElementType::F32 : ElementType::I64, shape, what));
   NUTSHELL_TRY(convertRaw(data.data(), count, *storage, swap, tensor, what));
+  stored = *storage;
   return tensor;
+}
+
+}  // namespace
+
+Expected<Tensor> parseNpy(std::string_view bytes, const std::string& what) {
+  Storage stored = Storage::F32;
+  return parseNpyStored(bytes, what, stored);
 }
 
 Expected<Tensor> readNpy(const std::string& path) {
@@ -253,11 +264,21 @@ std::string encodeNpy(const Tensor& tensor) {
 
 Status writeNpy(const Tensor& tensor, const std::string& path) { return writeBytes(encodeNpy(tensor), path); }
 
+std::string storedTypeString(const Tensor& tensor, const std::string& storedType) {
+  std::string type = tensor.typeString();
+  size_t bracket = type.find('[');
+  if (bracket == std::string::npos || storedType.empty() || type.compare(0, bracket, storedType) == 0)
+    return type;
+  return storedType + type.substr(bracket) + " (read as " + type.substr(0, bracket) + ")";
+}
+
 Expected<NamedTensor> readTensorFile(const std::string& path) {
   std::string ext = lowerExtension(path);
   if (ext == ".npy") {
-    NUTSHELL_ASSIGN(Tensor tensor, readNpy(path));
-    return NamedTensor{"", std::move(tensor)};
+    NUTSHELL_ASSIGN(std::string bytes, readFileBytes(path));
+    Storage stored = Storage::F32;
+    NUTSHELL_ASSIGN(Tensor tensor, parseNpyStored(bytes, path, stored));
+    return NamedTensor{"", std::move(tensor), storageName(stored)};
   }
   if (ext == ".pb") return readTensorProto(path);
   return makeError("'" + path + "': unknown tensor file extension (expected .npy or .pb)");

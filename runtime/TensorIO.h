@@ -19,11 +19,18 @@
 namespace nutshell {
 
 /// A tensor with the name stored in its file (TensorProto.name; empty for
-/// .npy files and unnamed protos).
+/// .npy files and unnamed protos) and the element type the file stores.
 struct NamedTensor {
   std::string name;
   Tensor tensor;
+  /// The file's element type (f16, bf16, f32, f64, i8..i64, u8..u64, bool),
+  /// which `tensor` holds converted to f32 or i64: error messages name it.
+  std::string storedType;
 };
+
+/// A read tensor's type as its file stores it, for messages: "i32[2,3] (read
+/// as i64)" for an int32 file, plain "f32[2,3]" when nothing was converted.
+std::string storedTypeString(const Tensor& tensor, const std::string& storedType);
 
 // ---- numpy .npy (format versions 1, 2 and 3; C order only) ----------------
 

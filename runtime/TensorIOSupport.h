@@ -98,6 +98,26 @@ inline size_t storageSize(Storage s) {
   return 1;
 }
 
+/// The stored type's short name, as the IR spells types: f16, i32, u8, bool...
+inline const char* storageName(Storage s) {
+  switch (s) {
+    case Storage::F16: return "f16";
+    case Storage::BF16: return "bf16";
+    case Storage::F32: return "f32";
+    case Storage::F64: return "f64";
+    case Storage::I8: return "i8";
+    case Storage::I16: return "i16";
+    case Storage::I32: return "i32";
+    case Storage::I64: return "i64";
+    case Storage::U8: return "u8";
+    case Storage::U16: return "u16";
+    case Storage::U32: return "u32";
+    case Storage::U64: return "u64";
+    case Storage::Bool: return "bool";
+  }
+  return "?";
+}
+
 inline bool storageIsFloat(Storage s) {
   return s == Storage::F16 || s == Storage::BF16 || s == Storage::F32 || s == Storage::F64;
 }

@@ -334,7 +334,8 @@ void appendKey(std::string& out, int field, int wireType) { appendVarint(out, ui
 Expected<NamedTensor> parseTensorProto(std::string_view bytes, const std::string& what) {
   NUTSHELL_ASSIGN(TensorProtoFields fields, decodeTensorProtoFields(bytes, what));
   NUTSHELL_ASSIGN(Tensor tensor, tensorFromFields(fields, what));
-  return NamedTensor{fields.name, std::move(tensor)};
+  // tensorFromFields accepted the data type: it has a storage.
+  return NamedTensor{fields.name, std::move(tensor), storageName(*onnxStorage(*fields.dataType))};
 }
 
 Expected<NamedTensor> readTensorProto(const std::string& path) {

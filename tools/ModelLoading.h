@@ -1,7 +1,7 @@
-// Command-line pieces shared by nutshell-run and nutshell-compile: the
-// `--flag=value` / `--flag value` split, NAME=VALUE assignments, the
-// `--input-shape NAME=2x3x32x32` syntax, loading a model (.onnx or .nsir)
-// with bound input shapes, and running the pass pipeline with its dumps on
+// Command-line pieces shared by nutshell-opt, nutshell-run and
+// nutshell-compile: --help, the `--flag=value` / `--flag value` split,
+// NAME=VALUE assignments, the `--input-shape NAME=2x3x32x32` syntax, loading
+// a model (.onnx or .nsir) with bound input shapes, and running the pass pipeline with its dumps on
 // stderr. Header-only: what it compiles depends on the
 // NUTSHELL_HAVE_ONNX / NUTSHELL_HAVE_PASSES definitions of each program.
 #pragma once
@@ -108,6 +108,20 @@ inline Expected<std::unique_ptr<ir::Graph>> loadModel(const std::string& path, c
     return graph;
   }
   return makeError("'" + path + "': unknown model format (expected .onnx or .nsir)");
+}
+
+/// `--help` or `-h`: print the full usage on stdout and exit 0.
+inline bool isHelpFlag(const std::string& arg) {
+  return arg == "--help" || arg == "-h";
+}
+
+/// The --help text on stdout: the tool's own usage, then the pipeline flags
+/// that every tool takes.
+inline void printHelp(const std::string& usage) {
+  std::fputs(usage.c_str(), stdout);
+#ifdef NUTSHELL_HAVE_PASSES
+  std::fputs(passes::pipelineFlagsHelp().c_str(), stdout);
+#endif
 }
 
 #ifdef NUTSHELL_HAVE_PASSES

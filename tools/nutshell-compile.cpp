@@ -47,7 +47,7 @@ const char* kUsage =
     "  --header FILE             where obj/lib write the C header (default: OUT's name\n"
     "                            with extension .h, libmodel.a -> model.h)\n"
     "  -v, --verbose             print the target, kernels, runtime libraries, link command\n"
-    "  --time-passes             also print the compile phases\n"
+    "  -h, --help                print this help\n"
     "environment: CC, CXX (compiler driver used to link executables, default cc / c++),\n"
     "             NUTSHELL_AOT_LIB_DIR (where the runtime archives are, see docs/aot.md)\n";
 
@@ -80,11 +80,8 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
     NUTSHELL_ASSIGN(bool pipelineFlag, passes::consumePipelineFlag(arg, options.pipeline));
     if (pipelineFlag) continue;
 #endif
-    if (flag == "--help" || flag == "-h") {
-      std::fputs(kUsage, stdout);
-#ifdef NUTSHELL_HAVE_PASSES
-      std::fputs(passes::pipelineFlagsHelp().c_str(), stdout);
-#endif
+    if (tools::isHelpFlag(flag)) {
+      tools::printHelp(kUsage);
       return std::optional<Options>();
     } else if (flag == "-o" || flag == "--output") {
       NUTSHELL_ASSIGN(options.aot.output, takeValue());
@@ -146,6 +143,8 @@ Expected<int> run(Options& options) {
   auto msSince = [](Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   };
+  // A bad -o is found before the model compiles, not at link time.
+  NUTSHELL_TRY(aot::checkOutputPaths(options.aot));
   auto start = Clock::now();
   NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph, tools::loadModel(options.model, options.inputShapes));
   NUTSHELL_TRY(checkShapesBound(*graph, options.model));

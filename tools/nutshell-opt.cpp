@@ -2,8 +2,8 @@
 // optionally bind input shapes and transform it, and print it as .nsir or
 // graphviz.
 //
-//   nutshell-opt FILE.nsir [-o OUT.nsir] [--dot] [--elide-constants]
-//                [--input-shape NAME=1x3x32x32]...
+//   nutshell-opt FILE.nsir [-o OUT.nsir] [--dot] [--elide-constants | --print-constants]
+//                [--input-shape NAME=1x3x32x32]... [pipeline flags]
 //
 // Stages: parse args -> load graph -> transform (input shapes, then the pass
 // pipeline hook) -> print. Errors go to stderr; exit status 2 on error.
@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,17 +40,35 @@ struct OptOptions {
   std::string output;  // empty: stdout
   bool dot = false;
   bool elideConstants = false;
+  bool printConstants = false;
   std::map<std::string, std::vector<int64_t>> inputShapes;
   /// Options this file does not know, in order: the pass pipeline's flags
   /// (--passes=..., --print-ir-after-all, -O2, ...) are handed to runPipeline.
   std::vector<std::string> pipelineArgs;
 };
 
-constexpr const char* kUsage =
-    "usage: nutshell-opt FILE.nsir|FILE.onnx [-o OUT.nsir] [--dot] [--elide-constants]\n"
-    "                    [--input-shape NAME=1x3x32x32]... [--max-memory SIZE]\n";
+/// On stdout, constants of more elements than this print as `<elided>`
+/// unless --print-constants: a real model's weights are hundreds of MB of text.
+constexpr int64_t kPrintedConstantLimit = 64;
 
-Expected<OptOptions> parseArgs(int argc, char** argv) {
+constexpr const char* kUsage =
+    "usage: nutshell-opt MODEL [options] [pipeline flags]\n"
+    "  MODEL                     .nsir or .onnx\n"
+    "  -o OUT.nsir               write the IR to a file (constants of more than 64 elements\n"
+    "                            go to the side file OUT.nsir.weights) instead of stdout\n"
+    "  --print-constants         print every constant's values on stdout (by default those\n"
+    "                            of more than 64 elements print as <elided>)\n"
+    "  --elide-constants         print every constant as <elided> (shapes only)\n"
+    "  --dot                     print graphviz instead of IR\n"
+    "  --input-shape NAME=DxDx.. bind the symbolic dims of an input and re-infer shapes\n"
+    "  --max-memory SIZE         largest allocation a model or file may ask for, e.g. 8G\n"
+    "                            (default: NUTSHELL_MAX_MEMORY or the machine's memory)\n"
+    "  -h, --help                print this help\n"
+    "without pipeline flags the IR is printed as read; with any (but --print-pipeline\n"
+    "alone) the selected pipeline runs (-O2 unless -O0 or --passes= says otherwise)\n";
+
+/// Returns nullopt after --help.
+Expected<std::optional<OptOptions>> parseArgs(int argc, char** argv) {
   OptOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -59,14 +78,17 @@ Expected<OptOptions> parseArgs(int argc, char** argv) {
       if (i + 1 >= argc) return makeError(flag + " needs a value");
       return std::string(argv[++i]);
     };
-    if (arg == "-h" || arg == "--help") {
-      return makeError(kUsage);
+    if (tools::isHelpFlag(arg)) {
+      tools::printHelp(kUsage);
+      return std::optional<OptOptions>();
     } else if (arg == "-o") {
       NUTSHELL_ASSIGN(options.output, value("-o"));
     } else if (arg == "--dot") {
       options.dot = true;
     } else if (arg == "--elide-constants") {
       options.elideConstants = true;
+    } else if (arg == "--print-constants") {
+      options.printConstants = true;
     } else if (arg == "--input-shape" || arg.rfind("--input-shape=", 0) == 0) {
       NUTSHELL_ASSIGN(std::string shape, value("--input-shape"));
       NUTSHELL_TRY(tools::addInputShape("--input-shape", shape, options.inputShapes));
@@ -78,11 +100,13 @@ Expected<OptOptions> parseArgs(int argc, char** argv) {
     } else if (options.input.empty()) {
       options.input = arg;
     } else {
-      return makeError("more than one input file: '" + options.input + "' and '" + arg + "'\n" + kUsage);
+      return makeError("more than one input file: '" + options.input + "' and '" + arg + "' (see --help)");
     }
   }
-  if (options.input.empty()) return makeError(std::string("no input file\n") + kUsage);
-  return options;
+  if (options.elideConstants && options.printConstants)
+    return makeError("--elide-constants and --print-constants exclude each other");
+  if (options.input.empty()) return makeError("no input file (see --help)");
+  return std::optional<OptOptions>(std::move(options));
 }
 
 /// The model, with --input-shape bound (at import for ONNX, so that shape
@@ -100,14 +124,21 @@ Status runPipeline(ir::Graph& graph, const OptOptions& options) {
   passes::PipelineOptions pipeline;
   for (const std::string& arg : options.pipelineArgs) {
     NUTSHELL_ASSIGN(bool known, passes::consumePipelineFlag(arg, pipeline));
-    if (!known) return makeError("unknown option '" + arg + "'\n" + kUsage + passes::pipelineFlagsHelp());
+    if (!known) return makeError("unknown option '" + arg + "' (see --help)");
   }
-  if (!pipeline.anyFlagGiven) return Status::success();
+  if (!pipeline.anyFlagGiven) {
+    // --print-pipeline alone: say what the selected pipeline is, run none.
+    if (pipeline.printPipeline) {
+      NUTSHELL_ASSIGN(std::string text, passes::printablePipeline(pipeline));
+      std::cerr << text << "\n";
+    }
+    return Status::success();
+  }
   return passes::runPipeline(graph, pipeline, std::cerr);
 #else
   (void)graph;
   if (!options.pipelineArgs.empty())
-    return makeError("unknown option '" + options.pipelineArgs.front() + "'\n" + kUsage);
+    return makeError("unknown option '" + options.pipelineArgs.front() + "' (see --help)");
   return Status::success();
 #endif
 }
@@ -121,7 +152,19 @@ Status emitGraph(const ir::Graph& graph, const OptOptions& options) {
   ir::PrintOptions printOptions;
   printOptions.elideConstants = options.elideConstants;
   if (options.dot || options.output.empty()) {
-    std::string text = options.dot ? ir::printDot(graph) : ir::printGraph(graph, printOptions);
+    std::string text;
+    if (options.dot) {
+      text = ir::printDot(graph);
+    } else {
+      if (!options.printConstants) printOptions.elideAbove = kPrintedConstantLimit;
+      // A comment, so that the text still parses.
+      int64_t elided = ir::countElidedBySize(graph, printOptions);
+      if (elided > 0)
+        text = "// " + std::to_string(elided) + " constant" + (elided == 1 ? "" : "s") + " of more than " +
+               std::to_string(kPrintedConstantLimit) +
+               " elements elided (printed as <elided>); --print-constants prints them, -o FILE writes them\n";
+      text += ir::printGraph(graph, printOptions);
+    }
     if (options.output.empty()) {
       std::fwrite(text.data(), 1, text.size(), stdout);
       return std::fflush(stdout) == 0 ? Status::success() : makeError("cannot write to stdout");
@@ -136,7 +179,9 @@ Status emitGraph(const ir::Graph& graph, const OptOptions& options) {
 }
 
 Status runOpt(int argc, char** argv) {
-  NUTSHELL_ASSIGN(OptOptions options, parseArgs(argc, argv));
+  NUTSHELL_ASSIGN(std::optional<OptOptions> parsed, parseArgs(argc, argv));
+  if (!parsed) return Status::success();  // --help
+  const OptOptions& options = *parsed;
   NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph, loadGraph(options));
   NUTSHELL_TRY(transformGraph(*graph, options));
   return emitGraph(*graph, options);

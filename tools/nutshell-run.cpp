@@ -58,18 +58,17 @@ const char* kUsage =
     "                            (defaults 1e-4, 1e-5)\n"
     "  --threads T               threads for the cpu backend (default: NUTSHELL_NUM_THREADS\n"
     "                            or all cores)\n"
-    "  --bench N                 after a warm-up run, time N runs; prints median_ms, min_ms, max_ms\n"
-    "                            and cpu_ms_per_run (process CPU time, all threads)\n"
+    "  --bench N                 after a warm-up run, time N runs (N >= 1); prints median_ms,\n"
+    "                            min_ms, max_ms and cpu_ms_per_run (process CPU time, all threads)\n"
     "  --target-cpu CPU          cpu backend: generate code for this LLVM CPU (default: host)\n"
     "  --max-memory SIZE         largest allocation a model or file may ask for, e.g. 8G\n"
     "                            (default: NUTSHELL_MAX_MEMORY or the machine's memory)\n"
-    "  --time-passes             also print the compile phases (import, passes, codegen,\n"
-    "                            LLVM optimize, JIT)\n"
     "  --setting KEY=VALUE       a backend-specific setting (repeatable), e.g. target-cpu=znver4\n"
     "  --bisect[=ORACLE]         run the model as imported on ORACLE (default: reference) and\n"
     "                            the optimized one on the backend, compare every value both\n"
     "                            have and name the first that leaves the tolerance (exit 1)\n"
-    "  -v                        with --bisect: a table of every compared value\n";
+    "  -v                        with --bisect: a table of every compared value\n"
+    "  -h, --help                print this help\n";
 
 struct Options {
   std::string model;
@@ -98,8 +97,12 @@ std::string joinNames(const std::vector<std::string>& names) {
   return s;
 }
 
+/// The full --help text: this tool's options, then the pipeline flags.
 void printUsage(FILE* to) {
   std::fprintf(to, kUsage, defaultBackendName().c_str(), joinNames(backendNames()).c_str());
+#ifdef NUTSHELL_HAVE_PASSES
+  std::fputs(passes::pipelineFlagsHelp().c_str(), to);
+#endif
 }
 
 Expected<double> parseNumber(const std::string& flag, const std::string& text) {
@@ -129,11 +132,8 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
     NUTSHELL_ASSIGN(bool pipelineFlag, passes::consumePipelineFlag(arg, options.pipeline));
     if (pipelineFlag) continue;
 #endif
-    if (flag == "--help" || flag == "-h") {
+    if (tools::isHelpFlag(flag)) {
       printUsage(stdout);
-#ifdef NUTSHELL_HAVE_PASSES
-      std::fputs(passes::pipelineFlagsHelp().c_str(), stdout);
-#endif
       return std::optional<Options>();
     } else if (flag == "--backend") {
       NUTSHELL_ASSIGN(options.backend, takeValue());
@@ -156,8 +156,9 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
       NUTSHELL_ASSIGN(std::string text, takeValue());
       char* rest = nullptr;
       long number = std::strtol(text.c_str(), &rest, 10);
-      if (text.empty() || *rest != '\0' || number < (flag == "--threads" ? 1 : 0) || number > 100000)
-        return makeError(flag + " expects a positive count, got '" + text + "'");
+      if (text.empty() || *rest != '\0' || number < 1 || number > 100000)
+        return makeError(flag + " expects a count from 1 to 100000, got '" + text + "'" +
+                         (flag == "--bench" ? " (the number of timed runs)" : ""));
       (flag == "--threads" ? options.threads : options.bench) = static_cast<int>(number);
     } else if (flag == "--max-memory") {
       NUTSHELL_ASSIGN(std::string text, takeValue());
@@ -193,15 +194,17 @@ bool isStatic(const ir::TensorType& type) { return type.isStatic(); }
 ElementType elementTypeOf(ir::DType dtype) { return dtype == ir::DType::F32 ? ElementType::F32 : ElementType::I64; }
 
 /// Does `tensor` fit the declared type of a graph input or output (dtype,
-/// rank, static dims)? `role` is "input" or "output".
+/// rank, static dims)? `role` is "input" or "output"; `storedType` is the
+/// element type of the file the tensor came from.
 Status checkTensorFits(const char* role, const ir::Value& input, const Tensor& tensor,
-                       const std::string& source) {
+                       const std::string& source, const std::string& storedType) {
   bool fits = elementTypeOf(input.type.dtype) == tensor.type() && input.type.rank() == tensor.rank();
   for (size_t i = 0; fits && i < tensor.rank(); ++i)
     if (input.type.dims[i].isStatic() && input.type.dims[i].size != tensor.shape()[i]) fits = false;
   if (fits) return Status::success();
-  return makeError(std::string(role) + " '" + input.name + "': " + source + " holds " + tensor.typeString() +
-                   " but the model " + (role[0] == 'o' ? "computes " : "expects ") + input.type.str());
+  return makeError(std::string(role) + " '" + input.name + "': " + source + " holds " +
+                   storedTypeString(tensor, storedType) + " but the model " +
+                   (role[0] == 'o' ? "computes " : "expects ") + input.type.str());
 }
 
 /// Test-data files `PREFIX_0.pb`, `PREFIX_1.pb`, ... in order.
@@ -217,7 +220,8 @@ std::vector<std::string> numberedFiles(const std::string& dir, const std::string
 
 struct Feed {
   Tensor tensor;
-  std::string source;  // file name, for messages
+  std::string source;      // file name, for messages
+  std::string storedType;  // the file's element type, for messages
 };
 
 /// Collect input tensors by graph input name from --input and --test-data.
@@ -236,14 +240,14 @@ Expected<std::map<std::string, Feed>> readInputs(const Options& options, const i
     // ONNX layout: input_K is the K-th graph input, whatever name it carries.
     for (size_t k = 0; k < files.size(); ++k) {
       NUTSHELL_ASSIGN(NamedTensor named, readTensorFile(files[k]));
-      feeds[names[k]] = Feed{std::move(named.tensor), files[k]};
+      feeds[names[k]] = Feed{std::move(named.tensor), files[k], named.storedType};
     }
   }
   for (const auto& [name, file] : options.inputs) {
     if (std::find(names.begin(), names.end(), name) == names.end())
       return makeError("--input names '" + name + "', which is not a model input (inputs: " + joinNames(names) + ")");
     NUTSHELL_ASSIGN(NamedTensor named, readTensorFile(file));
-    feeds[name] = Feed{std::move(named.tensor), file};
+    feeds[name] = Feed{std::move(named.tensor), file, named.storedType};
   }
   return feeds;
 }
@@ -288,7 +292,8 @@ Expected<int> run(const Options& options) {
   for (const ir::Value* input : graph->inputs) {
     auto feed = feeds.find(input->name);
     if (feed == feeds.end()) continue;
-    NUTSHELL_TRY(checkTensorFits("input", *input, feed->second.tensor, "'" + feed->second.source + "'"));
+    NUTSHELL_TRY(checkTensorFits("input", *input, feed->second.tensor, "'" + feed->second.source + "'",
+                                 feed->second.storedType));
     if (!isStatic(input->type)) {
       shapes[input->name] = feed->second.tensor.shape();
       rebind = true;
@@ -414,8 +419,8 @@ Expected<int> run(const Options& options) {
     NUTSHELL_ASSIGN(NamedTensor expected, readTensorFile(expectedFiles[k]));
     // Test data that cannot be this model's output is bad input (exit 2);
     // only a computed value that differs from fitting data is a mismatch.
-    NUTSHELL_TRY(
-        checkTensorFits("output", *graph->outputs[k], expected.tensor, "'" + expectedFiles[k] + "'"));
+    NUTSHELL_TRY(checkTensorFits("output", *graph->outputs[k], expected.tensor, "'" + expectedFiles[k] + "'",
+                                 expected.storedType));
     tools::CompareResult cmp = tools::compareTensors(outputs.at(outputNames[k]), expected.tensor, options.tolerance);
     std::printf("output '%s': max_abs_err=%s max_rel_err=%s %s\n", outputNames[k].c_str(),
                 tools::formatDouble(cmp.maxAbsError).c_str(), tools::formatDouble(cmp.maxRelError).c_str(),

@@ -54,8 +54,9 @@ Expected<std::vector<Tensor>> readInputs(const NutshellAotModel& model,
     NUTSHELL_ASSIGN(NamedTensor named, readTensorFile(file));
     const NutshellAotTensor& expected = model.inputs[index];
     if (named.tensor.type() != elementTypeOf(expected) || named.tensor.shape() != shapeOf(expected))
-      return makeError("input '" + name + "': '" + file + "' holds " + named.tensor.typeString() +
-                       " but the model expects " + shapeText(expected) +
+      return makeError("input '" + name + "': '" + file + "' holds " +
+                       storedTypeString(named.tensor, named.storedType) + " but the model expects " +
+                       shapeText(expected) +
                        " (shapes are fixed when the model is compiled: see nutshell-compile --input-shape)");
     inputs[size_t(index)] = std::move(named.tensor);
   }

@@ -1,10 +1,11 @@
 // Tensor files: .npy and ONNX TensorProto .pb round trips, compatibility with
 // files written by numpy and onnx, and clean errors (never crashes) on
 // garbage and truncated input.
-#include <catch2/catch.hpp>
-
 #include <cstdio>
+#include <fstream>
 #include <random>
+
+#include <catch2/catch.hpp>
 
 #include "runtime/TensorIO.h"
 #include "tests/e2e/TensorIOFixtures.h"
@@ -242,4 +243,44 @@ TEST_CASE("TensorIO: truncated and garbage tensor files give errors, not crashes
   // Every npy prefix is an error (the format has no valid shorter form).
   std::string npy = valid[0];
   for (size_t cut = 0; cut < npy.size(); ++cut) CHECK_FALSE(parseNpy(npy.substr(0, cut)).ok());
+}
+
+namespace {
+
+bool writeFileBytes(const std::string& bytes, const std::string& path) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  return file.write(bytes.data(), std::streamsize(bytes.size())) && file.flush();
+}
+
+}  // namespace
+
+TEST_CASE("TensorIO: readers name the element type the file stores", "[tensorio]") {
+  // The runtime widens int32 to i64 and narrows float64 to f32; messages
+  // about a file should still name what the file holds.
+  std::string path = tempPath("stored_i4.npy");
+  REQUIRE(writeFileBytes(npyI4, path));
+  auto i4 = readTensorFile(path);
+  REQUIRE(i4.ok());
+  CHECK(i4->tensor.typeString() == "i64[3]");
+  CHECK(i4->storedType == "i32");
+  CHECK(storedTypeString(i4->tensor, i4->storedType) == "i32[3] (read as i64)");
+
+  path = tempPath("stored_f8.npy");
+  REQUIRE(writeFileBytes(npyF8, path));
+  auto f8 = readTensorFile(path);
+  REQUIRE(f8.ok());
+  CHECK(f8->storedType == "f64");
+  CHECK(storedTypeString(f8->tensor, f8->storedType) == "f64[2,2] (read as f32)");
+
+  path = tempPath("stored_f4.npy");
+  REQUIRE(writeNpy(Tensor::f32({2}, {1, 2}), path).ok());
+  auto f4 = readTensorFile(path);
+  REQUIRE(f4.ok());
+  CHECK(f4->storedType == "f32");
+  CHECK(storedTypeString(f4->tensor, f4->storedType) == "f32[2]");
+
+  auto pbI32 = parseTensorProto(pbInt32Data);
+  REQUIRE(pbI32.ok());
+  CHECK(pbI32->storedType == "i32");
+  CHECK(storedTypeString(pbI32->tensor, pbI32->storedType) == "i32[2] (read as i64)");
 }

@@ -157,6 +157,27 @@ TEST_CASE("elided constants (--elide-constants) parse back as elided", "[roundtr
   CHECK(printGraph(**parsed) == text);
 }
 
+TEST_CASE("elideAbove elides only constants over the limit, and counts them", "[roundtrip]") {
+  auto g = buildCnn();
+  PrintOptions options;
+  options.elideAbove = 4;
+  std::string text = printGraph(*g, options);
+  CHECK(text.find("%conv/weight = const f32[4,3,3,3] <elided>") != std::string::npos);
+  CHECK(text.find("%shape = const i64[2] dense<[0,-1]>") != std::string::npos);  // small: printed
+  int64_t large = 0;
+  for (const auto& node : g->nodes())
+    if (node->op == OpKind::Const && node->constant->numElements() > 4) ++large;
+  CHECK(large > 0);
+  CHECK(countElidedBySize(*g, options) == large);
+  // The text parses; what was elided stays elided, and is not counted again.
+  auto parsed = parseGraph(text);
+  REQUIRE(parsed);
+  CHECK(printGraph(**parsed) == text);
+  CHECK(countElidedBySize(**parsed, options) == 0);
+  // Without a limit nothing is elided.
+  CHECK(countElidedBySize(*g, PrintOptions{}) == 0);
+}
+
 TEST_CASE("writeGraphFile puts large constants in the weights file", "[roundtrip]") {
   auto g = buildCnn();
   auto dir = std::filesystem::temp_directory_path() / ("nutshell_ir_test_" + std::to_string(::getpid()));

@@ -302,6 +302,20 @@ TEST_CASE("pipeline flags are consumed one argument at a time", "[passes][flags]
   PipelineOptions none;
   CHECK(*none.pipeline() == *pipelineForLevel(2));
   CHECK_FALSE(none.anyFlagGiven);
+
+  // --print-pipeline prints the selected pipeline but selects none itself.
+  PipelineOptions printOnly;
+  REQUIRE(*consumePipelineFlag("--print-pipeline", printOnly));
+  CHECK(printOnly.printPipeline);
+  CHECK_FALSE(printOnly.anyFlagGiven);
+  CHECK_FALSE(printOnly.optLevel);
+  CHECK(*printablePipeline(printOnly) == *pipelineForLevel(2));
+  REQUIRE(*consumePipelineFlag("-O0", printOnly));
+  CHECK(printOnly.anyFlagGiven);
+  CHECK(*printablePipeline(printOnly) == *pipelineForLevel(0));
+  PipelineOptions badPass;
+  REQUIRE(*consumePipelineFlag("--passes=dce,nope", badPass));
+  CHECK_FALSE(printablePipeline(badPass));
 }
 
 TEST_CASE("runPipeline prints the pipeline and the time table to the dump stream", "[passes][flags]") {
