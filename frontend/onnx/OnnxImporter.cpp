@@ -291,17 +291,12 @@ private:
   bool invalid_ = false;
 };
 
-Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const ImportOptions& options,
-                                                 const std::string& baseDir) {
-  if (!model.has_graph()) return makeError("not a valid ONNX model: it has no graph");
-  if (model.ir_version() <= 0) return makeError("not a valid ONNX model: ir_version is missing");
-  ImportProblems problems;
-  Status supported = checkSupportedOps(model);
-  const bool hasUnsupportedOps = !supported;
-  if (hasUnsupportedOps) problems.add(supported.error());
-  Expected<int64_t> defaultOpsetVersion = defaultOpset(model);
-  if (!defaultOpsetVersion) return hasUnsupportedOps ? problems.error(true) : defaultOpsetVersion.error();
-  const int64_t opset = *defaultOpsetVersion;
+/// The import after the unsupported ops are listed in `problems`: an error
+/// for a broken model, null when a node was declined (listed in `problems`),
+/// else the graph.
+Expected<std::unique_ptr<ir::Graph>> convertModel(const ModelProto& model, const ImportOptions& options,
+                                                  const std::string& baseDir, ImportProblems& problems) {
+  NUTSHELL_ASSIGN(int64_t opset, defaultOpset(model));
   const GraphProto& g = model.graph();
 
   auto graph = std::make_unique<ir::Graph>();
@@ -371,11 +366,11 @@ Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const 
     if (skip || !converted)
       for (const auto& out : proto.output()) unavailable.insert(out);
     if (converted) continue;
-    problems.add(converted.error());
     // A broken model stops the import: later errors may only be its echoes.
-    if (converted.error().kind != ErrorKind::Unsupported) return problems.error(hasUnsupportedOps);
+    if (converted.error().kind != ErrorKind::Unsupported) return converted.error();
+    problems.add(converted.error());
   }
-  if (!problems.empty()) return problems.error(hasUnsupportedOps);
+  if (!problems.empty()) return std::unique_ptr<ir::Graph>();
 
   if (g.output_size() == 0) return makeError("the ONNX graph has no outputs");
   for (const auto& out : g.output()) {
@@ -398,6 +393,23 @@ Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const 
   Status verified = ir::verifyGraph(*graph);
   if (!verified) return makeError("imported graph is invalid: " + verified.message());
   return graph;
+}
+
+Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const ImportOptions& options,
+                                                 const std::string& baseDir) {
+  if (!model.has_graph()) return makeError("not a valid ONNX model: it has no graph");
+  if (model.ir_version() <= 0) return makeError("not a valid ONNX model: ir_version is missing");
+  ImportProblems problems;
+  Status supported = checkSupportedOps(model);
+  if (!supported) problems.add(supported.error());
+  auto graph = convertModel(model, options, baseDir, problems);
+  if (graph && *graph) return graph;
+  // A broken model's error comes after what was found before it.
+  if (!graph) {
+    if (problems.empty()) return graph.error();
+    problems.add(graph.error());
+  }
+  return problems.error(!supported);
 }
 
 }  // namespace
