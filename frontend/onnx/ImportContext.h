@@ -38,6 +38,14 @@ std::string onnxTypeName(int32_t onnxType);
 /// table. Constants (initializers, Constant outputs) are materialised as
 /// `const` nodes only when first used, so a converter that consumes a constant
 /// itself (Gemm transposing its weight, axes inputs) leaves no dead consts.
+///
+/// A value computed from constants and static shapes (the Shape -> Gather ->
+/// Add -> Div -> Mul chain torch's `chunk` exports for Slice ends) is folded
+/// on demand, when a converter asks for its constant payload: `shape` of a
+/// static dim range and `gather` of static dims out of a `shape` are read off
+/// the types, Foldable ops are evaluated with the reference kernels (the
+/// evaluator fold-constants uses). The chain's nodes are erased at the end of
+/// the import when nothing else uses them (eraseFoldedChains).
 class ImportContext {
  public:
   ImportContext(ir::Graph& graph, int64_t opset, std::string baseDir)
@@ -55,15 +63,26 @@ class ImportContext {
   /// null when the name is unknown.
   ir::Value* value(const std::string& name);
   /// Constant payload of an ONNX tensor when it is known at import time
-  /// (initializer, Constant output, or a value produced by a `const` node).
-  ir::TensorDataPtr constantOf(const std::string& name) const;
+  /// (initializer, Constant output, a value produced by a `const` node, or one
+  /// computed from those and static shapes: see foldValue).
+  ir::TensorDataPtr constantOf(const std::string& name);
+  /// The value of `value` when it can be computed at import time, else null.
+  ir::TensorDataPtr foldValue(const ir::Value* value, int depth = 0);
+  /// Erase the nodes of folded computations that nothing uses any more.
+  void eraseFoldedChains();
   /// Type of an ONNX tensor without materialising it (null when unknown).
   const ir::TensorType* typeOf(const std::string& name) const;
 
  private:
   std::unordered_map<std::string, ir::Value*> values_;
   std::unordered_map<std::string, ir::TensorDataPtr> constants_;
+  /// foldValue's results (null: cannot fold), by value.
+  std::unordered_map<const ir::Value*, ir::TensorDataPtr> folded_;
 };
+
+/// A value upstream of `value` whose shape a `shape` node reads but which is
+/// not static (why a shape computation did not fold), or null.
+const ir::Value* nonStaticShapeSource(const ir::Value* value);
 
 /// The ONNX node being converted, with typed attribute access and helpers
 /// that emit IR nodes. Every error it makes names the node and its op type.

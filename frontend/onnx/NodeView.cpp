@@ -7,6 +7,8 @@
 
 #include "frontend/onnx/ImportContext.h"
 #include "ir/ShapeInference.h"
+#include "passes/ConstantEvaluator.h"
+#include "passes/RewriteUtils.h"
 
 namespace nutshell::onnx {
 
@@ -24,14 +26,122 @@ ir::Value* ImportContext::value(const std::string& name) {
   return v;
 }
 
-ir::TensorDataPtr ImportContext::constantOf(const std::string& name) const {
+ir::TensorDataPtr ImportContext::constantOf(const std::string& name) {
   auto c = constants_.find(name);
   if (c != constants_.end()) return c->second;
   auto it = values_.find(name);
-  if (it != values_.end() && it->second->producer && it->second->producer->op == ir::OpKind::Const &&
-      it->second->producer->constant && !it->second->producer->constant->elided)
-    return it->second->producer->constant;
+  return it != values_.end() ? foldValue(it->second) : nullptr;
+}
+
+namespace {
+
+/// Folding never makes a result larger than this, unless its constant
+/// operands are larger together (the rule fold-constants keeps): a weight may
+/// be transposed at import, a constant_of_shape of [1000,1000] is not built.
+constexpr int64_t kMaxFoldElements = 65536;
+/// Shape computations are short; deeper chains are left to fold-constants.
+constexpr int kMaxFoldDepth = 64;
+
+/// Dims [start, end) of a `shape` node's operand (ONNX clamping); -1 where
+/// a dim is not static.
+std::vector<int64_t> shapeRange(const ir::Node& shape) {
+  const ir::TensorType& type = shape.operands[0]->type;
+  const int64_t rank = int64_t(type.rank());
+  int64_t start = shape.getInt("start"), end = shape.getInt("end");
+  if (start < 0) start = std::max<int64_t>(start + rank, 0);
+  if (end < 0) end = std::max<int64_t>(end + rank, 0);
+  start = std::min(start, rank);
+  end = std::min(end, rank);
+  std::vector<int64_t> dims;
+  for (int64_t i = start; i < end; ++i) {
+    const ir::Dim& d = type.dims[size_t(i)];
+    dims.push_back(d.isStatic() ? d.size : -1);
+  }
+  return dims;
+}
+
+bool allStatic(const std::vector<int64_t>& dims) {
+  return std::find(dims.begin(), dims.end(), -1) == dims.end();
+}
+
+const ir::Value* nonStaticShapeSource(const ir::Value* value, int depth, std::set<const ir::Node*>& visited) {
+  if (!value || !value->producer || depth > kMaxFoldDepth || !visited.insert(value->producer).second)
+    return nullptr;
+  const ir::Node& node = *value->producer;
+  if (node.op == ir::OpKind::Shape && !allStatic(shapeRange(node))) return node.operands[0];
+  for (const ir::Value* operand : node.operands)
+    if (const ir::Value* source = nonStaticShapeSource(operand, depth + 1, visited)) return source;
   return nullptr;
+}
+
+}  // namespace
+
+ir::TensorDataPtr ImportContext::foldValue(const ir::Value* value, int depth) {
+  if (!value || !value->producer) return nullptr;
+  const ir::Node& node = *value->producer;
+  if (node.op == ir::OpKind::Const) return node.constant && !node.constant->elided ? node.constant : nullptr;
+  auto memo = folded_.find(value);
+  if (memo != folded_.end()) return memo->second;
+  if (depth > kMaxFoldDepth || !value->type.isStatic()) return nullptr;
+  // Memoised, failures too (null); map references stay valid as it grows.
+  ir::TensorDataPtr& result = folded_[value];
+  if (node.op == ir::OpKind::Shape) {
+    std::vector<int64_t> dims = shapeRange(node);
+    if (allStatic(dims)) result = ir::makeI64({int64_t(dims.size())}, dims);
+    return result;
+  }
+  // gather(shape(x), i) needs only the picked dims of x to be static.
+  const ir::Node* source = node.operands.empty() ? nullptr : node.operands[0]->producer;
+  if (node.op == ir::OpKind::Gather && source && source->op == ir::OpKind::Shape &&
+      node.getInt("axis") == 0) {
+    ir::TensorDataPtr indices = foldValue(node.operands[1], depth + 1);
+    if (indices && indices->type.dtype == ir::DType::I64) {
+      std::vector<int64_t> dims = shapeRange(*source), values;
+      for (int64_t index : indices->i64) {
+        if (index < 0) index += int64_t(dims.size());
+        if (index < 0 || index >= int64_t(dims.size()) || dims[size_t(index)] < 0) break;
+        values.push_back(dims[size_t(index)]);
+      }
+      if (values.size() == indices->i64.size()) {
+        result = ir::makeI64(indices->type.shape(), values);
+        return result;
+      }
+    }
+  }
+  if (!node.info().has(ir::Trait::Foldable)) return result;
+  std::vector<ir::TensorDataPtr> payloads;
+  std::vector<const ir::TensorData*> operands;
+  int64_t operandElements = 0;
+  for (const ir::Value* operand : node.operands) {
+    ir::TensorDataPtr data = foldValue(operand, depth + 1);
+    if (!data) return result;
+    operandElements += data->numElements();
+    operands.push_back(data.get());
+    payloads.push_back(std::move(data));
+  }
+  const int64_t elements = value->type.numElements();
+  if (elements > kMaxFoldElements && elements > operandElements) return result;
+  auto results = passes::evaluateConstantNode(node, operands);
+  auto index = std::find(node.results.begin(), node.results.end(), value) - node.results.begin();
+  if (!results || size_t(index) >= results->size()) return result;
+  ir::TensorDataPtr data = (*results)[size_t(index)];
+  // The folded value must be what the graph's types already say.
+  if (!(data->type == value->type)) return result;
+  result = data;
+  return result;
+}
+
+const ir::Value* nonStaticShapeSource(const ir::Value* value) {
+  std::set<const ir::Node*> visited;
+  return nonStaticShapeSource(value, 0, visited);
+}
+
+void ImportContext::eraseFoldedChains() {
+  std::vector<ir::Value*> values;
+  for (const auto& [value, data] : folded_)
+    if (data && value->producer) values.push_back(value->producer->results[0]);
+  folded_.clear();
+  passes::eraseDeadProducers(graph, std::move(values));
 }
 
 const ir::TensorType* ImportContext::typeOf(const std::string& name) const {
@@ -83,12 +193,15 @@ Expected<ir::Value*> NodeView::input(int i) const {
 Expected<ir::TensorDataPtr> NodeView::constantInput(int i, const std::string& what) const {
   if (!hasInput(i)) return error(fmt::format("{} (input {}) is missing", what, i));
   ir::TensorDataPtr data = ctx.constantOf(proto.input(i));
-  if (!data)
-    return unsupported(
-        fmt::format("{} (input '{}') must be a constant (an initializer or a Constant output); "
-                    "it is computed at run time",
-                    what, proto.input(i)));
-  return data;
+  if (data) return data;
+  std::string message = fmt::format(
+      "{} (input '{}') must be a constant (an initializer or a Constant output); it is computed at run time",
+      what, proto.input(i));
+  if (const ir::Value* source = nonStaticShapeSource(ctx.value(proto.input(i))))
+    message +=
+        fmt::format(" from the shape of '{}' ({}), which is not static: bind the input shapes to fold it",
+                    source->name, source->type.str());
+  return unsupported(message);
 }
 
 Expected<std::vector<int64_t>> NodeView::constantInts(int i, const std::string& what) const {

@@ -1,11 +1,13 @@
 // ONNX ModelProto -> ir::Graph.
 //
 // Steps: parse and sanity-check the model; find the default-domain opset;
-// report every unsupported op at once; convert initializers (kept pending
-// until used); create graph inputs (binding ImportOptions::inputShapes up
-// front so shape rules see static sizes); order the nodes topologically
-// (naming unknown inputs and cycles); convert each node with its converter;
-// connect the graph outputs; verify.
+// list every unsupported op; convert initializers (kept pending until used);
+// create graph inputs (binding ImportOptions::inputShapes up front so shape
+// rules see static sizes); order the nodes topologically (naming unknown
+// inputs and cycles); convert each node with its converter, listing the nodes
+// it declines and going on, so one error names every problem; erase the shape
+// computations that folded (ImportContext::foldValue); connect the graph
+// outputs; verify.
 #include "frontend/onnx/OnnxImporter.h"
 
 #include <algorithm>
@@ -64,6 +66,7 @@ int64_t domainOpset(const ModelProto& model, const std::string& domain) {
 
 /// Every node whose op nutshell cannot import, grouped by op, in one message:
 /// `unsupported ONNX ops (3 nodes): Foo (opset 13) x2: nodes 'a', 'b'; Bar (opset 13) x1: node 'c'`.
+/// Success when there is none.
 Status checkSupportedOps(const ModelProto& model) {
   const ConverterTable& table = converterTable();
   std::vector<std::string> order;  // op keys in order of first appearance
@@ -261,11 +264,38 @@ Expected<std::vector<int>> orderNodes(const GraphProto& graph,
   return order;
 }
 
-Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const ImportOptions& options,
-                                                 const std::string& baseDir) {
-  if (!model.has_graph()) return makeError("not a valid ONNX model: it has no graph");
-  if (model.ir_version() <= 0) return makeError("not a valid ONNX model: ir_version is missing");
-  NUTSHELL_TRY(checkSupportedOps(model));
+/// The problems that stop an import, gathered over the whole graph so that
+/// one error names them all: the unsupported ops (one item, grouped by op),
+/// then each node a converter declined (a computed operand that must be a
+/// constant, an unsupported attribute value), in graph order.
+class ImportProblems {
+public:
+  void add(const Error& error) {
+    items_.push_back(error.message);
+    invalid_ = invalid_ || error.kind == ErrorKind::Invalid;
+  }
+  bool empty() const { return items_.empty(); }
+  /// One item as it is; several as `N problems: (1) ...; (2) ...`. Unsupported
+  /// unless only broken-model errors were found.
+  Error error(bool hasUnsupportedOps) const {
+    ErrorKind kind = hasUnsupportedOps || !invalid_ ? ErrorKind::Unsupported : ErrorKind::Invalid;
+    if (items_.size() == 1) return Error{items_[0], kind};
+    std::string message = fmt::format("{} problems:", items_.size());
+    for (size_t i = 0; i < items_.size(); ++i)
+      message += fmt::format("{} ({}) {}", i ? ";" : "", i + 1, items_[i]);
+    return Error{message, kind};
+  }
+
+private:
+  std::vector<std::string> items_;
+  bool invalid_ = false;
+};
+
+/// The import after the unsupported ops are listed in `problems`: an error
+/// for a broken model, null when a node was declined (listed in `problems`),
+/// else the graph.
+Expected<std::unique_ptr<ir::Graph>> convertModel(const ModelProto& model, const ImportOptions& options,
+                                                  const std::string& baseDir, ImportProblems& problems) {
   NUTSHELL_ASSIGN(int64_t opset, defaultOpset(model));
   const GraphProto& g = model.graph();
 
@@ -316,18 +346,31 @@ Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const 
     NUTSHELL_TRY(requireInput(entry.first, "a constant input"));
 
   NUTSHELL_ASSIGN(std::vector<int> order, orderNodes(g, available));
+  // A node that cannot be converted is listed and the import goes on, so one
+  // error names every problem. What depends on such a node is skipped: its
+  // inputs do not exist, and the failure is not its own.
   const ConverterTable& table = converterTable();
+  std::unordered_set<std::string> unavailable;
   for (int index : order) {
     const NodeProto& proto = g.node(index);
     NodeView node(proto, ctx);
     bool hasOutput = false;
     for (const auto& out : proto.output()) hasOutput |= !out.empty();
-    if (!hasOutput) return node.error("has no outputs");
-    NUTSHELL_TRY(node.checkAttributes());
-    auto it = table.find(proto.op_type());
-    if (it == table.end()) return node.error("no converter");  // checkSupportedOps already caught these
-    NUTSHELL_TRY(it->second(node));
+    bool skip = !isDefaultDomain(proto.domain()) || !table.count(proto.op_type());  // listed above
+    for (const auto& in : proto.input()) skip = skip || unavailable.count(in);
+    Status converted = Status::success();
+    if (!skip) {
+      converted = !hasOutput ? Status(node.error("has no outputs")) : node.checkAttributes();
+      if (converted) converted = table.find(proto.op_type())->second(node);
+    }
+    if (skip || !converted)
+      for (const auto& out : proto.output()) unavailable.insert(out);
+    if (converted) continue;
+    // A broken model stops the import: later errors may only be its echoes.
+    if (converted.error().kind != ErrorKind::Unsupported) return converted.error();
+    problems.add(converted.error());
   }
+  if (!problems.empty()) return std::unique_ptr<ir::Graph>();
 
   if (g.output_size() == 0) return makeError("the ONNX graph has no outputs");
   for (const auto& out : g.output()) {
@@ -335,6 +378,7 @@ Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const 
     if (!v) return makeError(fmt::format("graph output '{}' is not produced by any node", out.name()));
     graph->outputs.push_back(v);
   }
+  ctx.eraseFoldedChains();  // after the outputs are known: an output is a use
 
   // Nodes were created with the bound input shapes, so types are already
   // concrete; re-running inference over the whole graph keeps the importer in
@@ -349,6 +393,23 @@ Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const 
   Status verified = ir::verifyGraph(*graph);
   if (!verified) return makeError("imported graph is invalid: " + verified.message());
   return graph;
+}
+
+Expected<std::unique_ptr<ir::Graph>> importModel(const ModelProto& model, const ImportOptions& options,
+                                                 const std::string& baseDir) {
+  if (!model.has_graph()) return makeError("not a valid ONNX model: it has no graph");
+  if (model.ir_version() <= 0) return makeError("not a valid ONNX model: ir_version is missing");
+  ImportProblems problems;
+  Status supported = checkSupportedOps(model);
+  if (!supported) problems.add(supported.error());
+  auto graph = convertModel(model, options, baseDir, problems);
+  if (graph && *graph) return graph;
+  // A broken model's error comes after what was found before it.
+  if (!graph) {
+    if (problems.empty()) return graph.error();
+    problems.add(graph.error());
+  }
+  return problems.error(!supported);
 }
 
 }  // namespace
