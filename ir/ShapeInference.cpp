@@ -177,7 +177,8 @@ Status bindInputShapes(Graph& graph, const std::map<std::string, std::vector<int
   std::map<std::string, int64_t> symbols;
   for (const auto& [name, shape] : shapes) {
     auto it = std::find_if(graph.inputs.begin(), graph.inputs.end(), [&](Value* v) { return v->name == name; });
-    if (it == graph.inputs.end()) return makeError("input shapes: the graph has no input named '" + name + "'");
+    if (it == graph.inputs.end())
+      return makeError("input shapes: the graph has no input named '" + name + "'");
     const TensorType& type = (*it)->type;
     std::string given = TensorType(type.dtype, std::vector<Dim>(shape.begin(), shape.end())).str();
     if (shape.size() != type.rank())
@@ -207,7 +208,8 @@ Status bindInputShapes(Graph& graph, const std::map<std::string, std::vector<int
     bind(input->type);
     for (const Dim& d : input->type.dims)
       if (!d.isStatic())
-        return makeError("input '" + input->name + "' (" + input->type.str() + ") has unbound symbol " + d.symbol +
+        return makeError("input '" + input->name + "' (" + input->type.str() + ") has unbound symbol " +
+                         d.symbol +
                          "; bind its shape (nutshell-run --input-shape, or CompileOptions::inputShapes)");
   }
   // `empty` buffers carry their type as written; bind their symbols too.

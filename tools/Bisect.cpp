@@ -79,11 +79,12 @@ Expected<BisectReport> bisect(const BisectRequest& request) {
 }
 
 std::string formatBisectReport(const BisectReport& report, const Tolerance& tolerance, bool verbose) {
-  std::string text = fmt::format("bisect: {} values compared with the {} backend (rtol {}, atol {})\n",
-                                 report.rows.size(), report.oracle, formatDouble(tolerance.rtol),
-                                 formatDouble(tolerance.atol));
+  std::string text =
+      fmt::format("bisect: {} values compared with the {} backend (rtol {}, atol {})\n", report.rows.size(),
+                  report.oracle, formatDouble(tolerance.rtol), formatDouble(tolerance.atol));
   auto describe = [](const BisectRow& row) {
-    std::string where = fmt::format("%{} ({} in the model), computed by {}", row.value, row.modelOp, row.computedBy);
+    std::string where =
+        fmt::format("%{} ({} in the model), computed by {}", row.value, row.modelOp, row.computedBy);
     if (!row.algo.empty()) where += " [algo=" + row.algo + "]";
     return where;
   };

@@ -84,7 +84,7 @@ struct Options {
   std::string targetCpu;
   bool timePhases = false;
   std::vector<std::pair<std::string, std::string>> settings;  // --setting KEY=VALUE
-  std::string bisectOracle;                                    // --bisect[=NAME]; empty: off
+  std::string bisectOracle;                                   // --bisect[=NAME]; empty: off
   bool verbose = false;
 #ifdef NUTSHELL_HAVE_PASSES
   passes::PipelineOptions pipeline;  // --passes, -O0/-O2, --time-passes, ... (default -O2)

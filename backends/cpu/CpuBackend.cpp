@@ -62,7 +62,8 @@ struct CompiledModule {
 };
 
 Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, const TargetInfo& target,
-                                                        const std::string& perturbValue, CompileReport* report) {
+                                                        const std::string& perturbValue,
+                                                        CompileReport* report) {
   int debug = debugLevel();
   auto start = Clock::now();
   ModuleOptions moduleOptions;
@@ -117,7 +118,9 @@ Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, 
 class CpuExecutable final : public Executable {
 public:
   CpuExecutable(std::unique_ptr<ir::Graph> graph, TargetInfo target, int threads, std::string perturbValue)
-      : graph_(std::move(graph)), target_(std::move(target)), threads_(threads),
+      : graph_(std::move(graph)),
+        target_(std::move(target)),
+        threads_(threads),
         perturbValue_(std::move(perturbValue)) {}
 
   Status compileEagerly(CompileReport* report) {
@@ -222,8 +225,9 @@ public:
     NUTSHELL_TRY(checkBackendSettings(name(), options, kSettings));
     NUTSHELL_ASSIGN(TargetInfo target, targetFor(options));
     auto perturb = options.settings.find("debug-perturb");
-    auto executable = std::make_unique<CpuExecutable>(graph.clone(), std::move(target), options.threads,
-                                                      perturb == options.settings.end() ? "" : perturb->second);
+    auto executable =
+        std::make_unique<CpuExecutable>(graph.clone(), std::move(target), options.threads,
+                                        perturb == options.settings.end() ? "" : perturb->second);
     CompileReport report;
     NUTSHELL_TRY(executable->compileEagerly(&report));
     CompileResult result;

@@ -232,11 +232,12 @@ Status Builder::emitNode(const ir::Node& node, size_t index) {
   else
     b.CreateCall(parallelFor_, {kernel, args, b.getInt64(kernelInfo.numTasks)});
   for (const ir::Value* r : node.results)
-    if (!options_.perturbValue.empty() && r->name == options_.perturbValue && r->type.dtype == ir::DType::F32 &&
-        r->type.numElements() > 0) {
+    if (!options_.perturbValue.empty() && r->name == options_.perturbValue &&
+        r->type.dtype == ir::DType::F32 && r->type.numElements() > 0) {
       llvm::Value* first = bufferPointer(r);
-      b.CreateStore(b.CreateFAdd(b.CreateLoad(b.getFloatTy(), first), llvm::ConstantFP::get(b.getFloatTy(), 1.0)),
-                    first);
+      b.CreateStore(
+          b.CreateFAdd(b.CreateLoad(b.getFloatTy(), first), llvm::ConstantFP::get(b.getFloatTy(), 1.0)),
+          first);
     }
   return Status::success();
 }

@@ -54,7 +54,8 @@ TEST_CASE("a broken node stops the import after the problems found so far", "[im
   CHECK_THAT(g.message(), Catch::EndsWith("; (2) node 'two_inputs' (Transpose): has 2 inputs, expected 1"));
 }
 
-TEST_CASE("unsupported ops come first, before an error found while setting up the import", "[importer][fold]") {
+TEST_CASE("unsupported ops come first, before an error found while setting up the import",
+          "[importer][fold]") {
   ModelBuilder mb(13);
   mb.input("x", {4, 10}).output("a");
   mb.node("FancyOp", {"x"}, {"a"}, "fancy");
@@ -62,7 +63,8 @@ TEST_CASE("unsupported ops come first, before an error found while setting up th
   auto g = mb.import();
   REQUIRE_FALSE(g);
   CHECK(g.error().kind == ErrorKind::Unsupported);
-  CHECK(g.message() ==
-        "2 problems: (1) unsupported ONNX ops (1 node): FancyOp (opset 99) x1: node 'fancy'; (2) ONNX opset 99 "
-        "is not supported: nutshell imports opsets 1 to 18");
+  CHECK(
+      g.message() ==
+      "2 problems: (1) unsupported ONNX ops (1 node): FancyOp (opset 99) x1: node 'fancy'; (2) ONNX opset 99 "
+      "is not supported: nutshell imports opsets 1 to 18");
 }
