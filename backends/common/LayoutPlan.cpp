@@ -32,7 +32,7 @@ Expected<TransposePlan> planTranspose(const std::vector<int64_t>& in, std::vecto
     if (axis < 0 || axis >= int64_t(in.size()))
       return makeError(fmt::format("perm entry {} out of range", axis));
     plan.outShape.push_back(in[size_t(axis)]);
-    std::vector<int64_t> t(size_t(in[size_t(axis)]));
+    std::vector<int64_t> t(static_cast<size_t>(in[size_t(axis)]));
     for (int64_t i = 0; i < in[size_t(axis)]; ++i) t[size_t(i)] = i * strides[size_t(axis)];
     plan.tables.push_back(t);
   }
@@ -65,7 +65,7 @@ Expected<OffsetTables> planSlice(const std::vector<int64_t>& in, const std::vect
   auto strides = denseStrides(in);
   OffsetTables tables;
   for (int64_t d = 0; d < rank; ++d) {
-    std::vector<int64_t> t(size_t(out[size_t(d)]));
+    std::vector<int64_t> t(static_cast<size_t>(out[size_t(d)]));
     for (int64_t i = 0; i < out[size_t(d)]; ++i) {
       int64_t src = start[size_t(d)] + i * step[size_t(d)];
       if (src < 0 || src >= in[size_t(d)]) return makeError("slice reads outside its input");
@@ -90,7 +90,7 @@ Expected<OffsetTables> planPad(const std::vector<int64_t>& in, const std::vector
   for (size_t d = 0; d < rank; ++d) {
     int64_t dim = in[d];
     if (out[d] != dim + pads[d] + pads[d + rank]) return makeError("result shape disagrees with pads");
-    std::vector<int64_t> t(size_t(out[d]));
+    std::vector<int64_t> t(static_cast<size_t>(out[d]));
     for (int64_t i = 0; i < out[d]; ++i) {
       int64_t src = i - pads[d];
       if (src < 0 || src >= dim) {
