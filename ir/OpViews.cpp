@@ -1,5 +1,6 @@
 #include "ir/OpViews.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,22 @@ void setFusedPool(AttrMap& attrs, const PoolGeometry& pool) {
   attrs["pool_strides"] = std::vector<int64_t>{pool.strideH, pool.strideW};
   attrs["pool_pads"] = std::vector<int64_t>{pool.padTop, pool.padLeft, pool.padBottom, pool.padRight};
   if (pool.countIncludePad) attrs["pool_count_include_pad"] = int64_t(1);
+}
+
+std::vector<int64_t> shapeDims(const Node& shape) {
+  const TensorType& type = shape.operands[0]->type;
+  const int64_t rank = int64_t(type.rank());
+  int64_t start = shape.getInt("start"), end = shape.getInt("end");
+  if (start < 0) start = std::max<int64_t>(start + rank, 0);
+  if (end < 0) end = std::max<int64_t>(end + rank, 0);
+  start = std::min(start, rank);
+  end = std::min(end, rank);
+  std::vector<int64_t> dims;
+  for (int64_t i = start; i < end; ++i) {
+    const Dim& d = type.dims[size_t(i)];
+    dims.push_back(d.isStatic() ? d.size : -1);
+  }
+  return dims;
 }
 
 bool hasFusedPool(const Node& node) {

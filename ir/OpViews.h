@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "ir/Graph.h"
 #include "nutshell/Expected.h"
@@ -54,5 +55,10 @@ void setFusedPool(AttrMap& attrs, const PoolGeometry& pool);
 
 /// fused_conv2d with a pool epilogue.
 bool hasFusedPool(const Node& node);
+
+/// The dims a `shape` node returns: its operand's dims [start, end) with
+/// ONNX's clamping of negative and out-of-range bounds; -1 for a dim that is
+/// not static.
+std::vector<int64_t> shapeDims(const Node& shape);
 
 }  // namespace nutshell::ir

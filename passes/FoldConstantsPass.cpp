@@ -15,6 +15,7 @@
 // fold, a constant_of_shape of [1000,1000] may not). Nodes this pass made
 // unused are erased; finally types are refined (refineResultTypes), since
 // folded values can make `?` dims static.
+#include "ir/OpViews.h"
 #include "passes/ConstantEvaluator.h"
 #include "passes/PassOptions.h"
 #include "passes/PassRegistry.h"
@@ -26,22 +27,14 @@ namespace {
 
 constexpr int64_t kDefaultMaxElements = 65536;
 
-/// Dims [start, end) of a shape node's operand, when all static.
+/// Dims [start, end) of a shape node's operand, when all static (with
+/// staticMask: always, -1 where not static, the mask saying which are).
 std::optional<std::vector<int64_t>> staticShapeRange(const ir::Node& shapeNode, std::vector<bool>* staticMask) {
-  const ir::TensorType& type = shapeNode.operands[0]->type;
-  int64_t rank = int64_t(type.rank());
-  int64_t start = shapeNode.getInt("start"), end = shapeNode.getInt("end");
-  if (start < 0) start = std::max<int64_t>(start + rank, 0);
-  if (end < 0) end = std::max<int64_t>(end + rank, 0);
-  start = std::min(start, rank);
-  end = std::min(end, rank);
-  std::vector<int64_t> dims;
+  std::vector<int64_t> dims = ir::shapeDims(shapeNode);
   bool all = true;
-  for (int64_t i = start; i < end; ++i) {
-    const ir::Dim& d = type.dims[size_t(i)];
-    if (staticMask) staticMask->push_back(d.isStatic());
-    all = all && d.isStatic();
-    dims.push_back(d.isStatic() ? d.size : -1);
+  for (int64_t d : dims) {
+    if (staticMask) staticMask->push_back(d >= 0);
+    all = all && d >= 0;
   }
   if (!all && !staticMask) return std::nullopt;
   return dims;

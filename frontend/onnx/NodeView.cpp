@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "frontend/onnx/ImportContext.h"
+#include "ir/OpViews.h"
 #include "ir/ShapeInference.h"
 #include "passes/ConstantEvaluator.h"
 #include "passes/RewriteUtils.h"
@@ -42,24 +43,6 @@ constexpr int64_t kMaxFoldElements = 65536;
 /// Shape computations are short; deeper chains are left to fold-constants.
 constexpr int kMaxFoldDepth = 64;
 
-/// Dims [start, end) of a `shape` node's operand (ONNX clamping); -1 where
-/// a dim is not static.
-std::vector<int64_t> shapeRange(const ir::Node& shape) {
-  const ir::TensorType& type = shape.operands[0]->type;
-  const int64_t rank = int64_t(type.rank());
-  int64_t start = shape.getInt("start"), end = shape.getInt("end");
-  if (start < 0) start = std::max<int64_t>(start + rank, 0);
-  if (end < 0) end = std::max<int64_t>(end + rank, 0);
-  start = std::min(start, rank);
-  end = std::min(end, rank);
-  std::vector<int64_t> dims;
-  for (int64_t i = start; i < end; ++i) {
-    const ir::Dim& d = type.dims[size_t(i)];
-    dims.push_back(d.isStatic() ? d.size : -1);
-  }
-  return dims;
-}
-
 bool allStatic(const std::vector<int64_t>& dims) {
   return std::find(dims.begin(), dims.end(), -1) == dims.end();
 }
@@ -68,7 +51,7 @@ const ir::Value* nonStaticShapeSource(const ir::Value* value, int depth, std::se
   if (!value || !value->producer || depth > kMaxFoldDepth || !visited.insert(value->producer).second)
     return nullptr;
   const ir::Node& node = *value->producer;
-  if (node.op == ir::OpKind::Shape && !allStatic(shapeRange(node))) return node.operands[0];
+  if (node.op == ir::OpKind::Shape && !allStatic(ir::shapeDims(node))) return node.operands[0];
   for (const ir::Value* operand : node.operands)
     if (const ir::Value* source = nonStaticShapeSource(operand, depth + 1, visited)) return source;
   return nullptr;
@@ -86,7 +69,7 @@ ir::TensorDataPtr ImportContext::foldValue(const ir::Value* value, int depth) {
   // Memoised, failures too (null); map references stay valid as it grows.
   ir::TensorDataPtr& result = folded_[value];
   if (node.op == ir::OpKind::Shape) {
-    std::vector<int64_t> dims = shapeRange(node);
+    std::vector<int64_t> dims = ir::shapeDims(node);
     if (allStatic(dims)) result = ir::makeI64({int64_t(dims.size())}, dims);
     return result;
   }
@@ -96,7 +79,7 @@ ir::TensorDataPtr ImportContext::foldValue(const ir::Value* value, int depth) {
       node.getInt("axis") == 0) {
     ir::TensorDataPtr indices = foldValue(node.operands[1], depth + 1);
     if (indices && indices->type.dtype == ir::DType::I64) {
-      std::vector<int64_t> dims = shapeRange(*source), values;
+      std::vector<int64_t> dims = ir::shapeDims(*source), values;
       for (int64_t index : indices->i64) {
         if (index < 0) index += int64_t(dims.size());
         if (index < 0 || index >= int64_t(dims.size()) || dims[size_t(index)] < 0) break;
