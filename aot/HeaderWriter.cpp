@@ -69,6 +69,59 @@ void writeTensorMacros(std::string& out, const std::string& macro, const char* k
   out += fmt::format("#define {}_BYTES {}\n\n", m, elements(t) * (f32 ? 4 : 8));
 }
 
+/// The table types and status codes every model header shares, once per
+/// translation unit however many model headers it includes. The layout is
+/// runtime/aot/AotModel.h's (NUTSHELL_AOT_ABI_VERSION 2).
+std::string sharedDeclarations() {
+  std::string out =
+      "#ifndef NUTSHELL_MODEL_INFO_TYPES\n"
+      "#define NUTSHELL_MODEL_INFO_TYPES\n"
+      "/* Element types of nutshell_tensor_info.dtype. */\n"
+      "#define NUTSHELL_DTYPE_F32 0\n"
+      "#define NUTSHELL_DTYPE_I64 1\n"
+      "/* What <prefix>_run answers. */\n";
+  const std::pair<const char*, int32_t> codes[] = {
+      {"NUTSHELL_STATUS_OK", kRunOk},
+      {"NUTSHELL_STATUS_NULL_POINTER", kRunNullPointer},
+      {"NUTSHELL_STATUS_MISALIGNED", kRunMisaligned},
+  };
+  for (const auto& [name, code] : codes)
+    out += fmt::format("#define {} {} /* {} */\n", name, code, commentSafe(runStatusText(code)));
+  out +=
+      "\n"
+      "typedef struct nutshell_tensor_info {\n"
+      "  const char* name;\n"
+      "  int32_t dtype; /* NUTSHELL_DTYPE_F32 or NUTSHELL_DTYPE_I64 */\n"
+      "  int32_t rank;\n"
+      "  const int64_t* shape; /* rank sizes */\n"
+      "} nutshell_tensor_info;\n"
+      "\n"
+      "typedef struct nutshell_model_info {\n"
+      "  int32_t abi_version; /* 2 */\n"
+      "  int32_t num_inputs;\n"
+      "  int32_t num_outputs;\n"
+      "  const char* name;      /* the symbol prefix */\n"
+      "  const char* signature; /* \"(%x: f32[1,3,32,32]) -> (%y: f32[1,43])\" */\n"
+      "  const char* target;    /* the CPU the code was compiled for */\n"
+      "  const nutshell_tensor_info* inputs;  /* num_inputs, graph order */\n"
+      "  const nutshell_tensor_info* outputs; /* num_outputs, graph order */\n"
+      "  int64_t workspace_bytes;\n"
+      "  int32_t (*run)(void* const* inputs, void* const* outputs, void* workspace);\n"
+      "} nutshell_model_info;\n"
+      "\n"
+      "/* What a status means, for messages. */\n"
+      "static inline const char* nutshell_status_string(int32_t status) {\n"
+      "  switch (status) {\n";
+  for (const auto& [name, code] : codes)
+    out += fmt::format("    case {}: return {};\n", name, cString(runStatusText(code)));
+  out +=
+      "  }\n"
+      "  return \"an unknown status\";\n"
+      "}\n"
+      "#endif /* NUTSHELL_MODEL_INFO_TYPES */\n\n";
+  return out;
+}
+
 }  // namespace
 
 std::string writeCHeader(const EntrySignature& info, const HeaderOptions& options) {
@@ -86,7 +139,7 @@ std::string writeCHeader(const EntrySignature& info, const HeaderOptions& option
       " *   void* ws = aligned_alloc(64, {0}_WORKSPACE_BYTES);  (a multiple of 64; may be 0)\n"
       " *   void* inputs[{0}_NUM_INPUTS] = {{...}};   pointers to C-ordered tensors, graph order\n"
       " *   void* outputs[{0}_NUM_OUTPUTS] = {{...}}; caller-allocated, written by the run\n"
-      " *   {1}_run(inputs, outputs, ws);\n"
+      " *   int32_t status = {1}_run(inputs, outputs, ws);  (NUTSHELL_STATUS_OK, or a refusal)\n"
       " * Tensor pointers need 4-byte (f32) or 8-byte (i64) alignment; 64 is best. A workspace\n"
       " * may serve one run at a time; runs with separate workspaces may overlap.\n"
       " * Link (the runtime is C++):\n"
@@ -95,6 +148,7 @@ std::string writeCHeader(const EntrySignature& info, const HeaderOptions& option
       macro, p, commentSafe(options.linkInputs));
   out += fmt::format("#ifndef {0}\n#define {0}\n\n#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
                      guard);
+  out += sharedDeclarations();
   out += fmt::format("#define {}_NUM_INPUTS {}\n", macro, info.inputs.size());
   out += fmt::format("#define {}_NUM_OUTPUTS {}\n", macro, info.outputs.size());
   out += fmt::format("/* Bytes of scratch memory one run needs (64-byte aligned). */\n");
@@ -107,9 +161,14 @@ std::string writeCHeader(const EntrySignature& info, const HeaderOptions& option
   out += fmt::format(
       "/* Runs the model: inputs[i] and outputs[j] point to the tensors above (graph order);\n"
       " * workspace is {0}_WORKSPACE_BYTES bytes, 64-byte aligned. Parallel kernels use the\n"
-      " * runtime's thread pool (see nutshell_set_num_threads). */\n"
-      "void {1}_run(void* const* inputs, void* const* outputs, void* workspace);\n"
-      "/* The same numbers as the macros, for programs that load several models. */\n"
+      " * runtime's thread pool (see nutshell_set_num_threads). Answers NUTSHELL_STATUS_OK,\n"
+      " * or, having computed nothing, NUTSHELL_STATUS_NULL_POINTER (a NULL array, tensor\n"
+      " * with elements, or needed workspace) or NUTSHELL_STATUS_MISALIGNED. */\n"
+      "int32_t {1}_run(void* const* inputs, void* const* outputs, void* workspace);\n"
+      "/* The inputs and outputs at run time: names, dtypes and shapes, for programs that\n"
+      " * load several models or check their data; the same facts as the macros. */\n"
+      "const nutshell_model_info* {1}_info(void);\n"
+      "/* The same numbers as the macros. */\n"
       "int64_t {1}_workspace_bytes(void);\n"
       "int64_t {1}_num_inputs(void);\n"
       "int64_t {1}_num_outputs(void);\n"

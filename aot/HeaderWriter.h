@@ -1,7 +1,8 @@
 // The C header nutshell-compile writes next to an --emit=obj|lib output: the
-// entry points of ModuleBuilder.h's ABI, the runtime's thread-count setter,
-// and every input's and output's name, type and shape as macros. Valid C99
-// and C++ (extern "C"). docs/aot.md shows a program using it.
+// entry points of ModuleBuilder.h's ABI and their status codes, the table of
+// inputs and outputs (<prefix>_info), the runtime's thread-count setter, and
+// every input's and output's name, type and shape as macros. Valid C99 and
+// C++ (extern "C"). docs/aot.md shows a program using it.
 #pragma once
 
 #include <string>

@@ -113,9 +113,22 @@ struct TensorSignature {
 };
 
 /// The C entry points of ahead-of-time code (docs/aot.md):
-///   void    <prefix>_run(void* const* inputs, void* const* outputs, void* workspace);
+///   int32_t <prefix>_run(void* const* inputs, void* const* outputs, void* workspace);
 ///   int64_t <prefix>_workspace_bytes(void); ..._num_inputs(void); ..._num_outputs(void);
 ///   const char* <prefix>_signature(void);
+///   const nutshell_model_info* <prefix>_info(void);  // names, dtypes, shapes (runtime/aot/AotModel.h)
+/// run() answers one of these (the header's NUTSHELL_STATUS_* values).
+enum RunStatus : int32_t {
+  kRunOk = 0,
+  kRunNullPointer = 1,  // the inputs or outputs array, a tensor with elements, or a needed workspace is NULL
+  kRunMisaligned =
+      2,  // a tensor not aligned to its element size, or the workspace not to kWorkspaceAlignment
+};
+constexpr uint64_t kWorkspaceAlignment = 64;
+
+/// What a run status means, for messages.
+const char* runStatusText(int32_t status);
+
 struct EntrySignature {
   std::string prefix;
   std::vector<TensorSignature> inputs;

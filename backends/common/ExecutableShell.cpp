@@ -171,4 +171,14 @@ Status Executable::runBuffers(const BufferMap& inputs, const BufferMap& outputs)
   return Status::success();
 }
 
+const char* runStatusText(int32_t status) {
+  switch (status) {
+    case kRunOk: return "ok";
+    case kRunNullPointer: return "a NULL pointer (the inputs or outputs array, a tensor, or the workspace)";
+    case kRunMisaligned:
+      return "a misaligned pointer (tensors need their element size, the workspace 64 bytes)";
+  }
+  return "an unknown status";
+}
+
 }  // namespace nutshell

@@ -39,7 +39,7 @@ double msSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-using RunFn = void (*)(void* const*, void* const*, void*);
+using RunFn = int32_t (*)(void* const*, void* const*, void*);
 
 /// What the eager compile reports through CompileResult.
 struct CompileReport {
@@ -145,7 +145,7 @@ public:
       outputs.push_back(std::move(t));
     }
     for (Tensor& t : outputs) outputPointers.push_back(t.data());
-    execute(*compiled, inputPointers, outputPointers);
+    NUTSHELL_TRY(execute(*compiled, inputPointers, outputPointers));
     TensorMap result;
     for (size_t j = 0; j < outputs.size(); ++j) result.emplace(compiled->info.outputs[j].name, std::move(outputs[j]));
     return result;
@@ -175,18 +175,21 @@ public:
       NUTSHELL_ASSIGN(void* pointer, hostPointer(out.name, outputs.at(out.name)));
       outputPointers.push_back(pointer);
     }
-    execute(*compiled, inputPointers, outputPointers);
-    return Status::success();
+    return execute(*compiled, inputPointers, outputPointers);
   }
 
 private:
-  void execute(CompiledModule& compiled, const std::vector<void*>& inputs,
-               const std::vector<void*>& outputs) {
+  Status execute(CompiledModule& compiled, const std::vector<void*>& inputs,
+                 const std::vector<void*>& outputs) {
     std::lock_guard<std::mutex> lock(compiled.mutex);
     // threads 0: whatever the calling thread asked for (setNumThreads),
     // else NUTSHELL_NUM_THREADS or all cores.
     ScopedNumThreads threads(threads_ > 0 ? threads_ : numThreads());
-    compiled.run(inputs.data(), outputs.data(), compiled.workspace.get());
+    int32_t status = compiled.run(inputs.data(), outputs.data(), compiled.workspace.get());
+    if (status != kRunOk)
+      return makeError(
+          fmt::format("cpu backend: the compiled model refused its arguments: {}", runStatusText(status)));
+    return Status::success();
   }
 
   /// The module for these inputs' shapes: the one compiled eagerly, or one
@@ -253,8 +256,7 @@ public:
     auto perturb = options.settings.find("debug-perturb");
     if (perturb != options.settings.end()) moduleOptions.perturbValue = perturb->second;
     NUTSHELL_ASSIGN(BuiltModule built, buildModule(*withPlan, target, moduleOptions));
-    if (request.standaloneDescriptor)
-      NUTSHELL_TRY(addModelDescriptor(*built.module, built.info, result.target));
+    NUTSHELL_TRY(addModelDescriptor(*built.module, built.info, result.target, request.standaloneDescriptor));
     result.phases.push_back({"codegen", msSince(start)});
     result.entry = built.info;
     result.kernels = built.info.kernels;

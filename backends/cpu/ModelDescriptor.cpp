@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/DerivedTypes.h>
+#include <llvm/IR/GlobalAlias.h>
 #include <llvm/IR/GlobalVariable.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
@@ -11,7 +12,7 @@ namespace nutshell::cpu {
 namespace {
 
 // Must match runtime/aot/AotModel.h field for field (NUTSHELL_AOT_ABI_VERSION).
-constexpr int32_t kAbiVersion = 1;
+constexpr int32_t kAbiVersion = 2;
 constexpr int32_t kF32 = 0;
 constexpr int32_t kI64 = 1;
 constexpr const char* kSymbol = "nutshell_aot_model";
@@ -62,11 +63,13 @@ public:
     return privateConstant(llvm::ConstantArray::get(arrayType, elements), kind + "s");
   }
 
-  Status build(const EntrySignature& info, const std::string& target) {
+  Status build(const EntrySignature& info, const std::string& target, bool standalone) {
     llvm::Function* run = module_.getFunction(info.prefix + "_run");
     if (!run) return makeError(fmt::format("aot: the module defines no '{}_run' entry", info.prefix));
-    if (module_.getNamedValue(kSymbol))
-      return makeError(fmt::format("aot: the module already defines '{}'", kSymbol));
+    const std::string symbol = info.prefix + "_model_info";
+    for (const std::string& name : {symbol, info.prefix + "_info", std::string(kSymbol)})
+      if (module_.getNamedValue(name))
+        return makeError(fmt::format("aot: the module already defines '{}'", name));
     llvm::Constant* fields[] = {
         llvm::ConstantInt::get(i32_, kAbiVersion),
         llvm::ConstantInt::get(i32_, info.inputs.size()),
@@ -79,8 +82,21 @@ public:
         llvm::ConstantInt::get(i64_, info.workspaceBytes),
         run,
     };
-    new llvm::GlobalVariable(module_, modelType_, true, llvm::GlobalValue::ExternalLinkage,
-                             llvm::ConstantStruct::get(modelType_, fields), kSymbol);
+    auto* descriptor = new llvm::GlobalVariable(module_, modelType_, true, llvm::GlobalValue::ExternalLinkage,
+                                                llvm::ConstantStruct::get(modelType_, fields), symbol);
+    // <prefix>_info() for C programs (the header declares it; a function
+    // rather than the data symbol so it also serves dlsym and other
+    // languages' foreign-function interfaces).
+    auto* info_fn =
+        llvm::Function::Create(llvm::FunctionType::get(ptr_, false), llvm::GlobalValue::ExternalLinkage,
+                               info.prefix + "_info", module_);
+    info_fn->addFnAttr(llvm::Attribute::NoUnwind);
+    llvm::IRBuilder<>(llvm::BasicBlock::Create(ctx_, "entry", info_fn)).CreateRet(descriptor);
+    // The prebuilt main of an executable knows no prefix: it reads the
+    // descriptor under a fixed name.
+    if (standalone)
+      llvm::GlobalAlias::create(modelType_, 0, llvm::GlobalValue::ExternalLinkage, kSymbol, descriptor,
+                                &module_);
     return Status::success();
   }
 
@@ -97,9 +113,10 @@ private:
 
 }  // namespace
 
-Status addModelDescriptor(llvm::Module& module, const EntrySignature& info, const std::string& target) {
+Status addModelDescriptor(llvm::Module& module, const EntrySignature& info, const std::string& target,
+                          bool standalone) {
   DescriptorBuilder builder(module, info.prefix);
-  return builder.build(info, target);
+  return builder.build(info, target, standalone);
 }
 
 }  // namespace nutshell::cpu

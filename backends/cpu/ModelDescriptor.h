@@ -15,9 +15,12 @@ class Module;
 
 namespace nutshell::cpu {
 
-/// Adds `const NutshellAotModel nutshell_aot_model` (external linkage) to
-/// `module`, which must already define `<info.prefix>_run`. `target` is the
-/// description the executable prints and checks its CPU against.
-Status addModelDescriptor(llvm::Module& module, const EntrySignature& info, const std::string& target);
+/// Adds `const NutshellAotModel <prefix>_model_info` and `<prefix>_info()`
+/// (external linkage) to `module`, which must already define
+/// `<info.prefix>_run`; `standalone` adds the alias `nutshell_aot_model`.
+/// `target` is the description the executable prints and checks its CPU
+/// against.
+Status addModelDescriptor(llvm::Module& module, const EntrySignature& info, const std::string& target,
+                          bool standalone);
 
 }  // namespace nutshell::cpu

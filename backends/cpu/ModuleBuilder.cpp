@@ -67,6 +67,7 @@ private:
   Status emitNode(const ir::Node& node, size_t index);
   void emitCopy(const ir::Value* from, llvm::Value* destination);
   void emitMetadataFunctions();
+  void emitArgumentChecks(llvm::IRBuilder<>& b);
   std::vector<llvm::GlobalVariable*> hostConstantsToArgs(llvm::Function* kernel, size_t firstSlot);
   llvm::Function* canonicalKernel(llvm::Function* kernel);
 
@@ -333,6 +334,43 @@ llvm::Function* Builder::canonicalKernel(llvm::Function* kernel) {
   return kernel;
 }
 
+/// The run entry refuses what would make its kernels fault or read past a
+/// buffer: a missing pointer (of a tensor that has elements, or the workspace
+/// when the model needs one) or one that breaks the alignment the kernels
+/// assume. Its status codes are the C header's NUTSHELL_STATUS_* values.
+void Builder::emitArgumentChecks(llvm::IRBuilder<>& b) {
+  llvm::LLVMContext& ctx = *context_;
+  llvm::Type* ptr = b.getPtrTy();
+  llvm::BasicBlock* nullBlock = llvm::BasicBlock::Create(ctx, "fail.null", run_);
+  llvm::BasicBlock* alignBlock = llvm::BasicBlock::Create(ctx, "fail.align", run_);
+  llvm::IRBuilder<>(nullBlock).CreateRet(b.getInt32(kRunNullPointer));
+  llvm::IRBuilder<>(alignBlock).CreateRet(b.getInt32(kRunMisaligned));
+  auto failIf = [&](llvm::Value* condition, llvm::BasicBlock* failure, const char* name) {
+    llvm::BasicBlock* next = llvm::BasicBlock::Create(ctx, name, run_);
+    b.CreateCondBr(condition, failure, next);
+    b.SetInsertPoint(next);
+  };
+  auto checkPointer = [&](llvm::Value* pointer, uint64_t alignment) {
+    failIf(b.CreateIsNull(pointer), nullBlock, "nonnull");
+    llvm::Value* low = b.CreateAnd(b.CreatePtrToInt(pointer, b.getInt64Ty()), b.getInt64(alignment - 1));
+    failIf(b.CreateICmpNE(low, b.getInt64(0)), alignBlock, "aligned");
+  };
+  auto checkTensors = [&](llvm::Value* array, const std::vector<TensorSignature>& tensors) {
+    if (tensors.empty()) return;
+    failIf(b.CreateIsNull(array), nullBlock, "tensors");
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      int64_t elements = 1;
+      for (int64_t d : tensors[i].shape) elements *= d;
+      if (elements == 0) continue;  // an empty tensor's pointer is never read
+      llvm::Value* pointer = b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, array, i));
+      checkPointer(pointer, ir::elementSize(tensors[i].dtype));
+    }
+  };
+  checkTensors(inputsArg_, info_.inputs);
+  checkTensors(outputsArg_, info_.outputs);
+  if (info_.workspaceBytes > 0) checkPointer(workspaceArg_, kWorkspaceAlignment);
+}
+
 void Builder::emitMetadataFunctions() {
   llvm::LLVMContext& ctx = *context_;
   auto constantFunction = [&](const std::string& name, int64_t value) {
@@ -374,7 +412,7 @@ Expected<BuiltModule> Builder::build() {
   parallelFor_ = llvm::Function::Create(
       llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr, i64}, false), llvm::GlobalValue::ExternalLinkage,
       "nutshell_parallel_for", *module_);
-  run_ = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr, ptr}, false),
+  run_ = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx), {ptr, ptr, ptr}, false),
                                 llvm::GlobalValue::ExternalLinkage, options_.prefix + "_run", *module_);
   setTargetAttributes(run_);
   auto arg = run_->arg_begin();
@@ -386,6 +424,7 @@ Expected<BuiltModule> Builder::build() {
   workspaceArg_->setName("workspace");
   llvm::IRBuilder<> runBuilder(llvm::BasicBlock::Create(ctx, "entry", run_));
   rb_ = &runBuilder;
+  emitArgumentChecks(runBuilder);
 
   size_t index = 0;
   for (const auto& node : graph_.nodes()) NUTSHELL_TRY(emitNode(*node, index++));
@@ -394,7 +433,7 @@ Expected<BuiltModule> Builder::build() {
         ptr, runBuilder.CreateConstInBoundsGEP1_64(ptr, outputsArg_, j), fmt::format("out{}", j));
     emitCopy(value, destination);
   }
-  runBuilder.CreateRetVoid();
+  runBuilder.CreateRet(runBuilder.getInt32(kRunOk));
   rb_ = nullptr;
   emitMetadataFunctions();
 

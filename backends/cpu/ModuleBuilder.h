@@ -2,7 +2,7 @@
 // private globals; ModuleOptions::externalConstants keeps them in host memory
 // for the JIT) and exposes a C entry ABI that the JIT and AOT builds share:
 //
-//   void    <prefix>_run(void* const* inputs, void* const* outputs, void* workspace);
+//   int32_t <prefix>_run(void* const* inputs, void* const* outputs, void* workspace);  // RunStatus
 //   int64_t <prefix>_workspace_bytes(void);
 //   int64_t <prefix>_num_inputs(void);
 //   int64_t <prefix>_num_outputs(void);

@@ -22,10 +22,19 @@ std::string namesOf(const NutshellAotTensor* tensors, int32_t count);
 /// Index of the tensor called `name`, or -1.
 int findTensor(const NutshellAotTensor* tensors, int32_t count, const std::string& name);
 
+/// The inputs of `runs` runs of the model, each tensor the runs' inputs
+/// stacked along the leading axis.
+struct AotInputs {
+  std::vector<Tensor> tensors;
+  int64_t runs = 1;
+};
+
 /// The model's inputs in declaration order from NAME=FILE pairs: every input
-/// given exactly once, each file of the declared dtype and shape. Errors name
-/// the input and the file.
-Expected<std::vector<Tensor>> readInputs(const NutshellAotModel& model,
-                                         const std::vector<std::pair<std::string, std::string>>& given);
+/// given exactly once, each file of the declared dtype and shape, or of that
+/// shape with a leading dim k times the declared one: a batch of k runs
+/// (every input the same k; the outputs are stacked alike). Errors name the
+/// input and the file.
+Expected<AotInputs> readInputs(const NutshellAotModel& model,
+                               const std::vector<std::pair<std::string, std::string>>& given);
 
 }  // namespace nutshell::aot

@@ -1,9 +1,10 @@
 /* The descriptor through which the AOT executable's main (AotMain.cpp) finds
- * the compiled model. nutshell-compile --emit=exe emits one constant
- * `nutshell_aot_model` of this layout into the model's object file (as LLVM
- * globals, aot/ModelDescriptor.cpp), so main needs no generated source and
- * start-up parses nothing: names, shapes and weights are read-only data of the
- * executable.
+ * the compiled model. nutshell-compile emits one constant of this layout into
+ * every model object, `<prefix>_model_info` (the generated C header's
+ * `nutshell_model_info`, returned by `<prefix>_info()`), and for --emit=exe
+ * also under the name `nutshell_aot_model` (backends/cpu/ModelDescriptor.cpp),
+ * so main needs no generated source and start-up parses nothing: names, shapes
+ * and weights are read-only data of the executable.
  *
  * Plain C so that the layout is the C ABI's; bump NUTSHELL_AOT_ABI_VERSION
  * (and aot/ModelDescriptor.cpp) whenever a field changes. */
@@ -16,11 +17,14 @@
 extern "C" {
 #endif
 
-#define NUTSHELL_AOT_ABI_VERSION 1
+#define NUTSHELL_AOT_ABI_VERSION 2
 
 /* Element types, as in the tensor files: 0 = float32, 1 = int64. */
 #define NUTSHELL_AOT_F32 0
 #define NUTSHELL_AOT_I64 1
+
+/* What run answers: 0 = ran; otherwise it refused its arguments. */
+#define NUTSHELL_AOT_OK 0
 
 typedef struct NutshellAotTensor {
   const char* name;
@@ -39,8 +43,9 @@ typedef struct NutshellAotModel {
   const NutshellAotTensor* inputs;
   const NutshellAotTensor* outputs;
   int64_t workspace_bytes;
-  /* <prefix>_run: inputs and outputs in graph order, 64-byte aligned workspace. */
-  void (*run)(void* const* inputs, void* const* outputs, void* workspace);
+  /* <prefix>_run: inputs and outputs in graph order, 64-byte aligned workspace;
+   * answers NUTSHELL_AOT_OK or a refusal (backends/Backend.h RunStatus). */
+  int32_t (*run)(void* const* inputs, void* const* outputs, void* workspace);
 } NutshellAotModel;
 
 /* Defined by the model object of an executable built with --emit=exe. */

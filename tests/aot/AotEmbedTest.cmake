@@ -51,6 +51,9 @@ aot_run(_ 0 ${cc} -std=c11 -O2 -Wall -Wextra -Werror -I${WORK} ${WORK}/embed.c $
 aot_run(_ 0 ${TOOL} to-raw ${data}/input_0.pb ${WORK}/input.f32)
 aot_run(out 0 ${WORK}/embed ${WORK}/input.f32 ${WORK}/scores.f32)
 aot_expect_match("${out}" "image 1: class [0-9]+" "embed")
+aot_expect_match("${out}" "model trafficsign: input 'x' of rank 4, output '[^']+' of 43 classes" "the info table")
+aot_expect_match("${out}" "no workspace: a NULL pointer" "the run status")
+aot_expect_match("${out}" "misaligned workspace: a misaligned pointer" "the run status")
 aot_run(_ 0 ${TOOL} compare ${WORK}/scores.f32 ${data}/output_0.pb --raw --rtol 1e-4 --atol 1e-5)
 # Its error path: a short input file is reported, exit 2.
 file(WRITE ${WORK}/short.f32 "1234")

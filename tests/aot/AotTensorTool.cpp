@@ -4,6 +4,8 @@
 //   aot_tensor_tool shape FILE                  prints the dims, "2x3x32x32"
 //   aot_tensor_tool convert IN OUT              .pb/.npy -> .npy/.pb
 //   aot_tensor_tool to-raw IN OUT               raw little-endian elements (embed.c's input)
+//   aot_tensor_tool argmax IN OUT [--shift S]   i64[N] top class of each row of f32[N,C] scores,
+//                                               plus S modulo C (S > 0: wrong labels)
 //   aot_tensor_tool compare ACTUAL EXPECTED [--raw] [--rtol R] [--atol A]
 //       ACTUAL is a tensor file, or with --raw the raw elements of EXPECTED's type and shape
 //
@@ -70,7 +72,7 @@ int compare(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty()) return fail("usage: aot_tensor_tool shape|convert|to-raw|compare ...");
+  if (args.empty()) return fail("usage: aot_tensor_tool shape|convert|to-raw|argmax|compare ...");
   std::string command = args[0];
   args.erase(args.begin());
   if (command == "compare") return compare(args);
@@ -86,6 +88,23 @@ int main(int argc, char** argv) {
     }
     std::printf("%s\n", text.c_str());
     return 0;
+  }
+  if (command == "argmax") {
+    if (args.size() != 2 && !(args.size() == 4 && args[2] == "--shift"))
+      return fail("argmax IN OUT [--shift S]");
+    if (tensor.type() != ElementType::F32 || tensor.rank() != 2) return fail("argmax needs f32[N,C] scores");
+    int64_t shift = args.size() == 4 ? std::strtoll(args[3].c_str(), nullptr, 10) : 0;
+    int64_t rows = tensor.shape()[0], classes = tensor.shape()[1];
+    Tensor labels(ElementType::I64, {rows});
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* row = tensor.f32() + r * classes;
+      int64_t best = 0;
+      for (int64_t c = 1; c < classes; ++c)
+        if (row[c] > row[best]) best = c;
+      labels.i64()[r] = (best + shift) % classes;
+    }
+    Status written = writeTensorFile(labels, args[1], "labels");
+    return written ? 0 : fail(written.message());
   }
   if (args.size() != 2) return fail(command + " IN OUT");
   if (command == "convert") {

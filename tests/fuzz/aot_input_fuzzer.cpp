@@ -2,13 +2,14 @@
 // with `--input NAME=FILE`: find NAME among the model's declared inputs
 // (NutshellAotTensor), refuse a name given twice, read FILE with
 // readTensorFile (.npy or .pb by extension), and accept the tensor only when
-// its dtype and shape are the declared ones; then the compiled code reads
-// exactly the declared number of bytes from the tensor's storage.
+// its dtype and shape are the declared ones (or a batch of them along the
+// first axis); then the compiled code reads the declared number of bytes per
+// run from the tensor's storage.
 //
 // It calls the executables' own code (runtime/aot/AotInputs.h, readInputs)
 // on descriptors like the ones nutshell-compile emits, and checks the
 // property the compiled code relies on: an accepted tensor holds the declared
-// number of bytes.
+// number of bytes for every run.
 //
 // Input layout: byte 0 picks the model signature and the file extension,
 // byte 1 picks the input name (one value names no input; bit 7 gives the
@@ -85,11 +86,16 @@ size_t declaredBytes(const NutshellAotTensor& t) {
 }
 
 /// Stand-in for the model's run(): reads every declared byte of each input.
-void consumeInputs(const Signature& model, const std::vector<Tensor>& inputs) {
+void consumeInputs(const Signature& model, const aot::AotInputs& inputs) {
   unsigned sum = 0;
+  if (inputs.runs < 1) {
+    std::fprintf(stderr, "aot_input_fuzzer: inputs accepted for %lld runs\n",
+                 static_cast<long long>(inputs.runs));
+    std::abort();
+  }
   for (int32_t i = 0; i < model.count; ++i) {
-    const Tensor& tensor = inputs[size_t(i)];
-    size_t bytes = declaredBytes(model.inputs[i]);
+    const Tensor& tensor = inputs.tensors[size_t(i)];
+    size_t bytes = declaredBytes(model.inputs[i]) * size_t(inputs.runs);
     if (tensor.byteSize() < bytes) {
       std::fprintf(stderr, "aot_input_fuzzer: input '%s' accepted with %zu bytes, the model reads %zu\n",
                    model.inputs[i].name, tensor.byteSize(), bytes);
