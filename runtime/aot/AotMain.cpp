@@ -50,7 +50,7 @@ const char* kUsage =
     "  --print              print the output values and, for [N,C] outputs, the top class of each row\n"
     "                       (the default when no --output is given)\n"
     "  --labels FILE        true classes (int64 .npy, one per row of the first output): print them\n"
-    "                       beside the top classes, and the accuracy\n"
+    "                       beside the top classes, and the accuracy (the values only with --print)\n"
     "  --bench N            after one warm-up pass, time N passes over the inputs and print\n"
     "                       median_ms, min_ms, max_ms (and ms_per_run for a batch)\n"
     "  --threads T          threads for the parallel kernels (default: NUTSHELL_NUM_THREADS or all cores)\n"
@@ -166,16 +166,19 @@ int64_t argMax(const float* row, int64_t classes) {
   return std::max_element(row, row + classes) - row;
 }
 
-void printOutput(const std::string& name, const Tensor& t, const Tensor* labels) {
+/// `values`: also the first elements themselves (--print), not only the
+/// top classes.
+void printOutput(const std::string& name, const Tensor& t, const Tensor* labels, bool values) {
   constexpr int64_t kShown = 64;
-  std::string values;
+  std::string text;
   int64_t shown = std::min(t.numElements(), kShown);
   for (int64_t i = 0; i < shown; ++i) {
-    if (i) values += ", ";
-    values += formatValue(t, i);
+    if (i) text += ", ";
+    text += formatValue(t, i);
   }
-  if (shown < t.numElements()) values += ", ... (" + std::to_string(t.numElements() - shown) + " more)";
-  std::printf("output '%s' %s:\n  [%s]\n", name.c_str(), t.typeString().c_str(), values.c_str());
+  if (shown < t.numElements()) text += ", ... (" + std::to_string(t.numElements() - shown) + " more)";
+  std::printf("output '%s' %s:\n", name.c_str(), t.typeString().c_str());
+  if (values) std::printf("  [%s]\n", text.c_str());
   // Scores [C] or [N,C]: the arg-max of each row is the predicted class.
   if (t.type() != ElementType::F32 || (t.rank() != 1 && t.rank() != 2) || t.numElements() == 0) return;
   int64_t classes = t.shape().back();
@@ -311,9 +314,11 @@ Expected<int> run(const Options& options, const char* program) {
     NUTSHELL_ASSIGN(Tensor read, readLabels(options.labels, outputs[0]));
     labels = std::move(read);
   }
+  // With --labels the top classes are the point; the values only with --print.
+  bool values = options.print || (options.outputs.empty() && !labels);
   if (options.print || options.outputs.empty() || labels)
     for (int32_t j = 0; j < model.num_outputs; ++j)
-      printOutput(model.outputs[j].name, outputs[j], j == 0 && labels ? &*labels : nullptr);
+      printOutput(model.outputs[j].name, outputs[j], j == 0 && labels ? &*labels : nullptr, values);
   return 0;
 }
 
