@@ -1,6 +1,8 @@
 // Graphviz view of a graph: one box per node (op, result names and types,
-// explicit attributes), ellipses for graph inputs and outputs, one edge per
-// operand use.
+// explicit attributes in full), ellipses for graph inputs and outputs, one
+// edge per operand use. Constants are drawn once per use, next to the node
+// that reads them: after CSE one constant (a zero bias) may feed convolutions
+// all over the graph, and drawn once it would pull edges across the picture.
 #include <unordered_map>
 
 #include "ir/Printer.h"
@@ -27,11 +29,35 @@ std::string escapeLabel(const std::string& s) {
   return out;
 }
 
-/// Long attribute values (the cost model's `why`) are cut to keep boxes small.
-std::string shortened(std::string s) {
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
-  return s;
+/// Long attribute values shown whole, on several lines: the cost model's
+/// `why` one alternative per line (they are joined by " | "), any other line
+/// broken at spaces near kWidth characters.
+std::string wrapped(const std::string& s) {
+  constexpr size_t kWidth = 64;
+  std::string out;
+  size_t lineStart = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s.compare(i, 3, " | ") == 0) {
+      out += "\n  ";
+      lineStart = out.size();
+      i += 2;
+      continue;
+    }
+    if (s[i] == ' ' && out.size() - lineStart >= kWidth) {
+      out += "\n  ";
+      lineStart = out.size();
+      continue;
+    }
+    out += s[i];
+  }
+  return out;
 }
+
+std::string constantLabel(const Value* v) {
+  return std::string("const %") + text::formatName(v->name) + " : " + text::formatType(v->type);
+}
+
+constexpr const char* kConstantStyle = ", shape=note, style=filled, fillcolor=\"#eeeeee\"";
 
 }  // namespace
 
@@ -56,12 +82,19 @@ std::string printDot(const Graph& graph) {
     }
     for (const AttrSpec& spec : node.info().attrs) {
       auto it = node.attrs.find(std::string(spec.name));
-      if (it != node.attrs.end()) label += "\n" + it->first + "=" + shortened(formatAttrValue(it->second));
+      if (it != node.attrs.end()) label += "\n" + it->first + "=" + wrapped(formatAttrValue(it->second));
     }
-    std::string style = node.op == OpKind::Const ? ", shape=note, style=filled, fillcolor=\"#eeeeee\"" : "";
-    out += "  " + id + " [label=\"" + escapeLabel(label) + "\"" + style + "];\n";
-    for (const Value* operand : node.operands) {
+    if (node.op == OpKind::Const) continue;  // drawn at its uses
+    out += "  " + id + " [label=\"" + escapeLabel(label) + "\"];\n";
+    for (size_t k = 0; k < node.operands.size(); ++k) {
+      const Value* operand = node.operands[k];
       if (!operand) continue;
+      if (operand->producer && operand->producer->op == OpKind::Const) {
+        std::string use = id + "_c" + std::to_string(k);
+        out += "  " + use + " [label=\"" + escapeLabel(constantLabel(operand)) + "\"" + kConstantStyle + "];\n";
+        out += "  " + use + " -> " + id + ";\n";
+        continue;
+      }
       auto it = source.find(operand);
       if (it == source.end()) continue;
       std::string edge = "  " + it->second + " -> " + id;
@@ -78,6 +111,11 @@ std::string printDot(const Graph& graph) {
     if (!v) continue;
     out += "  " + id + " [shape=ellipse, label=\"" +
            escapeLabel("return %" + text::formatName(v->name) + "\n" + text::formatType(v->type)) + "\"];\n";
+    if (v->producer && v->producer->op == OpKind::Const) {  // a constant output: its own note
+      out += "  " + id + "_c [label=\"" + escapeLabel(constantLabel(v)) + "\"" + kConstantStyle + "];\n";
+      out += "  " + id + "_c -> " + id + ";\n";
+      continue;
+    }
     auto it = source.find(v);
     if (it != source.end()) out += "  " + it->second + " -> " + id + ";\n";
   }
