@@ -40,25 +40,25 @@ bool hasSuffix(const std::string& s, const std::string& suffix) {
 }
 
 /// Passes + backend for a graph whose inputs are all static.
-Expected<std::unique_ptr<Executable>> compileBound(std::unique_ptr<ir::Graph> graph, const CompileOptions& options,
-                                                   CompileTimings& timings) {
+Expected<std::unique_ptr<Executable>> compileBound(std::unique_ptr<ir::Graph> graph,
+                                                   const CompileOptions& options, CompileTimings& timings) {
   BackendOptions backendOptions;
   backendOptions.threads = options.threads;
   if (!options.targetCpu.empty()) backendOptions.settings["target-cpu"] = options.targetCpu;
   NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, createBackend(options.backend));
   auto start = Clock::now();
-  if (options.optLevel != 0 || !options.passes.empty()) {
-    passes::PipelineOptions pipeline;
-    // Priced for the machine the backend describes (threads included).
-    NUTSHELL_ASSIGN(pipeline.target, backend->targetDescription(backendOptions));
-    if (!options.passes.empty())
-      pipeline.passes = options.passes;
-    else
-      pipeline.optLevel = options.optLevel;
-    pipeline.convAlgo = options.convAlgo;
-    std::ostringstream dumps;
-    NUTSHELL_TRY(passes::runPipeline(*graph, pipeline, dumps));
-  }
+  // optLevel means what the tools' -O flag means: 0 is the minimal
+  // pipeline a backend needs, not "no passes" (docs/passes.md).
+  passes::PipelineOptions pipeline;
+  // Priced for the machine the backend describes (threads included).
+  NUTSHELL_ASSIGN(pipeline.target, backend->targetDescription(backendOptions));
+  if (!options.passes.empty())
+    pipeline.passes = options.passes;
+  else
+    pipeline.optLevel = options.optLevel;
+  pipeline.convAlgo = options.convAlgo;
+  std::ostringstream dumps;
+  NUTSHELL_TRY(passes::runPipeline(*graph, pipeline, dumps));
   timings.passesMs = msSince(start);
   NUTSHELL_ASSIGN(CompileResult compiled, backend->compile(*graph, backendOptions));
   timings.codegenMs = compiled.phaseMs("codegen");

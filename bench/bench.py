@@ -144,6 +144,12 @@ def make_peers(path, torch_state, notes):
     return made
 
 
+def clock(seconds):
+    """'2m05s', '41s'."""
+    seconds = int(round(seconds))
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tool", required=True, help="nutshell-run")
@@ -192,10 +198,20 @@ def main():
             log(f"FMA peak, {t} thread(s): {peak['gflops_per_core']} GFLOP/s per core ({peak['isa']})")
 
     started = time.perf_counter()
-    for model in models:
+    total = len(models) * len(batches) * len(thread_counts)
+    done = 0
+
+    def progress():
+        """'[5/36, 2m10s, about 3m05s left]': where a long run stands."""
+        elapsed = time.perf_counter() - started
+        left = f", about {clock(elapsed / done * (total - done))} left" if done else ""
+        return f"[{done}/{total} measurements, {clock(elapsed)}{left}]"
+
+    for index, model in enumerate(models):
         if model == "resnet18":
             if not args.resnet18_dir:
                 results["notes"].append("resnet18 skipped: not exported")
+                total -= len(batches) * len(thread_counts)
                 continue
             folder, torch_state = args.resnet18_dir, os.path.join(args.resnet18_dir, "torch_state.pt")
         else:
@@ -204,8 +220,9 @@ def main():
         test_dir = os.path.join(folder, "test_data_set_0")
         if not os.path.exists(path):
             results["notes"].append(f"{model} skipped: {path} not found")
+            total -= len(batches) * len(thread_counts)
             continue
-        log(f"== {model}")
+        log(f"== {model} (model {index + 1} of {len(models)}) {progress()}")
         check = {"nutshell": nutshell_check(args.tool, path, test_dir, max(thread_counts))}
         log(f"   nutshell check: {check['nutshell']['status']} {check['nutshell'].get('error', '')}")
         model_peers = make_peers(path, torch_state, results["notes"])
@@ -240,7 +257,8 @@ def main():
                 results["rows"].append(row)
                 cells = [f"{k}={row[k].get('median_ms', row[k].get('error'))}" for k in ("nutshell", "torch", "ort")
                          if k in row]
-                log(f"   batch {batch} threads {threads}: " + " ".join(str(c) for c in cells))
+                done += 1
+                log(f"   batch {batch} threads {threads}: " + " ".join(str(c) for c in cells) + f" {progress()}")
                 # Written after every row, so an interrupted run still leaves data.
                 with open(args.json, "w") as f:
                     json.dump(results, f, indent=1)

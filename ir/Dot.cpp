@@ -91,7 +91,8 @@ std::string printDot(const Graph& graph) {
       if (!operand) continue;
       if (operand->producer && operand->producer->op == OpKind::Const) {
         std::string use = id + "_c" + std::to_string(k);
-        out += "  " + use + " [label=\"" + escapeLabel(constantLabel(operand)) + "\"" + kConstantStyle + "];\n";
+        out +=
+            "  " + use + " [label=\"" + escapeLabel(constantLabel(operand)) + "\"" + kConstantStyle + "];\n";
         out += "  " + use + " -> " + id + ";\n";
         continue;
       }

@@ -36,11 +36,10 @@ struct CompileOptions {
   /// symbolic are bound by the first run's tensors (the cpu backend compiles
   /// once per distinct input shape).
   std::map<std::string, std::vector<int64_t>> inputShapes;
-  /// 2: the -O2 pipeline (fusion, algorithm selection, memory planning);
-  /// 0: no pass pipeline at all, the graph goes to the backend as imported
-  /// (unlike the tools' -O0, which runs the minimal pipeline a backend
-  /// needs: infer-shapes, fold-constants, dce, plan-memory; give that as
-  /// `passes`). Ignored when `passes` is set.
+  /// As the tools' -O flag: 2, the -O2 pipeline (fusion, algorithm
+  /// selection, memory planning); 0, the -O0 pipeline, the minimal one a
+  /// backend needs and no optimization (infer-shapes, fold-constants, dce,
+  /// plan-memory). Other levels are an error. Ignored when `passes` is set.
   int optLevel = 2;
   /// An explicit pipeline string (see docs/passes.md), e.g.
   /// "canonicalize,infer-shapes,fuse,plan-memory".

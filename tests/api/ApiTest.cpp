@@ -85,6 +85,25 @@ TEST_CASE("api: compile a GraphBuilder graph; bad options are errors", "[api]") 
   CHECK_THAT(badCpu.message(), Catch::Contains("not-a-cpu"));
 }
 
+TEST_CASE("api: optLevel is the tools' -O: 0 runs the minimal pipeline, others are errors", "[api]") {
+  auto o0 =
+      compileModel(model("lenet5"), {.threads = 1, .inputShapes = {{"x", {1, 1, 28, 28}}}, .optLevel = 0});
+  INFO((o0 ? std::string() : o0.message()));
+  REQUIRE(o0.ok());
+  auto o2 =
+      compileModel(model("lenet5"), {.threads = 1, .inputShapes = {{"x", {1, 1, 28, 28}}}, .optLevel = 2});
+  REQUIRE(o2.ok());
+  auto a = (*o0)->run({{"x", ones({1, 1, 28, 28})}});
+  auto b = (*o2)->run({{"x", ones({1, 1, 28, 28})}});
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  for (int i = 0; i < 10; ++i)
+    CHECK(a->begin()->second.f32()[i] == Approx(b->begin()->second.f32()[i]).epsilon(1e-4).margin(1e-5));
+  auto o1 = compileModel(model("lenet5"), {.inputShapes = {{"x", {1, 1, 28, 28}}}, .optLevel = 1});
+  REQUIRE_FALSE(o1.ok());
+  CHECK_THAT(o1.message(), Catch::Contains("-O1"));
+}
+
 TEST_CASE("api: backends describe their target for the cost model", "[api][target]") {
   auto reference = createBackend("reference");
   REQUIRE(reference.ok());
