@@ -24,6 +24,10 @@ struct BackendOptions {
   /// cpu. A backend rejects a name it does not know (a typo is an error, not
   /// a setting silently ignored).
   std::map<std::string, std::string> settings;
+  /// The persistent compile cache (backends/common/CompileCache.h; its
+  /// folder and bound come from the environment): false bypasses it
+  /// (the tools' --no-cache).
+  bool cache = true;
 };
 
 /// A tensor in the memory an executable computes in: host memory for the
@@ -100,6 +104,12 @@ struct CompileResult {
   /// shapes) and for backends with nothing to compile.
   std::vector<PhaseTiming> phases;
   std::vector<std::string> kernels;
+  /// The compile cache: "hit", "miss", or "off" (bypassed, or a backend
+  /// without one).
+  std::string cache = "off";
+  /// What the caller should hear but need not fail on: an unusable cache
+  /// entry that was rebuilt, a cache that could not be written.
+  std::vector<std::string> warnings;
 
   /// The time of phase `name`, 0 if the backend has no such phase.
   double phaseMs(const std::string& name) const { return nutshell::phaseMs(phases, name); }

@@ -28,4 +28,6 @@ echo "sanitize: built in $(( $(date +%s) - start ))s"
 
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+# The compile cache of the tests stays in the build folder, not in ~/.cache.
+export NUTSHELL_CACHE_DIR="${NUTSHELL_CACHE_DIR:-$PWD/$build/compile-cache}"
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" "$@"

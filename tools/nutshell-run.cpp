@@ -68,6 +68,9 @@ const char* kUsage =
     "                            the optimized one on the backend, compare every value both\n"
     "                            have and name the first that leaves the tolerance (exit 1)\n"
     "  -v                        with --bisect: a table of every compared value\n"
+    "  --no-cache                compile afresh: neither read nor write the compile cache\n"
+    "                            (NUTSHELL_CACHE_DIR, else $XDG_CACHE_HOME/nutshell or\n"
+    "                            ~/.cache/nutshell; NUTSHELL_CACHE=off is the same as this flag)\n"
     "  -h, --help                print this help\n";
 
 struct Options {
@@ -83,6 +86,7 @@ struct Options {
   int bench = 0;
   std::string targetCpu;
   bool timePhases = false;
+  bool cache = true;                                          // --no-cache
   std::vector<std::pair<std::string, std::string>> settings;  // --setting KEY=VALUE
   std::string bisectOracle;                                   // --bisect[=NAME]; empty: off
   bool verbose = false;
@@ -173,6 +177,8 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
       options.bisectOracle = split.hasValue ? split.value : "reference";
     } else if (arg == "-v") {
       options.verbose = true;
+    } else if (arg == "--no-cache") {
+      options.cache = false;
     } else if (arg == "--time-passes") {
       // Without the pass library: phases only.
     } else if (arg.rfind("-", 0) == 0) {
@@ -328,6 +334,7 @@ Expected<int> run(const Options& options) {
   NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, createBackend(options.backend));
   BackendOptions backendOptions;
   backendOptions.threads = options.threads;
+  backendOptions.cache = options.cache;
   if (!options.targetCpu.empty()) backendOptions.settings["target-cpu"] = options.targetCpu;
   for (const auto& [key, value] : options.settings) backendOptions.settings[key] = value;
   // --bisect compares against the model as imported, before any pass.
@@ -359,11 +366,14 @@ Expected<int> run(const Options& options) {
   NUTSHELL_ASSIGN(CompileResult compiled, backend->compile(*graph, backendOptions));
   std::unique_ptr<Executable> executable = std::move(compiled.executable);
   double compileMs = msSince(compileStart);
+  for (const std::string& warning : compiled.warnings)
+    std::fprintf(stderr, "nutshell-run: warning: %s\n", warning.c_str());
   if (options.timePhases) {
     std::fprintf(stderr, "compile phases (ms):\n  import   %9.2f\n  passes   %9.2f\n", importMs, passesMs);
     for (const PhaseTiming& phase : compiled.phases)
       std::fprintf(stderr, "  %-8s %9.2f\n", phase.name.c_str(), phase.ms);
     if (compiled.phases.empty()) std::fprintf(stderr, "  compile  %9.2f\n", compileMs);
+    std::fprintf(stderr, "compile cache: %s\n", compiled.cache.c_str());
   }
   auto firstRun = Clock::now();
   NUTSHELL_ASSIGN(TensorMap outputs, executable->run(inputs));

@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "backends/common/BufferAssignment.h"
+#include "backends/common/CompileCache.h"
 #include "backends/common/ExecutableShell.h"
 #include "backends/cpu/HostConstants.h"
 #include "backends/cpu/Jit.h"
+#include "backends/cpu/JitCache.h"
 #include "backends/cpu/ModelDescriptor.h"
 #include "backends/cpu/ModuleBuilder.h"
 #include "backends/cpu/ObjectEmitter.h"
@@ -45,6 +47,8 @@ using RunFn = int32_t (*)(void* const*, void* const*, void*);
 struct CompileReport {
   std::vector<PhaseTiming> phases;
   std::vector<std::string> kernels;
+  std::string cache = "off";  // "hit", "miss" or "off"
+  std::vector<std::string> warnings;
 };
 
 /// One JIT-compiled module: its entry and its workspace.
@@ -61,16 +65,83 @@ struct CompiledModule {
   std::mutex mutex;  // one run at a time per workspace
 };
 
+constexpr std::string_view kCacheKind = "cpu-jit";
+
+/// Object code, its constants and its signature made runnable: linked into
+/// a JIT, constants defined at their host addresses, workspace allocated.
+Expected<std::unique_ptr<CompiledModule>> link(const TargetInfo& target, ModuleInfo info,
+                                               std::shared_ptr<HostConstants> constants,
+                                               const std::string& object) {
+  NUTSHELL_TRY(checkAllocation(uint64_t(std::max<int64_t>(info.workspaceBytes, 64)),
+                               "the cpu backend's workspace (intermediate values)"));
+  auto compiled = std::make_unique<CompiledModule>();
+  NUTSHELL_ASSIGN(compiled->jit, Jit::create(target));
+  if (constants) {
+    std::vector<std::pair<std::string, const void*>> symbols;
+    for (const HostConstants::Entry& entry : constants->entries())
+      symbols.emplace_back(entry.symbol, entry.data);
+    NUTSHELL_TRY(compiled->jit->defineSymbols(symbols));
+    compiled->hostConstants = std::move(constants);
+  }
+  NUTSHELL_TRY(compiled->jit->addObject(object));
+  NUTSHELL_ASSIGN(void* entry, compiled->jit->lookup(info.prefix + "_run"));
+  compiled->run = reinterpret_cast<RunFn>(entry);
+  compiled->info = std::move(info);
+  size_t bytes = static_cast<size_t>(std::max<int64_t>(compiled->info.workspaceBytes, 64));
+  compiled->workspace.reset(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+  if (!compiled->workspace)
+    return makeError(fmt::format("cpu backend: cannot allocate a {}-byte workspace", bytes));
+  return compiled;
+}
+
+/// The module of `graph` from the compile cache, or null on a miss (an
+/// unusable entry is a warning in `report` and a miss).
+Expected<std::unique_ptr<CompiledModule>> fromCache(const common::CompileCache& cache, const std::string& key,
+                                                    const TargetInfo& target, CompileReport& report) {
+  common::CacheLookup found = cache.load(kCacheKind, key);
+  if (!found.warning.empty()) report.warnings.push_back(found.warning);
+  if (!found.payload) return std::unique_ptr<CompiledModule>();
+  Expected<CachedModule> cached = deserializeCachedModule(*found.payload);
+  if (!cached) {
+    report.warnings.push_back(
+        fmt::format("compile cache: the entry '{}' is unusable ({}); the model is compiled again",
+                    cache.entryPath(kCacheKind, key), cached.message()));
+    return std::unique_ptr<CompiledModule>();
+  }
+  return link(target, std::move(cached->info), std::move(cached->hostConstants), cached->object);
+}
+
 Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, const TargetInfo& target,
                                                         const std::string& perturbValue,
+                                                        const common::CompileCache& cache,
                                                         CompileReport* report) {
+  CompileReport ignored;
+  CompileReport& out = report ? *report : ignored;
   int debug = debugLevel();
   auto start = Clock::now();
+  std::unique_ptr<ir::Graph> planned;
+  NUTSHELL_ASSIGN(const ir::Graph* withPlan, common::withMemoryPlan(graph, planned));
+  std::string key;
+  if (cache.enabled()) {
+    key = jitCacheKey(*withPlan, target, perturbValue);
+    NUTSHELL_ASSIGN(std::unique_ptr<CompiledModule> hit, fromCache(cache, key, target, out));
+    if (hit) {
+      out.cache = "hit";
+      out.phases = {{"cache", msSince(start)}};
+      out.kernels = hit->info.kernels;
+      if (debug >= 1)
+        std::fprintf(stderr, "[cpu] compile cache hit: %s (%.1f ms)\n",
+                     cache.entryPath(kCacheKind, key).c_str(), msSince(start));
+      return hit;
+    }
+    out.cache = "miss";
+  }
+  double lookupMs = msSince(start);
+
+  start = Clock::now();
   ModuleOptions moduleOptions;
   moduleOptions.externalConstants = true;
   moduleOptions.perturbValue = perturbValue;
-  std::unique_ptr<ir::Graph> planned;
-  NUTSHELL_ASSIGN(const ir::Graph* withPlan, common::withMemoryPlan(graph, planned));
   NUTSHELL_ASSIGN(BuiltModule built, buildModule(*withPlan, target, moduleOptions));
   double codegenMs = msSince(start);
   // Before LLVM spends seconds on a model that cannot run here.
@@ -90,43 +161,38 @@ Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, 
   if (debug >= 1) std::fprintf(stderr, "[cpu] LLVM O3: %.1f ms\n", optimizeMs);
   if (debug >= 4) std::fprintf(stderr, "[cpu] LLVM IR after optimization:\n%s\n", moduleText(*built.module).c_str());
 
+  // Machine code as an object, linked into the JIT: the same bytes the
+  // cache keeps, so a hit runs exactly what a miss ran.
   start = Clock::now();
-  auto compiled = std::make_unique<CompiledModule>();
-  NUTSHELL_ASSIGN(compiled->jit, Jit::create(target));
-  if (built.hostConstants) {
-    std::vector<std::pair<std::string, const void*>> symbols;
-    for (const HostConstants::Entry& entry : built.hostConstants->entries()) symbols.emplace_back(entry.symbol, entry.data);
-    NUTSHELL_TRY(compiled->jit->defineSymbols(symbols));
-    compiled->hostConstants = std::move(built.hostConstants);
+  NUTSHELL_ASSIGN(std::string object, emitMachineCode(*built.module, target, MachineCodeKind::Object));
+  if (cache.enabled()) {
+    Status stored =
+        cache.store(kCacheKind, key, serializeCachedModule(built.info, built.hostConstants.get(), object));
+    if (!stored) out.warnings.push_back(stored.message() + " (the compile is not cached)");
   }
-  NUTSHELL_TRY(compiled->jit->addModule(std::move(built.context), std::move(built.module)));
-  NUTSHELL_ASSIGN(void* entry, compiled->jit->lookup(built.info.prefix + "_run"));
+  NUTSHELL_ASSIGN(auto compiled, link(target, std::move(built.info), std::move(built.hostConstants), object));
   double jitMs = msSince(start);
   if (debug >= 1) std::fprintf(stderr, "[cpu] JIT: %.1f ms\n", jitMs);
-  compiled->run = reinterpret_cast<RunFn>(entry);
-  compiled->info = std::move(built.info);
-  size_t bytes = static_cast<size_t>(std::max<int64_t>(compiled->info.workspaceBytes, 64));
-  compiled->workspace.reset(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
-  if (!compiled->workspace) return makeError(fmt::format("cpu backend: cannot allocate a {}-byte workspace", bytes));
-  if (report) {
-    report->phases = {{"codegen", codegenMs}, {"optimize", optimizeMs}, {"jit", jitMs}};
-    report->kernels = compiled->info.kernels;
-  }
+  out.phases = {{"codegen", codegenMs}, {"optimize", optimizeMs}, {"jit", jitMs}};
+  if (cache.enabled()) out.phases.insert(out.phases.begin(), {"cache", lookupMs});
+  out.kernels = compiled->info.kernels;
   return compiled;
 }
 
 class CpuExecutable final : public Executable {
 public:
-  CpuExecutable(std::unique_ptr<ir::Graph> graph, TargetInfo target, int threads, std::string perturbValue)
+  CpuExecutable(std::unique_ptr<ir::Graph> graph, TargetInfo target, int threads, std::string perturbValue,
+                common::CompileCache cache)
       : graph_(std::move(graph)),
         target_(std::move(target)),
         threads_(threads),
-        perturbValue_(std::move(perturbValue)) {}
+        perturbValue_(std::move(perturbValue)),
+        cache_(std::move(cache)) {}
 
   Status compileEagerly(CompileReport* report) {
     for (const ir::Value* input : graph_->inputs)
       if (!input->type.isStatic()) return Status::success();  // compiled per shape on first run
-    NUTSHELL_ASSIGN(auto compiled, compileModule(*graph_, target_, perturbValue_, report));
+    NUTSHELL_ASSIGN(auto compiled, compileModule(*graph_, target_, perturbValue_, cache_, report));
     variants_.put(common::shapeKey(specs_), std::move(compiled));
     return Status::success();
   }
@@ -199,7 +265,7 @@ private:
     return variants_.get(key, [&]() -> Expected<std::unique_ptr<CompiledModule>> {
       std::unique_ptr<ir::Graph> bound = graph_->clone();
       NUTSHELL_TRY(ir::bindInputShapes(*bound, common::inputShapes(specs_, inputs)));
-      return compileModule(*bound, target_, perturbValue_, nullptr);
+      return compileModule(*bound, target_, perturbValue_, cache_, nullptr);
     });
   }
 
@@ -208,6 +274,7 @@ private:
   TargetInfo target_;
   int threads_;
   std::string perturbValue_;  // settings["debug-perturb"]
+  common::CompileCache cache_;
   common::VariantCache<CompiledModule> variants_;
 };
 
@@ -228,15 +295,20 @@ public:
     NUTSHELL_TRY(checkBackendSettings(name(), options, kSettings));
     NUTSHELL_ASSIGN(TargetInfo target, targetFor(options));
     auto perturb = options.settings.find("debug-perturb");
+    common::CacheSettings cacheSettings = common::CacheSettings::fromEnvironment();
+    cacheSettings.enabled = cacheSettings.enabled && options.cache;
     auto executable =
         std::make_unique<CpuExecutable>(graph.clone(), std::move(target), options.threads,
-                                        perturb == options.settings.end() ? "" : perturb->second);
+                                        perturb == options.settings.end() ? "" : perturb->second,
+                                        common::CompileCache(std::move(cacheSettings)));
     CompileReport report;
     NUTSHELL_TRY(executable->compileEagerly(&report));
     CompileResult result;
     result.executable = std::move(executable);
     result.phases = std::move(report.phases);
     result.kernels = std::move(report.kernels);
+    result.cache = report.cache;
+    result.warnings = std::move(report.warnings);
     return result;
   }
 

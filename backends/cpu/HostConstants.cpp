@@ -12,20 +12,33 @@
 
 namespace nutshell::cpu {
 
-llvm::GlobalVariable* HostConstants::declare(llvm::Module& module, llvm::ArrayType* type, const void* data,
-                                             size_t bytes, const std::string& name) {
+void* HostConstants::copy(const void* data, size_t bytes) {
   size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
   void* copy = std::aligned_alloc(64, rounded);
-  if (!copy) throw std::bad_alloc();
+  if (!copy) return nullptr;
   std::memcpy(copy, data, bytes);
   buffers_.emplace_back(copy);
+  totalBytes_ += bytes;
+  return copy;
+}
+
+bool HostConstants::restore(const std::string& symbol, const void* data, size_t bytes) {
+  void* payload = copy(data, bytes);
+  if (!payload) return false;
+  entries_.push_back({symbol, payload, bytes});
+  return true;
+}
+
+llvm::GlobalVariable* HostConstants::declare(llvm::Module& module, llvm::ArrayType* type, const void* data,
+                                             size_t bytes, const std::string& name) {
+  void* payload = copy(data, bytes);
+  if (!payload) throw std::bad_alloc();
   // Not dso_local: the JIT reaches the host buffer through the GOT, so it may
   // lie anywhere in the address space.
   auto* global = new llvm::GlobalVariable(module, type, /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
                                           /*Initializer=*/nullptr, name);
   global->setAlignment(llvm::Align(64));
-  entries_.push_back({global->getName().str(), copy});
-  totalBytes_ += bytes;
+  entries_.push_back({global->getName().str(), payload, bytes});
   return global;
 }
 

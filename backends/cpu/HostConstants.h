@@ -28,6 +28,7 @@ public:
   struct Entry {
     std::string symbol;  // name of the external global in the module
     const void* data = nullptr;
+    size_t bytes = 0;
   };
 
   /// Copies `bytes` bytes into a 64-byte aligned host buffer and declares an
@@ -36,10 +37,16 @@ public:
   llvm::GlobalVariable* declare(llvm::Module& module, llvm::ArrayType* type, const void* data, size_t bytes,
                                 const std::string& name);
 
+  /// Copies a payload that an earlier compile declared (a compile-cache
+  /// hit: the module is not built again, its object code names `symbol`).
+  /// False when out of memory.
+  bool restore(const std::string& symbol, const void* data, size_t bytes);
+
   const std::vector<Entry>& entries() const { return entries_; }
   size_t totalBytes() const { return totalBytes_; }
 
 private:
+  void* copy(const void* data, size_t bytes);
   struct FreeDeleter {
     void operator()(void* p) const { std::free(p); }
   };

@@ -8,6 +8,7 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Support/Error.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/TargetParser/SubtargetFeature.h>
 
 #include "runtime/ThreadPool.h"
@@ -51,6 +52,13 @@ Status Jit::addModule(std::unique_ptr<llvm::LLVMContext> context, std::unique_pt
   module->setDataLayout(jit_->getDataLayout());
   llvm::orc::ThreadSafeModule tsm(std::move(module), std::move(context));
   if (auto error = jit_->addIRModule(std::move(tsm))) return toError(std::move(error), "cannot add module");
+  return Status::success();
+}
+
+Status Jit::addObject(const std::string& object) {
+  auto buffer = llvm::MemoryBuffer::getMemBufferCopy(object, "nutshell-model.o");
+  if (auto error = jit_->addObjectFile(std::move(buffer)))
+    return toError(std::move(error), "cannot add object code");
   return Status::success();
 }
 

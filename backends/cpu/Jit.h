@@ -28,6 +28,9 @@ public:
   /// Hands the module (and its context) to the JIT; code is generated lazily
   /// at the first lookup.
   Status addModule(std::unique_ptr<llvm::LLVMContext> context, std::unique_ptr<llvm::Module> module);
+  /// Links relocatable object code (emitMachineCode's, or a compile-cache
+  /// entry's) into the JIT.
+  Status addObject(const std::string& object);
   /// Defines `symbols` (name -> host address) for the modules' external
   /// declarations, e.g. the payloads of HostConstants.
   Status defineSymbols(const std::vector<std::pair<std::string, const void*>>& symbols);
