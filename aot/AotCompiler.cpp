@@ -175,6 +175,7 @@ Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options
 
   NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, createBackend(options.backend));
   BackendOptions backendOptions;
+  backendOptions.cache = options.cache;
   if (!options.targetCpu.empty()) backendOptions.settings["target-cpu"] = options.targetCpu;
   EmitRequest request;
   request.prefix = prefix;
@@ -190,6 +191,9 @@ Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options
   result.codegenMs = emitted.phaseMs("codegen");
   result.optimizeMs = emitted.phaseMs("optimize");
   result.emitMs = emitted.phaseMs("emit");
+  result.cacheMs = emitted.phaseMs("cache");
+  result.cache = emitted.cache;
+  result.warnings = emitted.warnings;
   if (options.verbose) {
     std::fprintf(stderr, "nutshell-compile: target %s\n", result.target.c_str());
     std::fprintf(stderr, "nutshell-compile: %s, %zu kernels, workspace %lld bytes\n",

@@ -46,6 +46,8 @@ struct AotOptions {
   std::string modelFile;
   /// Print the target, kernels, link command and phase times to stderr.
   bool verbose = false;
+  /// The persistent compile cache (docs/compile-cache.md); false: bypass it.
+  bool cache = true;
 };
 
 struct AotResult {
@@ -53,7 +55,9 @@ struct AotResult {
   EntrySignature entry;
   std::vector<std::string> kernels;
   std::string target;  // describeTarget()
-  double codegenMs = 0, optimizeMs = 0, emitMs = 0, linkMs = 0;
+  double codegenMs = 0, optimizeMs = 0, emitMs = 0, linkMs = 0, cacheMs = 0;
+  std::string cache = "off";          // "hit", "miss" or "off"
+  std::vector<std::string> warnings;  // a damaged cache entry rebuilt, ...
 };
 
 /// The prefix used when none is given: the output file's stem (without a

@@ -44,6 +44,7 @@ Expected<std::unique_ptr<Executable>> compileBound(std::unique_ptr<ir::Graph> gr
                                                    const CompileOptions& options, CompileTimings& timings) {
   BackendOptions backendOptions;
   backendOptions.threads = options.threads;
+  backendOptions.cache = options.cache;
   if (!options.targetCpu.empty()) backendOptions.settings["target-cpu"] = options.targetCpu;
   NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, createBackend(options.backend));
   auto start = Clock::now();
@@ -64,6 +65,9 @@ Expected<std::unique_ptr<Executable>> compileBound(std::unique_ptr<ir::Graph> gr
   timings.codegenMs = compiled.phaseMs("codegen");
   timings.optimizeMs = compiled.phaseMs("optimize");
   timings.jitMs = compiled.phaseMs("jit");
+  timings.cacheMs = compiled.phaseMs("cache");
+  timings.cache = compiled.cache;
+  timings.warnings = compiled.warnings;
   return std::move(compiled.executable);
 }
 

@@ -170,9 +170,12 @@ struct EmitResult {
   EntrySignature entry;
   /// The machine the code is for, as an executable prints and checks it.
   std::string target;
-  /// In order ("codegen", "optimize", "emit").
+  /// In order ("codegen", "optimize", "emit"), or ("cache") on a hit.
   std::vector<PhaseTiming> phases;
   std::vector<std::string> kernels;
+  /// As CompileResult's.
+  std::string cache = "off";
+  std::vector<std::string> warnings;
 
   double phaseMs(const std::string& name) const { return nutshell::phaseMs(phases, name); }
 };

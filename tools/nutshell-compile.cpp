@@ -47,6 +47,11 @@ const char* kUsage =
     "  --header FILE             where obj/lib write the C header (default: OUT's name\n"
     "                            with extension .h, libmodel.a -> model.h)\n"
     "  -v, --verbose             print the target, kernels, runtime libraries, link command\n"
+    "  -q, --quiet               print nothing but errors and warnings (default: one line\n"
+    "                            saying what was written)\n"
+    "  --no-cache                compile afresh: neither read nor write the compile cache\n"
+    "                            (NUTSHELL_CACHE_DIR, else $XDG_CACHE_HOME/nutshell or\n"
+    "                            ~/.cache/nutshell; NUTSHELL_CACHE=off is the same)\n"
     "  -h, --help                print this help\n"
     "environment: CC, CXX (compiler driver used to link executables, default cc / c++),\n"
     "             NUTSHELL_AOT_LIB_DIR (where the runtime archives are, see docs/aot.md)\n";
@@ -57,6 +62,7 @@ struct Options {
   std::string emitName = "exe";
   tools::InputShapes inputShapes;
   bool timePhases = false;
+  bool quiet = false;
 #ifdef NUTSHELL_HAVE_PASSES
   passes::PipelineOptions pipeline;  // --passes, -O0/-O2, --conv-algo, dumps (default -O2)
 #endif
@@ -104,6 +110,10 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
       NUTSHELL_ASSIGN(options.aot.headerPath, takeValue());
     } else if (flag == "-v" || flag == "--verbose") {
       options.aot.verbose = true;
+    } else if (flag == "-q" || flag == "--quiet") {
+      options.quiet = true;
+    } else if (flag == "--no-cache") {
+      options.aot.cache = false;
     } else if (arg == "--time-passes") {
       // Without the pass library: phases only.
     } else if (arg.rfind("-", 0) == 0 && arg != "-") {
@@ -145,7 +155,8 @@ Expected<int> run(Options& options) {
   };
   // A bad -o is found before the model compiles, not at link time.
   NUTSHELL_TRY(aot::checkOutputPaths(options.aot));
-  auto start = Clock::now();
+  const auto begin = Clock::now();
+  auto start = begin;
   NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph, tools::loadModel(options.model, options.inputShapes));
   NUTSHELL_TRY(checkShapesBound(*graph, options.model));
   double importMs = msSince(start);
@@ -157,13 +168,25 @@ Expected<int> run(Options& options) {
   double passesMs = msSince(start);
 
   NUTSHELL_ASSIGN(aot::AotResult result, aot::compileAot(*graph, options.aot));
-  if (options.timePhases || options.aot.verbose)
-    std::fprintf(stderr,
-                 "compile phases (ms):\n  import   %9.2f\n  passes   %9.2f\n  codegen  %9.2f\n  optimize %9.2f\n"
-                 "  emit     %9.2f\n  write    %9.2f\n",
-                 importMs, passesMs, result.codegenMs, result.optimizeMs, result.emitMs, result.linkMs);
-  if (options.aot.verbose)
-    for (const std::string& file : result.files) std::fprintf(stderr, "nutshell-compile: wrote %s\n", file.c_str());
+  for (const std::string& warning : result.warnings)
+    std::fprintf(stderr, "nutshell-compile: warning: %s\n", warning.c_str());
+  if (options.timePhases || options.aot.verbose) {
+    std::fprintf(stderr, "compile phases (ms):\n  import   %9.2f\n  passes   %9.2f\n", importMs, passesMs);
+    if (result.cache == "hit")
+      std::fprintf(stderr, "  cache    %9.2f\n", result.cacheMs);
+    else
+      std::fprintf(stderr, "  codegen  %9.2f\n  optimize %9.2f\n  emit     %9.2f\n", result.codegenMs,
+                   result.optimizeMs, result.emitMs);
+    std::fprintf(stderr, "  write    %9.2f\ncompile cache: %s\n", result.linkMs, result.cache.c_str());
+  }
+  // What was made, where: one line, unless -q (or the code went to stdout).
+  if (!options.quiet && options.aot.output != "-") {
+    std::string files;
+    for (const std::string& file : result.files) files += (files.empty() ? "" : ", ") + file;
+    std::fprintf(stderr, "nutshell-compile: wrote %s: %s, %zu kernels, %.2f s%s\n", files.c_str(),
+                 result.entry.signature.c_str(), result.kernels.size(), msSince(begin) / 1000.0,
+                 result.cache == "hit" ? ", from the compile cache" : "");
+  }
   return 0;
 }
 

@@ -327,6 +327,36 @@ public:
     moduleOptions.prefix = request.prefix;
     auto perturb = options.settings.find("debug-perturb");
     if (perturb != options.settings.end()) moduleOptions.perturbValue = perturb->second;
+
+    // The compile cache keeps the emitted bytes, per format, prefix and kind.
+    common::CacheSettings cacheSettings = common::CacheSettings::fromEnvironment();
+    cacheSettings.enabled = cacheSettings.enabled && options.cache;
+    common::CompileCache cache(std::move(cacheSettings));
+    std::string key;
+    constexpr std::string_view kAotKind = "cpu-aot";
+    if (cache.enabled()) {
+      std::string purpose = fmt::format("aot format={} prefix={} standalone={}", int(request.format),
+                                        request.prefix, int(request.standaloneDescriptor));
+      key = jitCacheKey(*withPlan, target, moduleOptions.perturbValue, purpose);
+      common::CacheLookup found = cache.load(kAotKind, key);
+      if (!found.warning.empty()) result.warnings.push_back(found.warning);
+      if (found.payload) {
+        Expected<CachedModule> cached = deserializeCachedModule(*found.payload);
+        if (cached && !cached->hostConstants) {
+          result.cache = "hit";
+          result.entry = cached->info;
+          result.kernels = std::move(cached->info.kernels);
+          result.code = std::move(cached->object);
+          result.phases.push_back({"cache", msSince(start)});
+          return result;
+        }
+        result.warnings.push_back(fmt::format(
+            "compile cache: the entry '{}' is unusable ({}); compiled again", cache.entryPath(kAotKind, key),
+            cached ? "it holds host constants" : cached.message()));
+      }
+      result.cache = "miss";
+    }
+
     NUTSHELL_ASSIGN(BuiltModule built, buildModule(*withPlan, target, moduleOptions));
     NUTSHELL_TRY(addModelDescriptor(*built.module, built.info, result.target, request.standaloneDescriptor));
     result.phases.push_back({"codegen", msSince(start)});
@@ -345,6 +375,10 @@ public:
       NUTSHELL_ASSIGN(result.code, emitMachineCode(*built.module, target, kind));
     }
     result.phases.push_back({"emit", msSince(start)});
+    if (cache.enabled()) {
+      Status stored = cache.store(kAotKind, key, serializeCachedModule(built.info, nullptr, result.code));
+      if (!stored) result.warnings.push_back(stored.message() + " (the compile is not cached)");
+    }
     return result;
   }
 

@@ -49,10 +49,12 @@ TensorSignature readSignature(common::CacheReader& r) {
 
 }  // namespace
 
-std::string jitCacheKey(const ir::Graph& planned, const TargetInfo& target, const std::string& perturbValue) {
+std::string jitCacheKey(const ir::Graph& planned, const TargetInfo& target, const std::string& perturbValue,
+                        std::string_view purpose) {
   static const std::string identity = buildIdentity();
   llvm::BLAKE3 hash;
   addString(hash, kFormat);
+  addString(hash, purpose);
   addString(hash, identity);
   addString(hash, target.triple);
   addString(hash, target.cpuName);

@@ -25,8 +25,10 @@
 
 namespace nutshell::cpu {
 
-/// 64 hex digits.
-std::string jitCacheKey(const ir::Graph& planned, const TargetInfo& target, const std::string& perturbValue);
+/// 64 hex digits. `purpose` tells apart entries of one graph made for
+/// different uses (the JIT's, or an AOT request's format and prefix).
+std::string jitCacheKey(const ir::Graph& planned, const TargetInfo& target, const std::string& perturbValue,
+                        std::string_view purpose = "jit");
 
 struct CachedModule {
   ModuleInfo info;

@@ -48,6 +48,10 @@ struct CompileOptions {
   std::string convAlgo = "auto";
   /// cpu backend: LLVM CPU name to generate code for ("" = this machine).
   std::string targetCpu;
+  /// The persistent compile cache (docs/compile-cache.md): compiled code is
+  /// kept on disk and a second compile of the same model, options and
+  /// machine loads it. false: neither read nor write it.
+  bool cache = true;
 };
 
 /// Wall-clock milliseconds of each compile phase.
@@ -57,6 +61,11 @@ struct CompileTimings {
   double codegenMs = 0;   // cpu: graph -> LLVM IR
   double optimizeMs = 0;  // cpu: LLVM O3
   double jitMs = 0;       // cpu: machine code
+  double cacheMs = 0;     // looking up (and, on a hit, loading) the compile cache
+  /// "hit", "miss" or "off".
+  std::string cache = "off";
+  /// Not errors, but worth hearing: a damaged cache entry that was rebuilt.
+  std::vector<std::string> warnings;
 };
 
 /// One model input or output. Symbolic dims are -1.
