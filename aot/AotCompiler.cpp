@@ -176,6 +176,7 @@ Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options
   NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, createBackend(options.backend));
   BackendOptions backendOptions;
   backendOptions.cache = options.cache;
+  backendOptions.progress = options.progress;
   if (!options.targetCpu.empty()) backendOptions.settings["target-cpu"] = options.targetCpu;
   EmitRequest request;
   request.prefix = prefix;
@@ -204,6 +205,7 @@ Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options
   const std::string& code = emitted.code;
 
   auto start = Clock::now();
+  if (options.progress) options.progress(options.emit == EmitKind::Executable ? "linking" : "writing", 0, 0);
   switch (options.emit) {
     case EmitKind::LlvmIr:
     case EmitKind::Assembly:

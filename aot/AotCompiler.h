@@ -6,6 +6,7 @@
 // links or archives. See docs/aot.md.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,8 @@ struct AotOptions {
   bool verbose = false;
   /// The persistent compile cache (docs/compile-cache.md); false: bypass it.
   bool cache = true;
+  /// Told the phase under way (BackendOptions::progress); may be empty.
+  std::function<void(const std::string& phase, size_t done, size_t total)> progress;
 };
 
 struct AotResult {

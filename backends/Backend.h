@@ -4,6 +4,7 @@
 // (backends/BackendRegistry.h): no caller names a backend's own types.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,6 +29,11 @@ struct BackendOptions {
   /// folder and bound come from the environment): false bypasses it
   /// (the tools' --no-cache).
   bool cache = true;
+  /// Told what a long compile is doing: a phase ("generating code",
+  /// "optimizing (LLVM)", ...) and, where it counts items, `done` of
+  /// `total` (both 0 otherwise). May be empty. Called on the compiling
+  /// thread; the tools draw it on a terminal (tools/Progress.h).
+  std::function<void(const std::string& phase, size_t done, size_t total)> progress;
 };
 
 /// A tensor in the memory an executable computes in: host memory for the

@@ -17,6 +17,7 @@
 #include "ir/Graph.h"
 #include "nutshell/Expected.h"
 #include "tools/ModelLoading.h"
+#include "tools/Progress.h"
 
 #ifdef NUTSHELL_HAVE_PASSES
 #include "passes/PipelineOptions.h"
@@ -167,7 +168,13 @@ Expected<int> run(Options& options) {
 #endif
   double passesMs = msSince(start);
 
-  NUTSHELL_ASSIGN(aot::AotResult result, aot::compileAot(*graph, options.aot));
+  // On a terminal, a compile that takes more than a second says what it is doing.
+  // (-v prints as it goes: no progress line to tangle with.)
+  tools::TerminalProgress progress("nutshell-compile", !options.quiet && !options.aot.verbose);
+  options.aot.progress = progress.callback();
+  Expected<aot::AotResult> compiling = aot::compileAot(*graph, options.aot);
+  progress.finish();
+  NUTSHELL_ASSIGN(aot::AotResult result, std::move(compiling));
   for (const std::string& warning : result.warnings)
     std::fprintf(stderr, "nutshell-compile: warning: %s\n", warning.c_str());
   if (options.timePhases || options.aot.verbose) {

@@ -30,6 +30,7 @@
 #include "runtime/TensorIO.h"
 #include "tools/Bisect.h"
 #include "tools/ModelLoading.h"
+#include "tools/Progress.h"
 #include "tools/TensorCompare.h"
 
 #ifdef NUTSHELL_HAVE_PASSES
@@ -363,7 +364,12 @@ Expected<int> run(const Options& options) {
     return report.firstMismatch < 0 ? 0 : kExitMismatch;
   }
   auto compileStart = Clock::now();
-  NUTSHELL_ASSIGN(CompileResult compiled, backend->compile(*graph, backendOptions));
+  // On a terminal, a compile that takes more than a second says what it is doing.
+  tools::TerminalProgress progress("nutshell-run", true);
+  backendOptions.progress = progress.callback();
+  Expected<CompileResult> compiling = backend->compile(*graph, backendOptions);
+  progress.finish();
+  NUTSHELL_ASSIGN(CompileResult compiled, std::move(compiling));
   std::unique_ptr<Executable> executable = std::move(compiled.executable);
   double compileMs = msSince(compileStart);
   for (const std::string& warning : compiled.warnings)

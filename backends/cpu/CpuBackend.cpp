@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
 
@@ -111,10 +112,16 @@ Expected<std::unique_ptr<CompiledModule>> fromCache(const common::CompileCache& 
   return link(target, std::move(cached->info), std::move(cached->hostConstants), cached->object);
 }
 
+using ProgressFn = std::function<void(const std::string&, size_t, size_t)>;
+
 Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, const TargetInfo& target,
                                                         const std::string& perturbValue,
                                                         const common::CompileCache& cache,
-                                                        CompileReport* report) {
+                                                        CompileReport* report,
+                                                        const ProgressFn& progress = {}) {
+  auto tell = [&](const std::string& phase, size_t done = 0, size_t total = 0) {
+    if (progress) progress(phase, done, total);
+  };
   CompileReport ignored;
   CompileReport& out = report ? *report : ignored;
   int debug = debugLevel();
@@ -142,6 +149,10 @@ Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, 
   ModuleOptions moduleOptions;
   moduleOptions.externalConstants = true;
   moduleOptions.perturbValue = perturbValue;
+  if (progress)
+    moduleOptions.onNodeEmitted = [&](size_t done, size_t total) {
+      tell("generating code: node", done, total);
+    };
   NUTSHELL_ASSIGN(BuiltModule built, buildModule(*withPlan, target, moduleOptions));
   double codegenMs = msSince(start);
   // Before LLVM spends seconds on a model that cannot run here.
@@ -156,6 +167,7 @@ Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, 
   if (debug >= 3) std::fprintf(stderr, "[cpu] LLVM IR before optimization:\n%s\n", moduleText(*built.module).c_str());
 
   start = Clock::now();
+  tell("optimizing (LLVM O3, " + std::to_string(built.info.kernels.size()) + " kernels)");
   NUTSHELL_TRY(optimizeModule(*built.module, target));
   double optimizeMs = msSince(start);
   if (debug >= 1) std::fprintf(stderr, "[cpu] LLVM O3: %.1f ms\n", optimizeMs);
@@ -164,6 +176,7 @@ Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, 
   // Machine code as an object, linked into the JIT: the same bytes the
   // cache keeps, so a hit runs exactly what a miss ran.
   start = Clock::now();
+  tell("generating machine code");
   NUTSHELL_ASSIGN(std::string object, emitMachineCode(*built.module, target, MachineCodeKind::Object));
   if (cache.enabled()) {
     Status stored =
@@ -189,10 +202,10 @@ public:
         perturbValue_(std::move(perturbValue)),
         cache_(std::move(cache)) {}
 
-  Status compileEagerly(CompileReport* report) {
+  Status compileEagerly(CompileReport* report, const ProgressFn& progress) {
     for (const ir::Value* input : graph_->inputs)
       if (!input->type.isStatic()) return Status::success();  // compiled per shape on first run
-    NUTSHELL_ASSIGN(auto compiled, compileModule(*graph_, target_, perturbValue_, cache_, report));
+    NUTSHELL_ASSIGN(auto compiled, compileModule(*graph_, target_, perturbValue_, cache_, report, progress));
     variants_.put(common::shapeKey(specs_), std::move(compiled));
     return Status::success();
   }
@@ -302,7 +315,7 @@ public:
                                         perturb == options.settings.end() ? "" : perturb->second,
                                         common::CompileCache(std::move(cacheSettings)));
     CompileReport report;
-    NUTSHELL_TRY(executable->compileEagerly(&report));
+    NUTSHELL_TRY(executable->compileEagerly(&report, options.progress));
     CompileResult result;
     result.executable = std::move(executable);
     result.phases = std::move(report.phases);
@@ -357,6 +370,13 @@ public:
       result.cache = "miss";
     }
 
+    auto tell = [&](const std::string& phase, size_t done = 0, size_t total = 0) {
+      if (options.progress) options.progress(phase, done, total);
+    };
+    if (options.progress)
+      moduleOptions.onNodeEmitted = [&](size_t done, size_t total) {
+        tell("generating code: node", done, total);
+      };
     NUTSHELL_ASSIGN(BuiltModule built, buildModule(*withPlan, target, moduleOptions));
     NUTSHELL_TRY(addModelDescriptor(*built.module, built.info, result.target, request.standaloneDescriptor));
     result.phases.push_back({"codegen", msSince(start)});
@@ -364,9 +384,11 @@ public:
     result.kernels = built.info.kernels;
 
     start = Clock::now();
+    tell("optimizing (LLVM O3, " + std::to_string(built.info.kernels.size()) + " kernels)");
     NUTSHELL_TRY(optimizeModule(*built.module, target));
     result.phases.push_back({"optimize", msSince(start)});
     start = Clock::now();
+    tell("generating machine code");
     if (request.format == EmitFormat::IrText) {
       result.code = moduleText(*built.module);
     } else {

@@ -427,7 +427,10 @@ Expected<BuiltModule> Builder::build() {
   emitArgumentChecks(runBuilder);
 
   size_t index = 0;
-  for (const auto& node : graph_.nodes()) NUTSHELL_TRY(emitNode(*node, index++));
+  for (const auto& node : graph_.nodes()) {
+    NUTSHELL_TRY(emitNode(*node, index++));
+    if (options_.onNodeEmitted) options_.onNodeEmitted(index, graph_.nodes().size());
+  }
   for (const auto& [value, j] : buffers_.outputCopies) {
     llvm::Value* destination = runBuilder.CreateLoad(
         ptr, runBuilder.CreateConstInBoundsGEP1_64(ptr, outputsArg_, j), fmt::format("out{}", j));

@@ -13,6 +13,7 @@
 // nutshell_parallel_for (runtime/ThreadPool.h) and libc's memcpy.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,8 @@ struct ModuleOptions {
   /// this name, add 1 to its first element (a planted wrong kernel, which
   /// nutshell-run --bisect must find). Empty: off.
   std::string perturbValue;
+  /// Called after each node's kernel is emitted: (nodes done, nodes in all).
+  std::function<void(size_t done, size_t total)> onNodeEmitted;
 };
 
 struct BuiltModule {
