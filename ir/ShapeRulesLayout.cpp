@@ -291,7 +291,8 @@ Expected<Types> inferDepthSpace(const Node& node) {
     const Dim& d = x.dims[i];
     if (b == 1) return d;
     if (!d.isStatic()) return unknownDim();
-    int64_t factor = i == 1 ? b * b : b;
+    int64_t factor = b;
+    if (i == 1 && !checkedMul(b, b, factor)) return nodeError(node, "blocksize " + block + " is too large");
     if (up) {
       int64_t size = 0;
       if (!checkedMul(d.size, factor, size)) return nodeError(node, "dims too large with blocksize " + block);

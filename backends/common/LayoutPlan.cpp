@@ -150,6 +150,10 @@ Expected<OffsetTables> planExpand(const std::vector<int64_t>& in, const std::vec
 
 namespace {
 
+/// Blocks beyond 2^20 (b^2 = 2^40 elements per block) cannot come from a
+/// valid shape, and b^2 stays far from overflowing.
+constexpr int64_t kMaxBlock = int64_t(1) << 20;
+
 /// Table of i -> (i / b) * outer + (i % b) * inner for i in [0, n).
 std::vector<int64_t> blockTable(int64_t n, int64_t b, int64_t outer, int64_t inner) {
   std::vector<int64_t> t(static_cast<size_t>(n));
@@ -160,7 +164,7 @@ std::vector<int64_t> blockTable(int64_t n, int64_t b, int64_t outer, int64_t inn
 }  // namespace
 
 Expected<OffsetTables> planDepthToSpace(const std::vector<int64_t>& in, int64_t b, bool crd) {
-  if (in.size() != 4 || b < 1 || in[1] % (b * b) != 0)
+  if (in.size() != 4 || b < 1 || b > kMaxBlock || in[1] % (b * b) != 0)
     return makeError(fmt::format("depth_to_space needs [N,C,H,W] with C divisible by {}", b * b));
   auto s = denseStrides(in);
   const int64_t c = in[1] / (b * b);
@@ -172,7 +176,7 @@ Expected<OffsetTables> planDepthToSpace(const std::vector<int64_t>& in, int64_t 
 }
 
 Expected<OffsetTables> planSpaceToDepth(const std::vector<int64_t>& in, int64_t b) {
-  if (in.size() != 4 || b < 1 || in[2] % b != 0 || in[3] % b != 0)
+  if (in.size() != 4 || b < 1 || b > kMaxBlock || in[2] % b != 0 || in[3] % b != 0)
     return makeError(fmt::format("space_to_depth needs [N,C,H,W] with H and W divisible by {}", b));
   auto s = denseStrides(in);
   const int64_t c = in[1];

@@ -281,6 +281,9 @@ Results runTile(const ir::Node& node, const Operands& ops) {
   std::vector<int64_t> shape, view, strides;
   for (size_t i = 0; i < x.rank(); ++i) {
     if (repeats[i] < 0) return nodeError(node, fmt::format("negative repeat {}", repeats[i]));
+    if (x.shape()[i] != 0 && repeats[i] > ir::kMaxElements / x.shape()[i])
+      return nodeError(
+          node, fmt::format("repeats [{}] make {} too large", fmt::join(repeats, ","), x.typeString()));
     shape.push_back(x.shape()[i] * repeats[i]);
     view.insert(view.end(), {repeats[i], x.shape()[i]});
     strides.insert(strides.end(), {0, inStrides[i]});
@@ -319,10 +322,12 @@ Results rearrange(const ir::Node& node, const Tensor& x, const std::vector<int64
 Results runDepthToSpace(const ir::Node& node, const Operands& ops) {
   const Tensor& x = *ops[0];
   const int64_t b = node.getInt("blocksize");
-  if (x.rank() != 4 || b < 1 || x.shape()[1] % (b * b) != 0)
-    return nodeError(node, fmt::format("needs [N,C,H,W] with C divisible by blocksize^2 ({}), got {}", b * b,
+  if (x.rank() != 4 || b < 1 || b > (int64_t(1) << 20) || x.shape()[1] % (b * b) != 0)
+    return nodeError(node, fmt::format("needs [N,C,H,W] with C divisible by blocksize^2 ({}^2), got {}", b,
                                        x.typeString()));
   const int64_t N = x.shape()[0], C = x.shape()[1] / (b * b), H = x.shape()[2], W = x.shape()[3];
+  if (H * W != 0 && b > ir::kMaxElements / std::max(H, W))
+    return nodeError(node, fmt::format("blocksize {} makes {} too large", b, x.typeString()));
   const std::vector<int64_t> shape{N, C, H * b, W * b};
   if (node.getString("mode") == "crd")
     return rearrange(node, x, {N, C, b, b, H, W}, {0, 1, 4, 2, 5, 3}, shape);
@@ -332,7 +337,7 @@ Results runDepthToSpace(const ir::Node& node, const Operands& ops) {
 Results runSpaceToDepth(const ir::Node& node, const Operands& ops) {
   const Tensor& x = *ops[0];
   const int64_t b = node.getInt("blocksize");
-  if (x.rank() != 4 || b < 1 || x.shape()[2] % b != 0 || x.shape()[3] % b != 0)
+  if (x.rank() != 4 || b < 1 || b > (int64_t(1) << 20) || x.shape()[2] % b != 0 || x.shape()[3] % b != 0)
     return nodeError(node, fmt::format("needs [N,C,H,W] with H and W divisible by blocksize {}, got {}", b,
                                        x.typeString()));
   const int64_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2] / b, W = x.shape()[3] / b;

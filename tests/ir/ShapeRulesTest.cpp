@@ -199,6 +199,13 @@ TEST_CASE_METHOD(Fixture, "tile, expand, depth_to_space, space_to_depth", "[shap
              Catch::Contains("channels 8 not divisible by blocksize^2 9"));
   CHECK_THAT(infer(OpKind::SpaceToDepth, {in("f32[1,8,3,5]")}, {{"blocksize", int64_t(2)}}),
              Catch::Contains("dim 3 not divisible by blocksize 2"));
+  // Sizes are checked, never overflowed.
+  CHECK_THAT(infer(OpKind::DepthToSpace, {in("f32[1,8,3,5]")}, {{"blocksize", int64_t(1) << 40}}),
+             Catch::Contains("blocksize 1099511627776 is too large"));
+  CHECK_THAT(infer(OpKind::SpaceToDepth, {in("f32[1,8,1099511627776,1]")}, {{"blocksize", int64_t(1) << 39}}),
+             Catch::Contains("too large"));
+  CHECK_THAT(infer(OpKind::Tile, {in("f32[1073741824,2]")}, {{"repeats", Ints{1 << 20, 1}}}),
+             Catch::Contains("dims too large"));
   CHECK_THAT(infer(OpKind::DepthToSpace, {in("f32[1,8,3,5]")},
                    {{"blocksize", int64_t(2)}, {"mode", std::string("xyz")}}),
              Catch::Contains("dcr|crd"));
