@@ -5,6 +5,7 @@
 // Symbolic dims: a dim that only passes through (conv's batch) keeps its
 // symbol; a dim computed from a symbol (conv output height of a symbolic
 // height) becomes `?`, which every check treats as compatible.
+#include <optional>
 #include <string>
 
 #include "ir/OpViews.h"
@@ -237,14 +238,19 @@ Expected<Types> inferMatMul(const Node& node) {
 
 Expected<Types> inferBroadcast(const Node& node) {
   DType dtype = node.operands[0]->type.dtype;
+  // pow and prelu are f32 math; add..div, max and min also do i64 shape arithmetic.
+  const bool f32Only =
+      node.op == OpKind::FusedElementwise || node.op == OpKind::Pow || node.op == OpKind::PRelu;
   for (size_t i = 0; i < node.operands.size(); ++i) {
-    if (node.op == OpKind::FusedElementwise) NUTSHELL_TRY(requireF32(node, i));
+    if (f32Only) NUTSHELL_TRY(requireF32(node, i));
     if (node.operands[i]->type.dtype != dtype) return nodeError(node, "operand dtypes differ");
   }
   if (node.op == OpKind::FusedElementwise) {
     size_t binary = 0;
-    for (const std::string& step : node.getStrings("steps"))
-      if (step == "add" || step == "sub" || step == "mul" || step == "div") ++binary;
+    for (const std::string& step : node.getStrings("steps")) {
+      std::optional<OpKind> op = lookupOp(step);
+      if (op && opInfo(*op).has(Trait::Binary | Trait::Elementwise)) ++binary;
+    }
     if (binary + 1 != node.operands.size())
       return nodeError(node, std::to_string(binary) + " binary steps need " + std::to_string(binary + 1) +
                                  " operands, got " + std::to_string(node.operands.size()));
@@ -254,6 +260,14 @@ Expected<Types> inferBroadcast(const Node& node) {
     auto next = broadcastDims(dims, node.operands[i]->type.dims);
     if (!next) return nodeError(node, next.message());
     dims = next.take();
+  }
+  if (node.op == OpKind::PRelu) {
+    // Unidirectional: slope broadcasts to x, never x to slope.
+    const TensorType& x = node.operands[0]->type;
+    bool fits = dims.size() == x.rank();
+    for (size_t i = 0; fits && i < dims.size(); ++i) fits = dimsCompatible(dims[i], x.dims[i]);
+    if (!fits) return nodeError(node, "slope does not broadcast to the shape of x");
+    return Types{x};
   }
   return Types{TensorType(dtype, dims)};
 }
@@ -279,6 +293,45 @@ Expected<Types> inferReduce(const Node& node) {
       out.push_back(Dim(1));
   }
   return Types{TensorType(DType::F32, out)};
+}
+
+Expected<Types> inferLayerNorm(const Node& node) {
+  for (size_t i = 0; i < node.operands.size(); ++i) NUTSHELL_TRY(requireF32(node, i));
+  const TensorType& x = node.operands[0]->type;
+  if (x.rank() == 0) return nodeError(node, "x must have rank >= 1");
+  NUTSHELL_ASSIGN(int64_t axis, normalizeAxis(node, node.getInt("axis"), int64_t(x.rank()), "axis"));
+  std::vector<Dim> normalized(x.dims.begin() + axis, x.dims.end());
+  for (size_t i = 1; i < node.operands.size(); ++i) {
+    const TensorType& t = node.operands[i]->type;
+    bool fits = t.rank() == normalized.size();
+    for (size_t k = 0; fits && k < t.rank(); ++k) fits = dimsCompatible(t.dims[k], normalized[k]);
+    if (!fits)
+      return nodeError(node, node.info().operandName(i) + " must have the normalised dims " +
+                                 TensorType(DType::F32, normalized).str() + " (axis " + std::to_string(axis) +
+                                 ")");
+  }
+  TensorType stats = x;
+  for (size_t i = size_t(axis); i < x.rank(); ++i) stats.dims[i] = Dim(1);
+  return Types{x, stats, stats};
+}
+
+Expected<Types> inferGroupNorm(const Node& node) {
+  for (size_t i = 0; i < node.operands.size(); ++i) NUTSHELL_TRY(requireF32(node, i));
+  const TensorType& x = node.operands[0]->type;
+  if (x.rank() < 2)
+    return nodeError(node, "expects an input of rank >= 2 (N,C,...), got rank " + std::to_string(x.rank()));
+  const Dim& c = x.dims[1];
+  for (size_t i = 1; i < 3; ++i) {
+    NUTSHELL_TRY(requireRank(node, i, 1));
+    if (!dimsCompatible(node.operands[i]->type.dims[0], c))
+      return nodeError(node, node.info().operandName(i) + " size " + dimStr(node.operands[i]->type.dims[0]) +
+                                 " != channels " + dimStr(c));
+  }
+  int64_t groups = node.getInt("num_groups");
+  if (c.isStatic() && c.size % groups != 0)
+    return nodeError(node,
+                     "channels " + dimStr(c) + " not divisible by num_groups " + std::to_string(groups));
+  return Types{x};
 }
 
 Expected<Types> inferLstm(const Node& node) {

@@ -1,6 +1,6 @@
 // Shape rules of the layout ops (reshape, flatten, transpose, concat, slice,
-// pad) and of the ONNX shape ops (shape, gather, unsqueeze, squeeze,
-// constant_of_shape, cast).
+// pad, tile, expand, depth_to_space, space_to_depth) and of the ONNX shape
+// ops (shape, gather, unsqueeze, squeeze, constant_of_shape, cast).
 //
 // Where a result depends on values computed at run time (a reshape whose
 // target comes from a non-constant operand), the dims are `?` until the
@@ -10,6 +10,7 @@
 #include <limits>
 #include <string>
 
+#include "ir/ShapeInference.h"
 #include "ir/ShapeRuleSupport.h"
 
 namespace nutshell::ir::rules {
@@ -245,6 +246,67 @@ Expected<Types> inferPad(const Node& node) {
     if (size < 0) return nodeError(node, "pads " + intsStr(pads) + " leave a negative size on axis " + std::to_string(i));
     out.dims[i] = Dim(size);
   }
+  return Types{out};
+}
+
+Expected<Types> inferTile(const Node& node) {
+  const TensorType& x = node.operands[0]->type;
+  const auto& repeats = node.getInts("repeats");
+  if (repeats.size() != x.rank())
+    return nodeError(node, "repeats " + intsStr(repeats) + " must have one entry per axis (" +
+                               std::to_string(x.rank()) + ")");
+  TensorType out = x;
+  for (size_t i = 0; i < x.rank(); ++i) {
+    if (repeats[i] == 1) continue;
+    if (!x.dims[i].isStatic()) {
+      out.dims[i] = repeats[i] == 0 ? Dim(0) : unknownDim();
+      continue;
+    }
+    int64_t size = 0;
+    if (!checkedMul(x.dims[i].size, repeats[i], size))
+      return nodeError(node, "dims too large with repeats " + intsStr(repeats));
+    out.dims[i] = Dim(size);
+  }
+  return Types{out};
+}
+
+Expected<Types> inferExpand(const Node& node) {
+  const TensorType& x = node.operands[0]->type;
+  std::vector<Dim> target;
+  for (int64_t d : node.getInts("shape")) target.push_back(Dim(d));
+  auto dims = broadcastDims(x.dims, target);
+  if (!dims)
+    return nodeError(node, "cannot expand to " + intsStr(node.getInts("shape")) + ": " + dims.message());
+  return Types{TensorType(x.dtype, dims.take())};
+}
+
+Expected<Types> inferDepthSpace(const Node& node) {
+  NUTSHELL_TRY(requireRank(node, 0, 4));
+  const TensorType& x = node.operands[0]->type;
+  const int64_t b = node.getInt("blocksize");
+  const std::string block = std::to_string(b);
+  TensorType out = x;
+  // A dim multiplied or divided by the block is known when the input dim is.
+  auto scaled = [&](size_t i, bool up) -> Expected<Dim> {
+    const Dim& d = x.dims[i];
+    if (b == 1) return d;
+    if (!d.isStatic()) return unknownDim();
+    int64_t factor = b;
+    if (i == 1 && !checkedMul(b, b, factor)) return nodeError(node, "blocksize " + block + " is too large");
+    if (up) {
+      int64_t size = 0;
+      if (!checkedMul(d.size, factor, size)) return nodeError(node, "dims too large with blocksize " + block);
+      return Dim(size);
+    }
+    if (d.size % factor != 0)
+      return nodeError(node, std::string(i == 1 ? "channels " : "dim ") + dimStr(d) + " not divisible by " +
+                                 (i == 1 ? "blocksize^2 " + std::to_string(factor) : "blocksize " + block));
+    return Dim(d.size / factor);
+  };
+  const bool toSpace = node.op == OpKind::DepthToSpace;
+  NUTSHELL_ASSIGN(out.dims[1], scaled(1, !toSpace));
+  NUTSHELL_ASSIGN(out.dims[2], scaled(2, toSpace));
+  NUTSHELL_ASSIGN(out.dims[3], scaled(3, toSpace));
   return Types{out};
 }
 

@@ -115,6 +115,82 @@ Expected<OffsetTables> planPad(const std::vector<int64_t>& in, const std::vector
   return tables;
 }
 
+Expected<OffsetTables> planTile(const std::vector<int64_t>& in, const std::vector<int64_t>& out) {
+  if (out.size() != in.size())
+    return makeError(fmt::format("result rank {} differs from input rank {}", out.size(), in.size()));
+  auto strides = denseStrides(in);
+  OffsetTables tables;
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (in[d] == 0 ? out[d] != 0 : out[d] % in[d] != 0)
+      return makeError(fmt::format("result dim {} is not a multiple of input dim {}", out[d], in[d]));
+    std::vector<int64_t> t(static_cast<size_t>(out[d]));
+    for (int64_t i = 0; i < out[d]; ++i) t[size_t(i)] = (i % in[d]) * strides[d];
+    tables.push_back(t);
+  }
+  return tables;
+}
+
+Expected<OffsetTables> planExpand(const std::vector<int64_t>& in, const std::vector<int64_t>& out) {
+  if (in.size() > out.size())
+    return makeError(fmt::format("input rank {} exceeds result rank {}", in.size(), out.size()));
+  auto strides = denseStrides(in);
+  const size_t lead = out.size() - in.size();
+  OffsetTables tables;
+  for (size_t d = 0; d < out.size(); ++d) {
+    std::vector<int64_t> t(static_cast<size_t>(out[d]), 0);
+    if (d >= lead && in[d - lead] != 1) {
+      if (in[d - lead] != out[d])
+        return makeError(fmt::format("input dim {} does not broadcast to {}", in[d - lead], out[d]));
+      for (int64_t i = 0; i < out[d]; ++i) t[size_t(i)] = i * strides[d - lead];
+    }
+    tables.push_back(t);
+  }
+  return tables;
+}
+
+namespace {
+
+/// Blocks beyond 2^20 (b^2 = 2^40 elements per block) cannot come from a
+/// valid shape, and b^2 stays far from overflowing.
+constexpr int64_t kMaxBlock = int64_t(1) << 20;
+
+/// Table of i -> (i / b) * outer + (i % b) * inner for i in [0, n).
+std::vector<int64_t> blockTable(int64_t n, int64_t b, int64_t outer, int64_t inner) {
+  std::vector<int64_t> t(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) t[size_t(i)] = (i / b) * outer + (i % b) * inner;
+  return t;
+}
+
+}  // namespace
+
+Expected<OffsetTables> planDepthToSpace(const std::vector<int64_t>& in, int64_t b, bool crd) {
+  if (in.size() != 4 || b < 1 || b > kMaxBlock || in[1] % (b * b) != 0)
+    return makeError(fmt::format("depth_to_space needs [N,C,H,W] with C divisible by {}", b * b));
+  auto s = denseStrides(in);
+  const int64_t c = in[1] / (b * b);
+  // dcr: input channel (i*b + j)*c + k; crd: k*b*b + i*b + j, for block row i, column j.
+  OffsetTables tables{blockTable(in[0], 1, s[0], 0), blockTable(c, 1, (crd ? b * b : 1) * s[1], 0),
+                      blockTable(in[2] * b, b, s[2], (crd ? b : b * c) * s[1]),
+                      blockTable(in[3] * b, b, s[3], (crd ? 1 : c) * s[1])};
+  return tables;
+}
+
+Expected<OffsetTables> planSpaceToDepth(const std::vector<int64_t>& in, int64_t b) {
+  if (in.size() != 4 || b < 1 || b > kMaxBlock || in[2] % b != 0 || in[3] % b != 0)
+    return makeError(fmt::format("space_to_depth needs [N,C,H,W] with H and W divisible by {}", b));
+  auto s = denseStrides(in);
+  const int64_t c = in[1];
+  // Output channel (i*b + j)*c + k reads channel k at row offset i, column offset j.
+  std::vector<int64_t> channels(static_cast<size_t>(c * b * b));
+  for (int64_t o = 0; o < c * b * b; ++o) {
+    const int64_t k = o % c, i = o / c / b, j = o / c % b;
+    channels[size_t(o)] = k * s[1] + i * s[2] + j * s[3];
+  }
+  OffsetTables tables{blockTable(in[0], 1, s[0], 0), channels, blockTable(in[2] / b, 1, b * s[2], 0),
+                      blockTable(in[3] / b, 1, b * s[3], 0)};
+  return tables;
+}
+
 bool isContiguousRun(const std::vector<int64_t>& table) {
   for (size_t j = 0; j < table.size(); ++j)
     if (table[j] == kPadEntry || table[j] != table[0] + int64_t(j)) return false;

@@ -1,5 +1,6 @@
 // Offset tables of the data-movement ops, backend-neutral plain data:
-// transpose, slice and pad are all "out[o] = in[sum_d tables[d][o_d]]" with
+// transpose, slice, pad, tile, expand, depth_to_space and space_to_depth are
+// all "out[o] = in[sum_d tables[d][o_d]]" with
 // one table of input element offsets per output dimension, computed at
 // compile time from the shapes and attributes. The CPU backend turns them
 // into gathers or row copies (LayoutKernels.cpp); concat is a list of
@@ -50,6 +51,24 @@ Expected<OffsetTables> planSlice(const std::vector<int64_t>& inShape, const std:
 /// disagrees with pads.
 Expected<OffsetTables> planPad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
                                const std::vector<int64_t>& pads, const std::string& mode);
+
+/// Tables of tile(in) -> out: output index i of axis d reads input index
+/// i % in[d]. An error when the ranks differ or an out dim is not a multiple
+/// of its input dim.
+Expected<OffsetTables> planTile(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape);
+
+/// Tables of expand(in) -> out, numpy broadcasting: in is right-aligned with
+/// out and its size-1 (or missing) dims read index 0. An error when in does
+/// not broadcast to out.
+Expected<OffsetTables> planExpand(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape);
+
+/// Tables of depth_to_space (mode dcr, or crd when `crd`) and of
+/// space_to_depth on [N,C,H,W] with `blocksize` (ops.def states the channel
+/// orders). Each output dim's offset is a sum of per-dim parts because the
+/// block position splits into the h and w remainders. An error on a rank
+/// other than 4 or dims the block does not divide.
+Expected<OffsetTables> planDepthToSpace(const std::vector<int64_t>& inShape, int64_t blocksize, bool crd);
+Expected<OffsetTables> planSpaceToDepth(const std::vector<int64_t>& inShape, int64_t blocksize);
 
 /// True when `table` is a run of consecutive offsets without padding, so a
 /// row of the gather is one contiguous copy.

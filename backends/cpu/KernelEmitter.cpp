@@ -37,6 +37,10 @@ Expected<KernelInfo> emitKernel(KernelBuilder& kb) {
     case ir::OpKind::Sub:
     case ir::OpKind::Mul:
     case ir::OpKind::Div:
+    case ir::OpKind::Pow:
+    case ir::OpKind::Max:
+    case ir::OpKind::Min:
+    case ir::OpKind::PRelu:
     case ir::OpKind::Relu:
     case ir::OpKind::LeakyRelu:
     case ir::OpKind::Sigmoid:
@@ -62,11 +66,18 @@ Expected<KernelInfo> emitKernel(KernelBuilder& kb) {
     case ir::OpKind::ReduceMax:
     case ir::OpKind::ReduceMean:
     case ir::OpKind::ReduceSum:
-      return emitReduce(kb);
+    case ir::OpKind::ReduceMin:
+    case ir::OpKind::ReduceProd:
+    case ir::OpKind::ReduceL1:
+    case ir::OpKind::ReduceL2:
+    case ir::OpKind::ReduceSumSquare:
+    case ir::OpKind::ReduceLogSumExp: return emitReduce(kb);
     case ir::OpKind::BatchNorm:
       return emitBatchNorm(kb);
     case ir::OpKind::Lrn:
       return emitLrn(kb);
+    case ir::OpKind::LayerNorm: return emitLayerNorm(kb);
+    case ir::OpKind::GroupNorm: return emitGroupNorm(kb);
     case ir::OpKind::Transpose:
       return emitTranspose(kb);
     case ir::OpKind::Concat:
@@ -75,6 +86,10 @@ Expected<KernelInfo> emitKernel(KernelBuilder& kb) {
       return emitSlice(kb);
     case ir::OpKind::Pad:
       return emitPad(kb);
+    case ir::OpKind::Tile: return emitTile(kb);
+    case ir::OpKind::Expand: return emitExpand(kb);
+    case ir::OpKind::DepthToSpace:
+    case ir::OpKind::SpaceToDepth: return emitDepthSpace(kb);
     case ir::OpKind::Lstm:
       return emitLstm(kb);
     case ir::OpKind::Shape:

@@ -156,7 +156,8 @@ std::string shapeText(const std::vector<int64_t>& shape);
 int64_t product(const std::vector<int64_t>& dims, size_t from = 0, size_t to = SIZE_MAX);
 
 // ---- kernel families (one file each) --------------------------------------------
-// ElementwiseKernels.cpp: add..exp, fused_elementwise (broadcasting, f32 and i64).
+// ElementwiseKernels.cpp: add..prelu, the unary ops, fused_elementwise
+// (broadcasting, f32 and i64).
 Expected<KernelInfo> emitElementwise(KernelBuilder& kb);
 // ConvKernels.cpp: conv2d and fused_conv2d (direct, blocked, fused epilogue).
 Expected<KernelInfo> emitConv2d(KernelBuilder& kb);
@@ -173,13 +174,19 @@ Expected<KernelInfo> emitSoftmax(KernelBuilder& kb);
 Expected<KernelInfo> emitReduce(KernelBuilder& kb);
 Expected<KernelInfo> emitBatchNorm(KernelBuilder& kb);
 Expected<KernelInfo> emitLrn(KernelBuilder& kb);
+// NormKernels.cpp
+Expected<KernelInfo> emitLayerNorm(KernelBuilder& kb);
+Expected<KernelInfo> emitGroupNorm(KernelBuilder& kb);
 // LayoutKernels.cpp: reshape/flatten/identity/squeeze/unsqueeze (copies),
-// transpose, concat, slice, pad.
+// transpose, concat, slice, pad, tile, expand, depth_to_space, space_to_depth.
 Expected<KernelInfo> emitCopy(KernelBuilder& kb);
 Expected<KernelInfo> emitTranspose(KernelBuilder& kb);
 Expected<KernelInfo> emitConcat(KernelBuilder& kb);
 Expected<KernelInfo> emitSlice(KernelBuilder& kb);
 Expected<KernelInfo> emitPad(KernelBuilder& kb);
+Expected<KernelInfo> emitTile(KernelBuilder& kb);
+Expected<KernelInfo> emitExpand(KernelBuilder& kb);
+Expected<KernelInfo> emitDepthSpace(KernelBuilder& kb);
 // LstmKernel.cpp
 Expected<KernelInfo> emitLstm(KernelBuilder& kb);
 // ShapeOpKernels.cpp

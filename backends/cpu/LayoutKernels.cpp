@@ -1,7 +1,7 @@
-// Data movement: reshape-like copies, transpose, concat, slice, pad.
-// Transpose, slice and pad share one emitter driven by per-dimension offset
-// tables computed at compile time (the backend-neutral plans in
-// backends/common/LayoutPlan.h).
+// Data movement: reshape-like copies, transpose, concat, slice, pad, tile,
+// expand, depth_to_space, space_to_depth. All but the copies and concat share
+// one emitter driven by per-dimension offset tables computed at compile time
+// (the backend-neutral plans in backends/common/LayoutPlan.h).
 #include "backends/cpu/LayoutKernels.h"
 
 #include <fmt/format.h>
@@ -140,6 +140,33 @@ Expected<KernelInfo> emitPad(KernelBuilder& kb) {
       common::planPad(kb.operandShape(0), out, kb.node.getInts("pads"), kb.node.getString("mode"));
   if (!tables) return kb.error(tables.message());
   return emitTableGather(kb, 0, out, *tables, kb.node.getFloat("value"));
+}
+
+Expected<KernelInfo> emitTile(KernelBuilder& kb) {
+  auto out = kb.resultShape();
+  Expected<common::OffsetTables> tables = common::planTile(kb.operandShape(0), out);
+  if (!tables) return kb.error(tables.message());
+  return emitTableGather(kb, 0, out, *tables, 0.0);
+}
+
+Expected<KernelInfo> emitExpand(KernelBuilder& kb) {
+  auto out = kb.resultShape();
+  Expected<common::OffsetTables> tables = common::planExpand(kb.operandShape(0), out);
+  if (!tables) return kb.error(tables.message());
+  return emitTableGather(kb, 0, out, *tables, 0.0);
+}
+
+Expected<KernelInfo> emitDepthSpace(KernelBuilder& kb) {
+  const int64_t b = kb.node.getInt("blocksize");
+  Expected<common::OffsetTables> tables =
+      kb.node.op == ir::OpKind::DepthToSpace
+          ? common::planDepthToSpace(kb.operandShape(0), b, kb.node.getString("mode") == "crd")
+          : common::planSpaceToDepth(kb.operandShape(0), b);
+  if (!tables) return kb.error(tables.message());
+  auto out = kb.resultShape();
+  for (size_t d = 0; d < out.size() && d < tables->size(); ++d)
+    if (int64_t((*tables)[d].size()) != out[d]) return kb.error("result shape disagrees with blocksize");
+  return emitTableGather(kb, 0, out, *tables, 0.0);
 }
 
 }  // namespace nutshell::cpu

@@ -1,9 +1,11 @@
-// softmax / log_softmax, reduce_max/mean/sum, batch_norm, lrn.
+// softmax / log_softmax, reduce_max/mean/sum/min/prod/l1/l2/sum_square/
+// log_sum_exp, batch_norm, lrn.
 //
 // Softmax over a contiguous axis vectorizes along the row (vector partial
 // max and sum, then a fixed-order horizontal combine); over a strided axis it
 // vectorizes across the inner dimension instead. Reductions accumulate sums
-// in double, in index order, like the reference.
+// and products in double, in index order, like the reference; log_sum_exp
+// finds the maximum first and sums exp(x - max).
 #include <limits>
 
 #include <fmt/format.h>
@@ -139,47 +141,77 @@ Expected<KernelInfo> emitReduce(KernelBuilder& kb) {
   const int64_t outCount = product(keptDims);
   const int64_t count = product(redDims);
   if (kb.node.result()->type.numElements() != outCount) return kb.error("result size disagrees with axes");
-  const bool isMax = kb.node.op == K::ReduceMax;
-  const bool isMean = kb.node.op == K::ReduceMean;
+  const K op = kb.node.op;
+  const bool isMax = op == K::ReduceMax, isMin = op == K::ReduceMin;
   const bool isFloat = kb.operandType(0) == ir::DType::F32;
+  if (!isFloat && op != K::ReduceMax && op != K::ReduceMean && op != K::ReduceSum)
+    return kb.error("takes an f32 input");
   llvm::IRBuilder<>& b = kb.b;
   llvm::Type* elem = kb.elemTy(kb.operandType(0));
-  // Sums in double (or i64); max in the element type.
-  llvm::Type* accType = isMax ? elem : (isFloat ? b.getDoubleTy() : kb.i64Ty());
+  // Sums and products in double (or i64); max and min in the element type.
+  llvm::Type* accType = isMax || isMin ? elem : (isFloat ? b.getDoubleTy() : kb.i64Ty());
   llvm::AllocaInst* acc = kb.entryAlloca(accType, 1, "acc");
+  // log_sum_exp: the maximum first, so that exp(v - max) cannot overflow.
+  llvm::AllocaInst* shift = op == K::ReduceLogSumExp ? kb.entryAlloca(elem, 1, "shift") : nullptr;
   llvm::Value* in = kb.operand(0);
   llvm::Value* out = kb.result();
+  const double inf = std::numeric_limits<double>::infinity();
+  auto initial = [&]() -> llvm::Value* {
+    if (!isFloat) return kb.i64c(isMax ? std::numeric_limits<int64_t>::min() : 0);
+    if (isMax || isMin) return kb.f32c(isMax ? -inf : inf);
+    return llvm::ConstantFP::get(accType, op == K::ReduceProd ? 1.0 : 0.0);
+  };
+  // acc OP v for one input element v.
+  auto update = [&](llvm::Value* a, llvm::Value* v) -> llvm::Value* {
+    auto wide = [&](llvm::Value* x) { return b.CreateFPExt(x, accType); };
+    switch (op) {
+      case K::ReduceMax: return isFloat ? kb.fmax(a, v) : b.CreateSelect(b.CreateICmpSGT(v, a), v, a);
+      case K::ReduceMin: return kb.fmin(a, v);
+      case K::ReduceProd: return b.CreateFMul(a, wide(v));
+      case K::ReduceL1: return b.CreateFAdd(a, wide(b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, v)));
+      case K::ReduceL2:
+      case K::ReduceSumSquare: return b.CreateFAdd(a, b.CreateFMul(wide(v), wide(v)));
+      case K::ReduceLogSumExp:
+        return b.CreateFAdd(a, wide(kb.exp(b.CreateFSub(v, b.CreateLoad(elem, shift)))));
+      default: return isFloat ? b.CreateFAdd(a, wide(v)) : b.CreateAdd(a, v);  // sum, mean
+    }
+  };
   int64_t numTasks = kb.forEachTaskItem(outCount, std::max<int64_t>(1, 8192 / std::max<int64_t>(count, 1)), [&](llvm::Value* o) {
     std::vector<llvm::Value*> idx = kb.decompose(o, keptDims);
     llvm::Value* base = kb.i64c(0);
     for (size_t d = 0; d < keptDims.size(); ++d) base = b.CreateAdd(base, b.CreateMul(idx[d], kb.i64c(keptStrides[d])));
-    llvm::Value* init;
-    if (isMax)
-      init = isFloat ? static_cast<llvm::Value*>(kb.f32c(-std::numeric_limits<double>::infinity()))
-                     : kb.i64c(std::numeric_limits<int64_t>::min());
-    else
-      init = isFloat ? static_cast<llvm::Value*>(llvm::ConstantFP::get(accType, 0.0)) : kb.i64c(0);
-    b.CreateStore(init, acc);
-    std::function<void(size_t, llvm::Value*)> nest = [&](size_t d, llvm::Value* offset) {
-      if (d == redDims.size()) {
-        llvm::Value* v = kb.load(elem, in, offset);
-        llvm::Value* a = b.CreateLoad(accType, acc);
-        llvm::Value* r;
-        if (isMax)
-          r = isFloat ? kb.fmax(a, v) : b.CreateSelect(b.CreateICmpSGT(v, a), v, a);
-        else
-          r = isFloat ? b.CreateFAdd(a, b.CreateFPExt(v, accType)) : b.CreateAdd(a, v);
-        b.CreateStore(r, acc);
-        return;
-      }
-      kb.loops.forLoop(0, redDims[d], 1, [&](llvm::Value* i) {
-        nest(d + 1, b.CreateAdd(offset, b.CreateMul(i, kb.i64c(redStrides[d]))));
-      }, "r");
-    };
-    nest(0, base);
+    // Visits every reduced element of this output, in index order.
+    std::function<void(size_t, llvm::Value*, const std::function<void(llvm::Value*)>&)> nest =
+        [&](size_t d, llvm::Value* offset, const std::function<void(llvm::Value*)>& visit) {
+          if (d == redDims.size()) {
+            visit(kb.load(elem, in, offset));
+            return;
+          }
+          kb.loops.forLoop(
+              0, redDims[d], 1,
+              [&](llvm::Value* i) {
+                nest(d + 1, b.CreateAdd(offset, b.CreateMul(i, kb.i64c(redStrides[d]))), visit);
+              },
+              "r");
+        };
+    if (shift) {
+      b.CreateStore(kb.f32c(-inf), shift);
+      nest(0, base, [&](llvm::Value* v) { b.CreateStore(kb.fmax(b.CreateLoad(elem, shift), v), shift); });
+    }
+    b.CreateStore(initial(), acc);
+    nest(0, base, [&](llvm::Value* v) { b.CreateStore(update(b.CreateLoad(accType, acc), v), acc); });
     llvm::Value* r = b.CreateLoad(accType, acc);
-    if (isMean) r = isFloat ? b.CreateFDiv(r, llvm::ConstantFP::get(accType, double(count))) : b.CreateSDiv(r, kb.i64c(std::max<int64_t>(count, 1)));
-    if (!isMax && isFloat) r = b.CreateFPTrunc(r, elem);
+    if (op == K::ReduceMean)
+      r = isFloat ? b.CreateFDiv(r, llvm::ConstantFP::get(accType, double(count)))
+                  : b.CreateSDiv(r, kb.i64c(std::max<int64_t>(count, 1)));
+    if (op == K::ReduceL2) r = b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, r);
+    if (isFloat && !isMax && !isMin) r = b.CreateFPTrunc(r, elem);
+    if (shift) {
+      // max + log(sum exp(v - max)); an infinite max (all -inf, or an inf input) is the answer itself.
+      llvm::Value* m = b.CreateLoad(elem, shift);
+      llvm::Value* isInf = b.CreateFCmpOEQ(b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, m), kb.f32c(inf));
+      r = b.CreateSelect(isInf, m, b.CreateFAdd(kb.log(r), m));
+    }
     kb.store(r, out, o);
   });
   return KernelInfo{numTasks, double(outCount * count), fmt::format("reduce {} outputs x {} elements", outCount, count)};

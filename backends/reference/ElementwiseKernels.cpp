@@ -1,6 +1,8 @@
-// Elementwise ops: numpy-broadcasting binary arithmetic (f32 and i64), the
-// unary activations and math (neg, abs, sqrt, reciprocal, erf), and fused_elementwise chains built from the
-// same scalar functions so that a fused chain equals its unfused nodes exactly.
+// Elementwise ops: numpy-broadcasting binary arithmetic (add..div, max, min
+// on f32 and i64; pow and prelu on f32), the unary activations and math (neg,
+// abs, sqrt, reciprocal, erf), and fused_elementwise chains built from the
+// same scalar functions so that a fused chain equals its unfused nodes
+// exactly.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -46,15 +48,26 @@ float applyBinaryF32(BinaryOp op, float a, float b) {
     case BinaryOp::Sub: return a - b;
     case BinaryOp::Mul: return a * b;
     case BinaryOp::Div: return a / b;
+    case BinaryOp::Pow: return float(std::pow(double(a), double(b)));
+    // numpy's maximum and minimum: a NaN operand gives NaN.
+    case BinaryOp::Max: return std::isnan(a) || std::isnan(b) ? a + b : (a > b ? a : b);
+    case BinaryOp::Min: return std::isnan(a) || std::isnan(b) ? a + b : (a < b ? a : b);
+    case BinaryOp::PRelu: return a < 0.0f ? b * a : a;
   }
   return 0.0f;
 }
 
 BinaryOp binaryOf(ir::OpKind op) {
-  if (op == ir::OpKind::Sub) return BinaryOp::Sub;
-  if (op == ir::OpKind::Mul) return BinaryOp::Mul;
-  if (op == ir::OpKind::Div) return BinaryOp::Div;
-  return BinaryOp::Add;
+  switch (op) {
+    case ir::OpKind::Sub: return BinaryOp::Sub;
+    case ir::OpKind::Mul: return BinaryOp::Mul;
+    case ir::OpKind::Div: return BinaryOp::Div;
+    case ir::OpKind::Pow: return BinaryOp::Pow;
+    case ir::OpKind::Max: return BinaryOp::Max;
+    case ir::OpKind::Min: return BinaryOp::Min;
+    case ir::OpKind::PRelu: return BinaryOp::PRelu;
+    default: return BinaryOp::Add;
+  }
 }
 
 }  // namespace
@@ -65,6 +78,11 @@ Results runBinary(const ir::Node& node, const Operands& ops, BinaryOp op) {
   if (a.type() != b.type())
     return nodeError(node, fmt::format("operand dtypes differ: {} and {}", a.typeString(), b.typeString()));
   NUTSHELL_ASSIGN(std::vector<int64_t> shape, broadcastShape(node, a.shape(), b.shape()));
+  if (op == BinaryOp::PRelu && shape != a.shape())
+    return nodeError(node,
+                     fmt::format("slope {} does not broadcast to x {}", b.typeString(), a.typeString()));
+  if ((op == BinaryOp::Pow || op == BinaryOp::PRelu) && a.type() != ElementType::F32)
+    return nodeError(node, fmt::format("takes f32 operands, got {}", a.typeString()));
   NUTSHELL_ASSIGN(Tensor out, makeTensor(node, a.type(), shape));
   std::vector<std::vector<int64_t>> strides = {broadcastStrides(a.shape(), shape), broadcastStrides(b.shape(), shape)};
   if (a.type() == ElementType::F32) {
@@ -89,6 +107,10 @@ Results runBinary(const ir::Node& node, const Operands& ops, BinaryOp op) {
       case BinaryOp::Add: po[i] = int64_t(ux + uy); break;
       case BinaryOp::Sub: po[i] = int64_t(ux - uy); break;
       case BinaryOp::Mul: po[i] = int64_t(ux * uy); break;
+      case BinaryOp::Max: po[i] = std::max(x, y); break;
+      case BinaryOp::Min: po[i] = std::min(x, y); break;
+      case BinaryOp::Pow:
+      case BinaryOp::PRelu: break;  // f32 only, rejected above
       case BinaryOp::Div:
         if (y == 0) {
           divByZero = true;

@@ -108,17 +108,20 @@ Results runMaxout(const ir::Node& node, const Operands& ops);
 Results runGemm(const ir::Node& node, const Operands& ops);
 Results runMatMul(const ir::Node& node, const Operands& ops);
 // ElementwiseKernels.cpp
-enum class BinaryOp { Add, Sub, Mul, Div };
+enum class BinaryOp { Add, Sub, Mul, Div, Pow, Max, Min, PRelu };
 Results runBinary(const ir::Node& node, const Operands& ops, BinaryOp op);
 /// Any unary elementwise op (relu ... erf), by the node's op.
 Results runUnary(const ir::Node& node, const Operands& ops);
 Results runFusedElementwise(const ir::Node& node, const Operands& ops);
 // ReductionKernels.cpp
 Results runSoftmax(const ir::Node& node, const Operands& ops, bool isLog);
-enum class ReduceOp { Max, Mean, Sum };
+enum class ReduceOp { Max, Mean, Sum, Min, Prod, L1, L2, SumSquare, LogSumExp };
 Results runReduce(const ir::Node& node, const Operands& ops, ReduceOp op);
 Results runBatchNorm(const ir::Node& node, const Operands& ops);
 Results runLrn(const ir::Node& node, const Operands& ops);
+// NormKernels.cpp
+Results runLayerNorm(const ir::Node& node, const Operands& ops);
+Results runGroupNorm(const ir::Node& node, const Operands& ops);
 // LayoutKernels.cpp
 Results runReshape(const ir::Node& node, const Operands& ops);
 Results runFlatten(const ir::Node& node, const Operands& ops);
@@ -126,6 +129,10 @@ Results runTranspose(const ir::Node& node, const Operands& ops);
 Results runConcat(const ir::Node& node, const Operands& ops);
 Results runSlice(const ir::Node& node, const Operands& ops);
 Results runPad(const ir::Node& node, const Operands& ops);
+Results runTile(const ir::Node& node, const Operands& ops);
+Results runExpand(const ir::Node& node, const Operands& ops);
+Results runDepthToSpace(const ir::Node& node, const Operands& ops);
+Results runSpaceToDepth(const ir::Node& node, const Operands& ops);
 // LstmKernel.cpp
 Results runLstm(const ir::Node& node, const Operands& ops);
 // ShapeOpKernels.cpp

@@ -1,5 +1,8 @@
-// Layout and data movement: reshape, flatten, transpose, concat, slice, pad.
-// These work for f32 and i64 alike, so they move elements as bytes.
+// Layout and data movement: reshape, flatten, transpose, concat, slice, pad,
+// tile, expand, depth_to_space, space_to_depth. These work for f32 and i64
+// alike, so they move elements as bytes. Tile, expand and the depth/space
+// rearrangements are strided copies of a higher-rank view, as the ONNX spec
+// defines them (depth_to_space: reshape to 6-D, transpose, reshape back).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -265,6 +268,80 @@ Results runPad(const ir::Node& node, const Operands& ops) {
     }
   }
   return single(std::move(out));
+}
+
+Results runTile(const ir::Node& node, const Operands& ops) {
+  const Tensor& x = *ops[0];
+  const std::vector<int64_t>& repeats = node.getInts("repeats");
+  if (repeats.size() != x.rank())
+    return nodeError(node, fmt::format("repeats [{}] needs one entry per axis of {}", fmt::join(repeats, ","),
+                                       x.typeString()));
+  // out viewed as [r0, d0, r1, d1, ...]: the repeat index reads with stride 0.
+  const std::vector<int64_t> inStrides = contiguousStrides(x.shape());
+  std::vector<int64_t> shape, view, strides;
+  for (size_t i = 0; i < x.rank(); ++i) {
+    if (repeats[i] < 0) return nodeError(node, fmt::format("negative repeat {}", repeats[i]));
+    if (x.shape()[i] != 0 && repeats[i] > ir::kMaxElements / x.shape()[i])
+      return nodeError(
+          node, fmt::format("repeats [{}] make {} too large", fmt::join(repeats, ","), x.typeString()));
+    shape.push_back(x.shape()[i] * repeats[i]);
+    view.insert(view.end(), {repeats[i], x.shape()[i]});
+    strides.insert(strides.end(), {0, inStrides[i]});
+  }
+  NUTSHELL_ASSIGN(Tensor tiled, makeTensor(node, x.type(), view));
+  stridedCopy(tiled, x, 0, strides);
+  return withShape(node, tiled, shape);
+}
+
+Results runExpand(const ir::Node& node, const Operands& ops) {
+  const Tensor& x = *ops[0];
+  NUTSHELL_ASSIGN(std::vector<int64_t> shape, broadcastShape(node, x.shape(), node.getInts("shape")));
+  NUTSHELL_ASSIGN(Tensor out, makeTensor(node, x.type(), shape));
+  stridedCopy(out, x, 0, broadcastStrides(x.shape(), shape));
+  return single(std::move(out));
+}
+
+namespace {
+
+/// x viewed as `view` (6-D, same elements), transposed by `perm`, as `shape`.
+Results rearrange(const ir::Node& node, const Tensor& x, const std::vector<int64_t>& view,
+                  const std::vector<int64_t>& perm, const std::vector<int64_t>& shape) {
+  const std::vector<int64_t> viewStrides = contiguousStrides(view);
+  std::vector<int64_t> permuted, strides;
+  for (int64_t p : perm) {
+    permuted.push_back(view[size_t(p)]);
+    strides.push_back(viewStrides[size_t(p)]);
+  }
+  NUTSHELL_ASSIGN(Tensor out, makeTensor(node, x.type(), permuted));
+  stridedCopy(out, x, 0, strides);
+  return withShape(node, out, shape);
+}
+
+}  // namespace
+
+Results runDepthToSpace(const ir::Node& node, const Operands& ops) {
+  const Tensor& x = *ops[0];
+  const int64_t b = node.getInt("blocksize");
+  if (x.rank() != 4 || b < 1 || b > (int64_t(1) << 20) || x.shape()[1] % (b * b) != 0)
+    return nodeError(node, fmt::format("needs [N,C,H,W] with C divisible by blocksize^2 ({}^2), got {}", b,
+                                       x.typeString()));
+  const int64_t N = x.shape()[0], C = x.shape()[1] / (b * b), H = x.shape()[2], W = x.shape()[3];
+  if (H * W != 0 && b > ir::kMaxElements / std::max(H, W))
+    return nodeError(node, fmt::format("blocksize {} makes {} too large", b, x.typeString()));
+  const std::vector<int64_t> shape{N, C, H * b, W * b};
+  if (node.getString("mode") == "crd")
+    return rearrange(node, x, {N, C, b, b, H, W}, {0, 1, 4, 2, 5, 3}, shape);
+  return rearrange(node, x, {N, b, b, C, H, W}, {0, 3, 4, 1, 5, 2}, shape);
+}
+
+Results runSpaceToDepth(const ir::Node& node, const Operands& ops) {
+  const Tensor& x = *ops[0];
+  const int64_t b = node.getInt("blocksize");
+  if (x.rank() != 4 || b < 1 || b > (int64_t(1) << 20) || x.shape()[2] % b != 0 || x.shape()[3] % b != 0)
+    return nodeError(node, fmt::format("needs [N,C,H,W] with H and W divisible by blocksize {}, got {}", b,
+                                       x.typeString()));
+  const int64_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2] / b, W = x.shape()[3] / b;
+  return rearrange(node, x, {N, C, H, b, W, b}, {0, 3, 5, 1, 2, 4}, {N, C * b * b, H, W});
 }
 
 }  // namespace nutshell::reference

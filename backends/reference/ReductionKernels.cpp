@@ -1,6 +1,6 @@
 // Normalisations and reductions: softmax / log_softmax along one axis
-// (opset-13 semantics), reduce_max/mean/sum, batch_norm and lrn. Sums are
-// accumulated in double.
+// (opset-13 semantics), reduce_max/mean/sum/min/prod/l1/l2/sum_square/
+// log_sum_exp, batch_norm and lrn. Sums are accumulated in double.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -62,21 +62,57 @@ Results runReduce(const ir::Node& node, const Operands& ops, ReduceOp op) {
   std::vector<std::vector<int64_t>> strides = {contiguousStrides(x.shape()), broadcastStrides(keptShape, x.shape())};
   Tensor out(x.type(), outShape);
   if (x.type() == ElementType::F32) {
-    const double init = op == ReduceOp::Max ? -std::numeric_limits<double>::infinity() : 0.0;
+    const double inf = std::numeric_limits<double>::infinity();
+    const double init = op == ReduceOp::Max    ? -inf
+                        : op == ReduceOp::Min  ? inf
+                        : op == ReduceOp::Prod ? 1.0
+                                               : 0.0;
     std::vector<double> acc(size_t(outCount), init);
+    // log_sum_exp keeps a running maximum m and the sum of exp(v - m), so no
+    // exp overflows: log(sum) + m at the end.
+    std::vector<double> shift(op == ReduceOp::LogSumExp ? size_t(outCount) : 0, -inf);
     forEachBroadcast(x.shape(), strides, [&](int64_t, const int64_t* off) {
       const double v = x.f32()[off[0]];
       double& a = acc[off[1]];
-      if (op != ReduceOp::Max) {
-        a += v;
-      } else if (v > a || std::isnan(v)) {
-        a = std::isnan(a) ? a : v;
+      switch (op) {
+        case ReduceOp::Max:
+          if (v > a || std::isnan(v)) a = std::isnan(a) ? a : v;
+          break;
+        case ReduceOp::Min:
+          if (v < a || std::isnan(v)) a = std::isnan(a) ? a : v;
+          break;
+        case ReduceOp::Prod: a *= v; break;
+        case ReduceOp::L1: a += std::fabs(v); break;
+        case ReduceOp::L2:
+        case ReduceOp::SumSquare: a += v * v; break;
+        case ReduceOp::LogSumExp: {
+          double& m = shift[size_t(off[1])];
+          if (v > m) {
+            a = a * std::exp(m - v) + 1.0;
+            m = v;
+          } else if (v != -inf) {  // exp(-inf) adds nothing (and -inf - -inf is NaN)
+            a += std::exp(v - m);
+          }
+          break;
+        }
+        case ReduceOp::Mean:
+        case ReduceOp::Sum: a += v; break;
       }
     });
-    for (int64_t i = 0; i < outCount; ++i)
-      out.f32()[i] = float(op == ReduceOp::Mean ? acc[i] / double(count) : acc[i]);
+    for (int64_t i = 0; i < outCount; ++i) {
+      double r = acc[i];
+      if (op == ReduceOp::Mean) r /= double(count);
+      if (op == ReduceOp::L2) r = std::sqrt(r);
+      if (op == ReduceOp::LogSumExp) {
+        const double m = shift[size_t(i)];  // +-inf: all -inf (or nothing), or an inf input
+        r = std::isinf(m) ? m : std::log(r) + m;
+      }
+      out.f32()[i] = float(r);
+    }
     return single(std::move(out));
   }
+  if (op != ReduceOp::Max && op != ReduceOp::Mean && op != ReduceOp::Sum)
+    return nodeError(node, fmt::format("takes an f32 input, got {}", x.typeString()));
   // i64 (shape arithmetic): exact integer sums; the mean truncates.
   const int64_t init = op == ReduceOp::Max ? std::numeric_limits<int64_t>::min() : 0;
   std::vector<int64_t> acc(size_t(outCount), init);

@@ -88,6 +88,10 @@ Results dispatch(const ir::Node& node, const Operands& ops) {
     case OpKind::Sub: return runBinary(node, ops, BinaryOp::Sub);
     case OpKind::Mul: return runBinary(node, ops, BinaryOp::Mul);
     case OpKind::Div: return runBinary(node, ops, BinaryOp::Div);
+    case OpKind::Pow: return runBinary(node, ops, BinaryOp::Pow);
+    case OpKind::Max: return runBinary(node, ops, BinaryOp::Max);
+    case OpKind::Min: return runBinary(node, ops, BinaryOp::Min);
+    case OpKind::PRelu: return runBinary(node, ops, BinaryOp::PRelu);
     case OpKind::Relu:
     case OpKind::LeakyRelu:
     case OpKind::Sigmoid:
@@ -111,14 +115,26 @@ Results dispatch(const ir::Node& node, const Operands& ops) {
     case OpKind::ReduceMax: return runReduce(node, ops, ReduceOp::Max);
     case OpKind::ReduceMean: return runReduce(node, ops, ReduceOp::Mean);
     case OpKind::ReduceSum: return runReduce(node, ops, ReduceOp::Sum);
+    case OpKind::ReduceMin: return runReduce(node, ops, ReduceOp::Min);
+    case OpKind::ReduceProd: return runReduce(node, ops, ReduceOp::Prod);
+    case OpKind::ReduceL1: return runReduce(node, ops, ReduceOp::L1);
+    case OpKind::ReduceL2: return runReduce(node, ops, ReduceOp::L2);
+    case OpKind::ReduceSumSquare: return runReduce(node, ops, ReduceOp::SumSquare);
+    case OpKind::ReduceLogSumExp: return runReduce(node, ops, ReduceOp::LogSumExp);
     case OpKind::BatchNorm: return runBatchNorm(node, ops);
     case OpKind::Lrn: return runLrn(node, ops);
+    case OpKind::LayerNorm: return runLayerNorm(node, ops);
+    case OpKind::GroupNorm: return runGroupNorm(node, ops);
     case OpKind::Reshape: return runReshape(node, ops);
     case OpKind::Flatten: return runFlatten(node, ops);
     case OpKind::Transpose: return runTranspose(node, ops);
     case OpKind::Concat: return runConcat(node, ops);
     case OpKind::Slice: return runSlice(node, ops);
     case OpKind::Pad: return runPad(node, ops);
+    case OpKind::Tile: return runTile(node, ops);
+    case OpKind::Expand: return runExpand(node, ops);
+    case OpKind::DepthToSpace: return runDepthToSpace(node, ops);
+    case OpKind::SpaceToDepth: return runSpaceToDepth(node, ops);
     case OpKind::Lstm: return runLstm(node, ops);
     case OpKind::Shape: return runShape(node, ops);
     case OpKind::Gather: return runGather(node, ops);

@@ -162,6 +162,7 @@ using ConverterTable = std::map<std::string, Converter, std::less<>>;
 // Each op family registers its converters (one file per family).
 void addConvPoolConverters(ConverterTable& table);
 void addMathConverters(ConverterTable& table);
+void addNormConverters(ConverterTable& table);
 void addShapeConverters(ConverterTable& table);
 void addRecurrentConverters(ConverterTable& table);
 

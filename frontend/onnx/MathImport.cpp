@@ -1,8 +1,12 @@
 // Converters for elementwise math, activations, softmax, reductions and dense
-// algebra: Add, Sub, Mul, Div, the unary ops of unaryOps() (Relu, LeakyRelu,
-// Sigmoid, Tanh, Exp, HardSigmoid, HardSwish, Elu, Selu, Softplus, Softsign,
-// Neg, Abs, Sqrt, Reciprocal, Erf, Identity), Clip, Softmax, LogSoftmax,
-// ReduceMax/Mean/Sum, MatMul, Gemm, Dropout.
+// algebra: Add, Sub, Mul, Div, Pow, PRelu, Max, Min, Sum, Mean, the unary
+// ops of unaryOps() (Relu, LeakyRelu, Sigmoid, Tanh, Exp, HardSigmoid,
+// HardSwish, Elu, Selu, Softplus, Softsign, Neg, Abs, Sqrt, Reciprocal, Erf,
+// Identity), Clip, Softmax, LogSoftmax, the reductions of reduceOps()
+// (ReduceMax/Mean/Sum/Min/Prod/L1/L2/SumSquare/LogSumExp), MatMul, Gemm,
+// Dropout.
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "frontend/onnx/ImportContext.h"
@@ -29,6 +33,58 @@ Status importBinary(NodeView& node) {
   NUTSHELL_ASSIGN(ir::Value * a, node.input(0));
   NUTSHELL_ASSIGN(ir::Value * b, node.input(1));
   return node.emit(kinds.at(node.opType()), {a, b});
+}
+
+/// Pow (numpy's power) and PRelu (slope broadcast to x). An integer
+/// exponent is cast to f32 (exact for the exponents models use); an integer
+/// base is not supported (the result would be an integer tensor).
+Status importPowOrPRelu(NodeView& node) {
+  const bool isPow = node.opType() == "Pow";
+  NUTSHELL_TRY(node.expectInputs(2, 2));
+  NUTSHELL_TRY(node.expectOutputs(1));
+  if (node.opset() < 7) return node.unsupported(node.opType() + " before opset 7 (legacy broadcasting)");
+  NUTSHELL_ASSIGN(ir::Value * a, node.input(0));
+  NUTSHELL_ASSIGN(ir::Value * b, node.input(1));
+  if (a->type.dtype != ir::DType::F32)
+    return node.unsupported(fmt::format("{} of an integer ({}) input: nutshell computes it in float",
+                                        node.opType(), ir::dtypeName(a->type.dtype)));
+  if (isPow && b->type.dtype == ir::DType::I64) {
+    NUTSHELL_ASSIGN(ir::Node * cast,
+                    node.add(OpKind::Cast, {b}, {{"to", std::string("f32")}}, {node.helperName("exponent")}));
+    b = cast->result();
+  }
+  return node.emit(isPow ? OpKind::Pow : OpKind::PRelu, {a, b});
+}
+
+/// Max, Min, Sum, Mean: 1..N inputs, numpy broadcasting. One input is the
+/// identity; more are a chain of binary nodes (which -O2 fuses into one
+/// fused_elementwise); Mean divides the sum by N.
+Status importVariadic(NodeView& node) {
+  static const std::map<std::string, OpKind, std::less<>> kinds{
+      {"Max", OpKind::Max}, {"Min", OpKind::Min}, {"Sum", OpKind::Add}, {"Mean", OpKind::Add}};
+  NUTSHELL_TRY(node.expectInputs(1, std::numeric_limits<int>::max()));
+  NUTSHELL_TRY(node.expectOutputs(1));
+  // Before opset 8 the inputs had to have one shape; broadcasting gives the
+  // same result then, so every opset imports alike.
+  const bool mean = node.opType() == "Mean";
+  const int count = node.proto.input_size();
+  std::vector<ir::Value*> inputs;
+  for (int i = 0; i < count; ++i) {
+    NUTSHELL_ASSIGN(ir::Value * v, node.input(i));
+    if (mean && v->type.dtype != ir::DType::F32)
+      return node.unsupported(fmt::format("Mean of a {} input", ir::dtypeName(v->type.dtype)));
+    inputs.push_back(v);
+  }
+  if (count == 1) return node.emit(OpKind::Identity, {inputs[0]});
+  const OpKind kind = kinds.at(node.opType());
+  ir::Value* acc = inputs[0];
+  for (int i = 1; i < count; ++i) {
+    if (i + 1 == count && !mean) return node.emit(kind, {acc, inputs[size_t(i)]});
+    NUTSHELL_ASSIGN(ir::Node * step, node.add(kind, {acc, inputs[size_t(i)]}, {}, {node.helperName("acc")}));
+    acc = step->result();
+  }
+  ir::Value* n = node.ctx.graph.addConstant(ir::makeF32({}, {float(count)}), node.helperName("count"));
+  return node.emit(OpKind::Div, {acc, n});
 }
 
 /// A unary ONNX op that maps to one nutshell op, and the first opset that has it.
@@ -148,11 +204,26 @@ Status importSoftmax(NodeView& node) {
   return node.emit(OpKind::Reshape, {soft->result(), shape->result()});
 }
 
-/// ReduceMax / ReduceMean / ReduceSum. Axes are an attribute, or a constant
-/// input for ReduceSum since opset 13 and the others since opset 18.
+/// The ONNX reductions and their ops.
+const std::map<std::string, OpKind, std::less<>>& reduceOps() {
+  static const std::map<std::string, OpKind, std::less<>> ops{
+      {"ReduceMax", OpKind::ReduceMax},
+      {"ReduceMean", OpKind::ReduceMean},
+      {"ReduceSum", OpKind::ReduceSum},
+      {"ReduceMin", OpKind::ReduceMin},
+      {"ReduceProd", OpKind::ReduceProd},
+      {"ReduceL1", OpKind::ReduceL1},
+      {"ReduceL2", OpKind::ReduceL2},
+      {"ReduceSumSquare", OpKind::ReduceSumSquare},
+      {"ReduceLogSumExp", OpKind::ReduceLogSumExp},
+  };
+  return ops;
+}
+
+/// The reductions of reduceOps(). Axes are an attribute, or a constant input
+/// for ReduceSum since opset 13 and the others since opset 18.
 Status importReduce(NodeView& node) {
-  static const std::map<std::string, OpKind, std::less<>> kinds{
-      {"ReduceMax", OpKind::ReduceMax}, {"ReduceMean", OpKind::ReduceMean}, {"ReduceSum", OpKind::ReduceSum}};
+  const auto& kinds = reduceOps();
   const bool axesInput = node.opset() >= 18 || (node.opType() == "ReduceSum" && node.opset() >= 13);
   NUTSHELL_TRY(node.expectInputs(1, axesInput ? 2 : 1));
   NUTSHELL_TRY(node.expectOutputs(1));
@@ -250,7 +321,10 @@ void addMathConverters(ConverterTable& table) {
   table["Clip"] = importClip;
   table["Softmax"] = importSoftmax;
   table["LogSoftmax"] = importSoftmax;
-  for (const char* op : {"ReduceMax", "ReduceMean", "ReduceSum"}) table[op] = importReduce;
+  for (const auto& [name, op] : reduceOps()) table[name] = importReduce;
+  table["Pow"] = importPowOrPRelu;
+  table["PRelu"] = importPowOrPRelu;
+  for (const char* op : {"Max", "Min", "Sum", "Mean"}) table[op] = importVariadic;
   table["MatMul"] = importMatMul;
   table["Gemm"] = importGemm;
 }

@@ -419,6 +419,7 @@ const ConverterTable& converterTable() {
     ConverterTable t;
     addConvPoolConverters(t);
     addMathConverters(t);
+    addNormConverters(t);
     addShapeConverters(t);
     addRecurrentConverters(t);
     return t;

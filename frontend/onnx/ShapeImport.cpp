@@ -1,11 +1,13 @@
 // Converters for layout and shape ops: Reshape, Flatten, Transpose, Concat,
-// Slice, Pad, Shape, Gather, Unsqueeze, Squeeze, ConstantOfShape, Cast,
-// Constant.
+// Slice, Split (slices), Pad, Tile, Expand, DepthToSpace, SpaceToDepth,
+// Shape, Gather, Unsqueeze, Squeeze, ConstantOfShape, Cast, Constant.
 //
 // Parameters ONNX passes as inputs (Slice starts, Pad pads, Unsqueeze axes,
 // ...) must be constants at import and become attributes. Reshape's target
 // may be computed (ONNX shape sub-graphs); it then stays an operand and the
 // shape ops that compute it stay in the IR until fold-constants removes them.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "frontend/onnx/ImportContext.h"
@@ -113,6 +115,91 @@ Status importSlice(NodeView& node) {
   if (!axes.empty()) attrs["axes"] = axes;
   if (!steps.empty()) attrs["steps"] = steps;
   return node.emit(OpKind::Slice, {x}, attrs);
+}
+
+/// Split: one slice per output along `axis`. The sizes come from `split`
+/// (an attribute before opset 13, a constant input since), or are equal
+/// parts (opset 18's num_outputs: ceil-sized parts, the last one smaller).
+Status importSplit(NodeView& node) {
+  NUTSHELL_TRY(node.expectInputs(1, node.opset() >= 13 ? 2 : 1));
+  NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
+  NUTSHELL_ASSIGN(int64_t axis, node.intAttr("axis", 0));
+  NUTSHELL_ASSIGN(axis, node.normalizeAxis(axis, x->type.rank(), "axis"));
+  const int outputs = node.proto.output_size();
+  if (outputs < 1) return node.error("has no output");
+  std::vector<int64_t> sizes;
+  if (node.opset() >= 13) {
+    if (node.hasInput(1)) {
+      NUTSHELL_ASSIGN(sizes, node.constantInts(1, "split"));
+    }
+  } else {
+    NUTSHELL_ASSIGN(sizes, node.intsAttr("split"));
+  }
+  const ir::Dim& dim = x->type.dims[size_t(axis)];
+  if (sizes.empty()) {
+    if (!dim.isStatic())
+      return node.unsupported(fmt::format("an equal Split of the symbolic dim {}", dim.symbol));
+    int64_t parts = outputs;
+    if (node.opset() >= 18 && node.hasAttr("num_outputs")) {
+      NUTSHELL_ASSIGN(parts, node.intAttr("num_outputs", outputs));
+      if (parts != outputs) return node.error(fmt::format("num_outputs {} but {} outputs", parts, outputs));
+    }
+    // Equal parts; opset 18 allows a smaller last part, earlier opsets need an exact division.
+    const int64_t part = (dim.size + parts - 1) / parts;
+    if (node.opset() < 18 && dim.size % parts != 0)
+      return node.error(
+          fmt::format("axis {} of size {} does not split into {} equal parts", axis, dim.size, parts));
+    for (int64_t i = 0; i < parts; ++i) sizes.push_back(std::clamp<int64_t>(dim.size - i * part, 0, part));
+  }
+  if (int64_t(sizes.size()) != outputs)
+    return node.error(fmt::format("split has {} sizes for {} outputs", sizes.size(), outputs));
+  int64_t begin = 0;
+  for (int i = 0; i < outputs; ++i) {
+    if (sizes[size_t(i)] < 0) return node.error(fmt::format("split size {} is negative", sizes[size_t(i)]));
+    const int64_t end = begin + sizes[size_t(i)];
+    if (dim.isStatic() && end > dim.size)
+      return node.error(fmt::format("split sizes add up to more than axis {} of size {}", axis, dim.size));
+    AttrMap attrs{{"starts", std::vector<int64_t>{begin}},
+                  {"ends", std::vector<int64_t>{end}},
+                  {"axes", std::vector<int64_t>{axis}}};
+    const std::string& name = node.proto.output(i);
+    NUTSHELL_ASSIGN(ir::Node * slice,
+                    node.add(OpKind::Slice, {x}, attrs, {name.empty() ? node.helperName("part") : name}));
+    node.bindOutput(i, slice->result());
+    begin = end;
+  }
+  if (dim.isStatic() && begin != dim.size)
+    return node.error(fmt::format("split sizes add up to {}, not axis {} of size {}", begin, axis, dim.size));
+  return Status::success();
+}
+
+/// Tile (repeats) and Expand (shape): the second input must be a constant
+/// (or fold to one) and becomes the attribute.
+Status importTileOrExpand(NodeView& node) {
+  const bool tile = node.opType() == "Tile";
+  if (node.opset() < (tile ? 6 : 8))
+    return node.unsupported(fmt::format("{} before opset {}", node.opType(), tile ? 6 : 8));
+  NUTSHELL_TRY(node.expectInputs(2, 2));
+  NUTSHELL_TRY(node.expectOutputs(1));
+  NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
+  NUTSHELL_ASSIGN(std::vector<int64_t> values, node.constantInts(1, tile ? "repeats" : "shape"));
+  return node.emit(tile ? OpKind::Tile : OpKind::Expand, {x}, {{tile ? "repeats" : "shape", values}});
+}
+
+/// DepthToSpace (mode DCR, or CRD since opset 11) and SpaceToDepth.
+Status importDepthSpace(NodeView& node) {
+  NUTSHELL_TRY(node.expectInputs(1, 1));
+  NUTSHELL_TRY(node.expectOutputs(1));
+  NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
+  if (!node.hasAttr("blocksize")) return node.error("attribute 'blocksize' is missing");
+  NUTSHELL_ASSIGN(int64_t blocksize, node.intAttr("blocksize", 1));
+  AttrMap attrs{{"blocksize", blocksize}};
+  if (node.opType() == "SpaceToDepth") return node.emit(OpKind::SpaceToDepth, {x}, attrs);
+  NUTSHELL_ASSIGN(std::string mode, node.stringAttr("mode", "DCR"));
+  if (mode != "DCR" && mode != "CRD")
+    return node.error(fmt::format("mode must be DCR or CRD, got '{}'", mode));
+  attrs["mode"] = std::string(mode == "CRD" ? "crd" : "dcr");
+  return node.emit(OpKind::DepthToSpace, {x}, attrs);
 }
 
 /// Pad: attributes before opset 11; pads and constant_value as constant inputs
@@ -283,6 +370,11 @@ void addShapeConverters(ConverterTable& table) {
   table["Concat"] = importConcat;
   table["Slice"] = importSlice;
   table["Pad"] = importPad;
+  table["Split"] = importSplit;
+  table["Tile"] = importTileOrExpand;
+  table["Expand"] = importTileOrExpand;
+  table["DepthToSpace"] = importDepthSpace;
+  table["SpaceToDepth"] = importDepthSpace;
   table["Shape"] = importShape;
   table["Gather"] = importGather;
   table["Unsqueeze"] = importSqueezeLike;

@@ -128,3 +128,30 @@ TEST_CASE("layout: concat pieces", "[common][layout]") {
   CHECK(common::planConcat({2, 5, 3}, {{2, 5, 3}}, -4).message() == "axis -1 out of range for rank 3");
   CHECK(common::planConcat({2, 5}, {{5}}, 1).message() == "operand 0 has rank 1 for a result of rank 2");
 }
+
+TEST_CASE("layout: tile and expand tables", "[common][layout]") {
+  auto tile = common::planTile({2, 2}, {2, 6});
+  REQUIRE(tile.ok());
+  CHECK(gatherOffsets(*tile) == Ints{0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3});
+  CHECK_THAT(common::planTile({2, 2}, {3, 2}).message(), Catch::Contains("not a multiple"));
+  auto expand = common::planExpand({3, 1}, {2, 3, 2});
+  REQUIRE(expand.ok());
+  CHECK(gatherOffsets(*expand) == Ints{0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2});
+  CHECK_THAT(common::planExpand({3}, {4}).message(), Catch::Contains("does not broadcast"));
+}
+
+TEST_CASE("layout: depth_to_space and space_to_depth tables", "[common][layout]") {
+  // [1,8,1,1], blocksize 2: dcr reads channel (i*2 + j)*2 + c, crd c*4 + i*2 + j.
+  auto dcr = common::planDepthToSpace({1, 8, 1, 1}, 2, false);
+  REQUIRE(dcr.ok());
+  CHECK(gatherOffsets(*dcr) == Ints{0, 2, 4, 6, 1, 3, 5, 7});
+  auto crd = common::planDepthToSpace({1, 8, 1, 1}, 2, true);
+  REQUIRE(crd.ok());
+  CHECK(gatherOffsets(*crd) == Ints{0, 1, 2, 3, 4, 5, 6, 7});
+  // space_to_depth of [1,1,2,2]: channel i*2 + j holds element (i, j).
+  auto s2d = common::planSpaceToDepth({1, 1, 2, 2}, 2);
+  REQUIRE(s2d.ok());
+  CHECK(gatherOffsets(*s2d) == Ints{0, 1, 2, 3});
+  CHECK_THAT(common::planDepthToSpace({1, 6, 1, 1}, 2, false).message(), Catch::Contains("divisible by 4"));
+  CHECK_THAT(common::planSpaceToDepth({1, 1, 3, 2}, 2).message(), Catch::Contains("divisible by 2"));
+}

@@ -14,7 +14,7 @@ TEST_CASE("cpu: binary ops broadcast like numpy", "[cpu][elementwise]") {
   std::vector<Case> cases = {{{5}, {5}},           {{2, 3, 17}, {17}},        {{2, 3, 1, 5}, {3, 4, 1}},
                              {{1}, {7, 33}},       {{4, 1}, {1, 19}},         {{2, 19, 5, 5}, {1, 19, 1, 1}},
                              {{1000}, {1}},        {{3, 4100}, {3, 1}},       {{1, 1, 1}, {1}}};
-  for (OpKind kind : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div}) {
+  for (OpKind kind : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div, OpKind::Max, OpKind::Min}) {
     for (const Case& c : cases) {
       INFO(ir::opName(kind) << " " << c.a.size() << "-d");
       ir::Graph g;
@@ -127,5 +127,77 @@ TEST_CASE("cpu: i64 arithmetic", "[cpu][elementwise]") {
   g.outputs.push_back(op(g, OpKind::Div, {s, g.addConstant(ir::makeI64({1}, {2}))}));
   TensorMap inputs;
   inputs["x"] = Tensor::i64({4}, {1, -7, 20, 5});
+  checkAgainstReference(g, inputs);
+}
+
+TEST_CASE("cpu: pow (general and by constant exponents), prelu, i64 max/min", "[cpu][elementwise]") {
+  auto rng = makeRng("pow");
+  auto run = [&](ir::Graph& g, TensorMap& inputs) { checkAgainstReference(g, inputs); };
+  {
+    INFO("pow: positive bases, any exponent, broadcast");
+    ir::Graph g;
+    ir::Value* x = g.addInput("x", ir::TensorType::f32({3, 37}));
+    ir::Value* y = g.addInput("y", ir::TensorType::f32({37}));
+    g.outputs.push_back(op(g, OpKind::Pow, {x, y}));
+    TensorMap inputs{{"x", randomTensor({3, 37}, rng, 0.05f, 5.f)},
+                     {"y", randomTensor({37}, rng, -3.f, 3.f)}};
+    run(g, inputs);
+  }
+  {
+    INFO("pow: negative bases with integral exponents (odd ones keep the sign)");
+    ir::Graph g;
+    ir::Value* x = g.addInput("x", ir::TensorType::f32({4, 9}));
+    ir::Value* y = g.addInput("y", ir::TensorType::f32({4, 9}));
+    g.outputs.push_back(op(g, OpKind::Pow, {x, y}));
+    Tensor exponents(ElementType::F32, {4, 9});
+    for (int64_t i = 0; i < exponents.numElements(); ++i) exponents.f32()[i] = float(i % 7 - 3);
+    TensorMap inputs{{"x", randomTensor({4, 9}, rng, -3.f, 3.f)}, {"y", exponents}};
+    run(g, inputs);
+  }
+  for (double exponent : {2.0, 0.5, 3.0, -1.0, 1.0, 0.0, 1.7}) {
+    INFO("pow by the constant " << exponent);
+    ir::Graph g;
+    ir::Value* x = g.addInput("x", ir::TensorType::f32({5, 13}));
+    ir::Value* e = g.addConstant(ir::makeF32({}, {float(exponent)}));
+    g.outputs.push_back(op(g, OpKind::Pow, {x, e}));
+    TensorMap inputs{{"x", randomTensor({5, 13}, rng, 0.01f, 4.f)}};
+    run(g, inputs);
+  }
+  for (std::vector<int64_t> slope : {std::vector<int64_t>{5, 1, 1}, {1}, {3, 3}}) {
+    INFO("prelu with a slope of rank " << slope.size());
+    ir::Graph g;
+    ir::Value* x = g.addInput("x", ir::TensorType::f32({2, 5, 3, 3}));
+    ir::Value* s = g.addConstant(randomData(slope, rng, 0.f, 0.5f));
+    g.outputs.push_back(op(g, OpKind::PRelu, {x, s}));
+    TensorMap inputs{{"x", randomTensor({2, 5, 3, 3}, rng)}};
+    run(g, inputs);
+  }
+  for (OpKind kind : {OpKind::Max, OpKind::Min}) {
+    INFO(ir::opName(kind) << " on i64");
+    ir::Graph g;
+    ir::Value* x = g.addInput("x", ir::TensorType::i64({3, 7}));
+    ir::Value* y = g.addInput("y", ir::TensorType::i64({7}));
+    g.outputs.push_back(op(g, kind, {x, y}));
+    Tensor a(ElementType::I64, {3, 7}), b(ElementType::I64, {7});
+    for (int64_t i = 0; i < 21; ++i) a.i64()[i] = int64_t(rng() % 100) - 50;
+    for (int64_t i = 0; i < 7; ++i) b.i64()[i] = int64_t(rng() % 100) - 50;
+    TensorMap inputs{{"x", a}, {"y", b}};
+    run(g, inputs);
+  }
+}
+
+TEST_CASE("cpu: fused_elementwise with prelu, max, min and pow steps", "[cpu][elementwise]") {
+  auto rng = makeRng("fused-binary");
+  ir::Graph g;
+  ir::Value* x = g.addInput("x", ir::TensorType::f32({2, 8, 9}));
+  ir::Value* slope = g.addConstant(randomData({8, 1}, rng, 0.f, 0.5f));
+  ir::Value* floor = g.addInput("floor", ir::TensorType::f32({9}));
+  ir::Value* two = g.addConstant(ir::makeF32({}, {2.0f}));
+  ir::Value* cap = g.addInput("cap", ir::TensorType::f32({2, 1, 1}));
+  ir::AttrMap attrs{{"steps", std::vector<std::string>{"prelu", "max", "pow", "min"}}};
+  g.outputs.push_back(op(g, OpKind::FusedElementwise, {x, slope, floor, two, cap}, attrs));
+  TensorMap inputs{{"x", randomTensor({2, 8, 9}, rng)},
+                   {"floor", randomTensor({9}, rng, -1.f, 0.f)},
+                   {"cap", randomTensor({2, 1, 1}, rng, 0.5f, 3.f)}};
   checkAgainstReference(g, inputs);
 }

@@ -91,7 +91,9 @@ TEST_CASE("cpu: softmax and log_softmax", "[cpu][softmax]") {
 
 TEST_CASE("cpu: reductions", "[cpu][reduce]") {
   auto rng = makeRng("reduce");
-  for (OpKind kind : {OpKind::ReduceMax, OpKind::ReduceMean, OpKind::ReduceSum})
+  for (OpKind kind :
+       {OpKind::ReduceMax, OpKind::ReduceMean, OpKind::ReduceSum, OpKind::ReduceMin, OpKind::ReduceProd,
+        OpKind::ReduceL1, OpKind::ReduceL2, OpKind::ReduceSumSquare, OpKind::ReduceLogSumExp})
     for (int64_t keep : {0, 1}) {
       checkOp(kind, {{2, 3, 5}}, {{"axes", std::vector<int64_t>{2}}, {"keepdims", keep}}, rng);
       checkOp(kind, {{2, 3, 5}}, {{"axes", std::vector<int64_t>{0, 2}}, {"keepdims", keep}}, rng);
@@ -112,6 +114,31 @@ TEST_CASE("cpu: batch_norm and lrn", "[cpu][norm]") {
   checkAgainstReference(g, inputs);
   for (int64_t size : {1, 3, 4, 5})
     checkOp(OpKind::Lrn, {{2, 7, 5, 5}}, {{"size", size}, {"alpha", 1e-2}, {"beta", 0.75}, {"bias", 2.0}}, rng);
+}
+
+TEST_CASE("cpu: layer_norm (any axis, optional bias) and group_norm", "[cpu][norm]") {
+  auto rng = makeRng("layer-norm");
+  checkOp(OpKind::LayerNorm, {{4, 37}, {37}, {37}}, {}, rng, {false, true, true});
+  checkOp(OpKind::LayerNorm, {{2, 3, 20}, {3, 20}, {3, 20}}, {{"axis", int64_t(1)}}, rng,
+          {false, true, true});
+  checkOp(OpKind::LayerNorm, {{3, 5}, {3, 5}}, {{"axis", int64_t(0)}, {"epsilon", 1e-3}}, rng, {false, true});
+  checkOp(OpKind::LayerNorm, {{2, 7, 9}, {9}}, {{"axis", int64_t(-1)}}, rng);  // scale as an input
+  checkOp(OpKind::LayerNorm, {{1, 2, 1000}, {1000}, {1000}}, {}, rng, {false, true, true});
+  for (int64_t groups : {1, 3, 6})
+    checkOp(OpKind::GroupNorm, {{2, 6, 5, 5}, {6}, {6}}, {{"num_groups", groups}}, rng, {false, true, true});
+  checkOp(OpKind::GroupNorm, {{2, 4, 17}, {4}, {4}}, {{"num_groups", int64_t(2)}, {"epsilon", 1e-3}}, rng);
+}
+
+TEST_CASE("cpu: tile, expand, depth_to_space, space_to_depth", "[cpu][layout]") {
+  auto rng = makeRng("tile");
+  checkOp(OpKind::Tile, {{2, 3, 4}}, {{"repeats", std::vector<int64_t>{2, 1, 3}}}, rng);
+  checkOp(OpKind::Tile, {{5, 1}}, {{"repeats", std::vector<int64_t>{1, 40}}}, rng);
+  checkOp(OpKind::Expand, {{3, 1}}, {{"shape", std::vector<int64_t>{2, 3, 4}}}, rng);
+  checkOp(OpKind::Expand, {{1, 4, 1}}, {{"shape", std::vector<int64_t>{3, 1, 5}}}, rng);
+  for (std::string mode : {"dcr", "crd"})
+    checkOp(OpKind::DepthToSpace, {{2, 8, 3, 5}}, {{"blocksize", int64_t(2)}, {"mode", mode}}, rng);
+  checkOp(OpKind::DepthToSpace, {{1, 18, 2, 2}}, {{"blocksize", int64_t(3)}}, rng);
+  checkOp(OpKind::SpaceToDepth, {{2, 3, 4, 6}}, {{"blocksize", int64_t(2)}}, rng);
 }
 
 TEST_CASE("cpu: layout ops", "[cpu][layout]") {

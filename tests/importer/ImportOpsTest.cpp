@@ -643,3 +643,142 @@ TEST_CASE("constant inputs replace graph inputs", "[importer][ops]") {
   REQUIRE_FALSE(unknown);
   CHECK_THAT(unknown.message(), Catch::Contains("a constant input names 'nope', which is not a graph input"));
 }
+
+TEST_CASE("Pow casts an integer exponent; PRelu; Max/Min/Sum/Mean take 1..N inputs", "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {2, 3})
+      .input("e", {1}, 7)
+      .input("z", {3})
+      .input("s", {3})
+      .output("y")
+      .output("m")
+      .output("one");
+  mb.node("Pow", {"x", "e"}, {"p"});
+  mb.node("PRelu", {"p", "s"}, {"r"});
+  mb.node("Max", {"r", "z", "x"}, {"y"});
+  mb.node("Mean", {"x", "z", "r"}, {"m"});
+  mb.node("Sum", {"z"}, {"one"});
+  auto g = importOk(mb);
+  CHECK(findOp(*g, ir::OpKind::Cast)->getString("to") == "f32");
+  CHECK(countOp(*g, ir::OpKind::Pow) == 1);
+  CHECK(countOp(*g, ir::OpKind::PRelu) == 1);
+  CHECK(countOp(*g, ir::OpKind::Max) == 2);
+  CHECK(countOp(*g, ir::OpKind::Add) == 2);
+  CHECK(countOp(*g, ir::OpKind::Div) == 1);
+  CHECK(countOp(*g, ir::OpKind::Identity) == 1);
+  CHECK(g->outputs[0]->type == ir::TensorType::f32({2, 3}));
+  CHECK(g->outputs[1]->type == ir::TensorType::f32({2, 3}));
+}
+
+TEST_CASE("the reductions ReduceMin..ReduceLogSumExp take axes and keepdims", "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {2, 3, 4}).output("y");
+  const char* ops[] = {"ReduceMin", "ReduceProd",      "ReduceL1",
+                       "ReduceL2",  "ReduceSumSquare", "ReduceLogSumExp"};
+  for (const char* op : ops) {
+    auto& n = mb.node(op, {"x"}, {std::string(op) == "ReduceLogSumExp" ? "y" : std::string(op)});
+    test::setInts(n, "axes", {-1});
+    test::setInt(n, "keepdims", 0);
+  }
+  auto g = importOk(mb);
+  for (ir::OpKind kind : {ir::OpKind::ReduceMin, ir::OpKind::ReduceProd, ir::OpKind::ReduceL1,
+                          ir::OpKind::ReduceL2, ir::OpKind::ReduceSumSquare, ir::OpKind::ReduceLogSumExp})
+    CHECK(countOp(*g, kind) == 1);
+  CHECK(g->outputs[0]->type == ir::TensorType::f32({2, 3}));
+}
+
+TEST_CASE("LayerNormalization: all three outputs, broadcast scale expanded", "[importer][ops]") {
+  ModelBuilder mb(17);
+  mb.input("x", {2, 3, 4}).output("y").output("mean").output("inv");
+  mb.initF32("scale", {1}, {2.0f});
+  mb.initF32("bias", {4}, {0, 1, 2, 3});
+  auto& n = mb.node("LayerNormalization", {"x", "scale", "bias"}, {"y", "mean", "inv"});
+  test::setInt(n, "axis", -1);
+  test::setFloat(n, "epsilon", 1e-3f);
+  auto g = importOk(mb);
+  const ir::Node* ln = findOp(*g, ir::OpKind::LayerNorm);
+  REQUIRE(ln);
+  CHECK(ln->getInt("axis") == 2);
+  CHECK(ln->getFloat("epsilon") == Approx(1e-3));
+  CHECK(ln->operands[1]->type == ir::TensorType::f32({4}));  // expanded from [1]
+  CHECK(g->outputs[1]->type == ir::TensorType::f32({2, 3, 1}));
+  CHECK(g->outputs[2] == ln->results[2]);
+
+  ModelBuilder old(16);
+  old.input("x", {2, 3}).input("s", {3}).output("y");
+  old.node("LayerNormalization", {"x", "s"}, {"y"});
+  CHECK_THAT(importFail(old), Catch::Contains("LayerNormalization is an opset-17 op"));
+}
+
+TEST_CASE("InstanceNormalization and GroupNormalization become group_norm", "[importer][ops]") {
+  ModelBuilder mb(18);
+  mb.input("x", {2, 4, 5, 5})
+      .input("s", {4})
+      .input("b", {4})
+      .input("gs", {2})
+      .input("gb", {2})
+      .output("y")
+      .output("z");
+  auto& inst = mb.node("InstanceNormalization", {"x", "s", "b"}, {"y"});
+  test::setFloat(inst, "epsilon", 1e-3f);
+  auto& group = mb.node("GroupNormalization", {"x", "gs", "gb"}, {"z"});
+  test::setInt(group, "num_groups", 2);
+  auto g = importOk(mb);
+  REQUIRE(countOp(*g, ir::OpKind::GroupNorm) == 2);
+  const ir::Node* first = g->outputs[0]->producer;
+  CHECK(first->getInt("num_groups") == 4);
+  const ir::Node* second = g->outputs[1]->producer;
+  CHECK(second->getInt("num_groups") == 2);
+  // The per-group scale and bias are repeated per channel.
+  CHECK(second->operands[1]->type == ir::TensorType::f32({4}));
+  CHECK(countOp(*g, ir::OpKind::Expand) == 2);
+}
+
+TEST_CASE("Split becomes slices: sizes from the attribute, the input, or equal parts", "[importer][ops]") {
+  SECTION("opset 13: split as a constant input") {
+    ModelBuilder mb(13);
+    mb.input("x", {2, 6}).output("a").output("b");
+    mb.initI64("split", {2}, {2, 4});
+    auto& n = mb.node("Split", {"x", "split"}, {"a", "b"});
+    test::setInt(n, "axis", 1);
+    auto g = importOk(mb);
+    CHECK(countOp(*g, ir::OpKind::Slice) == 2);
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({2, 2}));
+    CHECK(g->outputs[1]->type == ir::TensorType::f32({2, 4}));
+  }
+  SECTION("opset 11: the split attribute; equal parts without it") {
+    ModelBuilder mb(11);
+    mb.input("x", {6, 2}).output("a").output("b").output("c").output("d");
+    test::setInts(mb.node("Split", {"x"}, {"a", "b"}), "split", {1, 5});
+    mb.node("Split", {"x"}, {"c", "d"}, "equal");
+    auto g = importOk(mb);
+    CHECK(g->outputs[1]->type == ir::TensorType::f32({5, 2}));
+    CHECK(g->outputs[3]->type == ir::TensorType::f32({3, 2}));
+  }
+  SECTION("sizes that do not add up are an error") {
+    ModelBuilder mb(11);
+    mb.input("x", {6}).output("a").output("b");
+    test::setInts(mb.node("Split", {"x"}, {"a", "b"}), "split", {1, 2});
+    CHECK_THAT(importFail(mb), Catch::Contains("split sizes add up to 3, not axis 0 of size 6"));
+  }
+}
+
+TEST_CASE("Tile, Expand, DepthToSpace, SpaceToDepth", "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {1, 8, 2, 3}).output("t").output("e").output("d").output("s");
+  mb.initI64("repeats", {4}, {1, 1, 2, 1});
+  mb.initI64("shape", {5}, {2, 1, 1, 1, 1});
+  mb.node("Tile", {"x", "repeats"}, {"t"});
+  mb.node("Expand", {"x", "shape"}, {"e"});
+  auto& d = mb.node("DepthToSpace", {"x"}, {"d"});
+  test::setInt(d, "blocksize", 2);
+  test::setString(d, "mode", "CRD");
+  auto& s = mb.node("SpaceToDepth", {"d"}, {"s"});
+  test::setInt(s, "blocksize", 2);
+  auto g = importOk(mb);
+  CHECK(g->outputs[0]->type == ir::TensorType::f32({1, 8, 4, 3}));
+  CHECK(g->outputs[1]->type == ir::TensorType::f32({2, 1, 8, 2, 3}));
+  CHECK(g->outputs[2]->type == ir::TensorType::f32({1, 2, 4, 6}));
+  CHECK(findOp(*g, ir::OpKind::DepthToSpace)->getString("mode") == "crd");
+  CHECK(g->outputs[3]->type == ir::TensorType::f32({1, 8, 2, 3}));
+}

@@ -147,6 +147,70 @@ TEST_CASE_METHOD(Fixture, "softmax, reductions, normalisation", "[shape]") {
   CHECK_THAT(infer(OpKind::BatchNorm, {x, c, c, c, in("f32[7]")}), Catch::Contains("var size 7 != channels 8"));
 }
 
+TEST_CASE_METHOD(Fixture, "pow, max, min, prelu", "[shape]") {
+  CHECK(infer(OpKind::Pow, {in("f32[N,3]"), in("f32[]")}) == "f32[N,3]");
+  CHECK(infer(OpKind::Max, {in("f32[2,1]"), in("f32[4]")}) == "f32[2,4]");
+  CHECK(infer(OpKind::Min, {in("i64[3]"), in("i64[1]")}) == "i64[3]");
+  CHECK_THAT(infer(OpKind::Pow, {in("i64[3]"), in("i64[3]")}), Catch::Contains("a must be f32"));
+  CHECK(infer(OpKind::PRelu, {in("f32[N,4,5,5]"), in("f32[4,1,1]")}) == "f32[N,4,5,5]");
+  CHECK_THAT(infer(OpKind::PRelu, {in("f32[4]"), in("f32[2,4]")}),
+             Catch::Contains("slope does not broadcast to the shape of x"));
+  AttrMap steps{{"steps", std::vector<std::string>{"max", "pow", "relu"}}};
+  CHECK(infer(OpKind::FusedElementwise, {in("f32[2,3]"), in("f32[3]"), in("f32[]")}, steps) == "f32[2,3]");
+}
+
+TEST_CASE_METHOD(Fixture, "more reductions, layer_norm and group_norm", "[shape]") {
+  Value* x = in("f32[N,8,4,4]");
+  for (OpKind op : {OpKind::ReduceMin, OpKind::ReduceProd, OpKind::ReduceL1, OpKind::ReduceL2,
+                    OpKind::ReduceSumSquare, OpKind::ReduceLogSumExp})
+    CHECK(infer(op, {x}, {{"axes", Ints{1}}, {"keepdims", int64_t(0)}}) == "f32[N,4,4]");
+  Value* s = in("f32[4,4]");
+  CHECK(infer(OpKind::LayerNorm, {x, s, s}, {{"axis", int64_t(2)}}, 3) ==
+        "f32[N,8,4,4], f32[N,8,1,1], f32[N,8,1,1]");
+  CHECK(infer(OpKind::LayerNorm, {x, in("f32[4]")}, {}, 3) == "f32[N,8,4,4], f32[N,8,4,1], f32[N,8,4,1]");
+  CHECK_THAT(infer(OpKind::LayerNorm, {x, s}, {}, 3),
+             Catch::Contains("scale must have the normalised dims f32[4]"));
+  CHECK_THAT(infer(OpKind::LayerNorm, {x, s}, {{"axis", int64_t(4)}}, 3),
+             Catch::Contains("axis 4 out of range"));
+  CHECK_THAT(infer(OpKind::LayerNorm, {x, s}, {{"axis", int64_t(2)}, {"epsilon", -1.0}}, 3),
+             Catch::Contains("epsilon"));
+  Value* c = in("f32[8]");
+  CHECK(infer(OpKind::GroupNorm, {x, c, c}, {{"num_groups", int64_t(4)}}) == "f32[N,8,4,4]");
+  CHECK_THAT(infer(OpKind::GroupNorm, {x, c, c}, {{"num_groups", int64_t(3)}}),
+             Catch::Contains("channels 8 not divisible by num_groups 3"));
+  CHECK_THAT(infer(OpKind::GroupNorm, {x, c, in("f32[4]")}, {{"num_groups", int64_t(4)}}),
+             Catch::Contains("bias size 4 != channels 8"));
+  CHECK_THAT(infer(OpKind::GroupNorm, {x, c, c}), Catch::Contains("num_groups"));
+}
+
+TEST_CASE_METHOD(Fixture, "tile, expand, depth_to_space, space_to_depth", "[shape]") {
+  CHECK(infer(OpKind::Tile, {in("f32[N,3]")}, {{"repeats", Ints{1, 4}}}) == "f32[N,12]");
+  CHECK(infer(OpKind::Tile, {in("f32[N,3]")}, {{"repeats", Ints{2, 0}}}) == "f32[?,0]");
+  CHECK_THAT(infer(OpKind::Tile, {in("f32[2,3]")}, {{"repeats", Ints{2}}}),
+             Catch::Contains("one entry per axis"));
+  CHECK_THAT(infer(OpKind::Tile, {in("f32[2,3]")}, {{"repeats", Ints{2, -1}}}), Catch::Contains("repeats"));
+  CHECK(infer(OpKind::Expand, {in("f32[3,1]")}, {{"shape", Ints{2, 1, 4}}}) == "f32[2,3,4]");
+  CHECK(infer(OpKind::Expand, {in("i64[N,1]")}, {{"shape", Ints{1}}}) == "i64[N,1]");
+  CHECK_THAT(infer(OpKind::Expand, {in("f32[3]")}, {{"shape", Ints{4}}}),
+             Catch::Contains("cannot expand to [4]"));
+  CHECK(infer(OpKind::DepthToSpace, {in("f32[N,8,3,5]")}, {{"blocksize", int64_t(2)}}) == "f32[N,2,6,10]");
+  CHECK(infer(OpKind::SpaceToDepth, {in("f32[N,2,6,10]")}, {{"blocksize", int64_t(2)}}) == "f32[N,8,3,5]");
+  CHECK_THAT(infer(OpKind::DepthToSpace, {in("f32[1,8,3,5]")}, {{"blocksize", int64_t(3)}}),
+             Catch::Contains("channels 8 not divisible by blocksize^2 9"));
+  CHECK_THAT(infer(OpKind::SpaceToDepth, {in("f32[1,8,3,5]")}, {{"blocksize", int64_t(2)}}),
+             Catch::Contains("dim 3 not divisible by blocksize 2"));
+  // Sizes are checked, never overflowed.
+  CHECK_THAT(infer(OpKind::DepthToSpace, {in("f32[1,8,3,5]")}, {{"blocksize", int64_t(1) << 40}}),
+             Catch::Contains("blocksize 1099511627776 is too large"));
+  CHECK_THAT(infer(OpKind::SpaceToDepth, {in("f32[1,8,1099511627776,1]")}, {{"blocksize", int64_t(1) << 39}}),
+             Catch::Contains("too large"));
+  CHECK_THAT(infer(OpKind::Tile, {in("f32[1073741824,2]")}, {{"repeats", Ints{1 << 20, 1}}}),
+             Catch::Contains("dims too large"));
+  CHECK_THAT(infer(OpKind::DepthToSpace, {in("f32[1,8,3,5]")},
+                   {{"blocksize", int64_t(2)}, {"mode", std::string("xyz")}}),
+             Catch::Contains("dcr|crd"));
+}
+
 TEST_CASE_METHOD(Fixture, "reshape: attribute, 0/-1, const and computed operands", "[shape]") {
   Value* x = in("f32[N,16,5,5]");
   CHECK(infer(OpKind::Reshape, {x}, {{"shape", Ints{0, -1}}}) == "f32[N,400]");

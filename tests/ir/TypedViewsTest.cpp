@@ -87,9 +87,8 @@ TEST_CASE("elementwise chains as steps", "[activation]") {
   chain->attrs["steps"] = std::vector<std::string>{"softmax"};
   CHECK_THAT(chainSteps(*chain).message(), Catch::Contains("unknown step 'softmax'"));
   CHECK(chainStepNames() ==
-        "add|sub|mul|div|relu|leaky_relu|sigmoid|tanh|clip|exp|hard_sigmoid|hard_swish|elu|selu|softplus|"
-        "softsign|"
-        "neg|abs|sqrt|reciprocal|erf");
+        "add|sub|mul|div|pow|max|min|prelu|relu|leaky_relu|sigmoid|tanh|clip|exp|hard_sigmoid|hard_swish|elu|"
+        "selu|softplus|softsign|neg|abs|sqrt|reciprocal|erf");
 }
 
 TEST_CASE("an activation's parameters are its op's float attributes", "[activation]") {

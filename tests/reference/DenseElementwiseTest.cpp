@@ -193,3 +193,51 @@ TEST_CASE("fused_elementwise: a chain with params", "[reference][elementwise]") 
   REQUIRE_FALSE(evalOp(OpKind::FusedElementwise, {x}, {{"steps", std::vector<std::string>{"add"}}}));
   REQUIRE_FALSE(evalOp(OpKind::FusedElementwise, {x}, {{"steps", std::vector<std::string>{"gelu"}}}));
 }
+
+TEST_CASE("pow: numpy's power, signs and broadcasting", "[reference][elementwise]") {
+  Tensor a = Tensor::f32({5}, {2, -2, -8, 4, 0});
+  Tensor b = Tensor::f32({5}, {3, 3, 1.0f / 3, 0.5f, 0});
+  Tensor y = eval1(OpKind::Pow, {a, b});
+  CHECK(y.f32()[0] == Approx(8));
+  CHECK(y.f32()[1] == Approx(-8));  // a negative base with an odd integral exponent
+  CHECK(std::isnan(y.f32()[2]));    // ... and with a fractional one
+  CHECK(y.f32()[3] == Approx(2));
+  CHECK(y.f32()[4] == 1.0f);  // 0^0
+  requireClose(eval1(OpKind::Pow, {Tensor::f32({2, 2}, {1, 2, 3, 4}), Tensor::f32({}, {2})}), {2, 2},
+               {1, 4, 9, 16});
+  REQUIRE_FALSE(evalOp(OpKind::Pow, {Tensor::i64({1}, {2}), Tensor::i64({1}, {3})}));
+}
+
+TEST_CASE("max, min: numpy's maximum and minimum; prelu broadcasts its slope", "[reference][elementwise]") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  Tensor a = Tensor::f32({3}, {1, nan, 3});
+  Tensor b = Tensor::f32({3}, {2, 0, -1});
+  Tensor mx = eval1(OpKind::Max, {a, b}), mn = eval1(OpKind::Min, {a, b});
+  CHECK(mx.f32()[0] == 2);
+  CHECK(std::isnan(mx.f32()[1]));
+  CHECK(mx.f32()[2] == 3);
+  CHECK(mn.f32()[0] == 1);
+  CHECK(std::isnan(mn.f32()[1]));
+  CHECK(mn.f32()[2] == -1);
+  CHECK(std::isnan(eval1(OpKind::Max, {b, a}).f32()[1]));  // either side
+  requireClose(eval1(OpKind::Max, {Tensor::f32({2, 1}, {0, 5}), Tensor::f32({3}, {1, 2, 6})}), {2, 3},
+               {1, 2, 6, 5, 5, 6});
+  CHECK(valuesI64(eval1(OpKind::Max, {Tensor::i64({2}, {1, 5}), Tensor::i64({}, {3})})) ==
+        std::vector<int64_t>{3, 5});
+  CHECK(valuesI64(eval1(OpKind::Min, {Tensor::i64({2}, {1, 5}), Tensor::i64({}, {3})})) ==
+        std::vector<int64_t>{1, 3});
+  Tensor x = Tensor::f32({2, 2}, {-1, 2, -3, 4});
+  requireClose(eval1(OpKind::PRelu, {x, Tensor::f32({2}, {0.5f, 0.25f})}), {2, 2}, {-0.5f, 2, -1.5f, 4});
+  requireClose(eval1(OpKind::PRelu, {x, Tensor::f32({2, 1}, {0.5f, 0.25f})}), {2, 2}, {-0.5f, 2, -0.75f, 4});
+  // Unidirectional: the slope may not make the result larger than x.
+  REQUIRE_FALSE(evalOp(OpKind::PRelu, {Tensor::f32({2}, {-1, 1}), Tensor::f32({3, 2}, {1, 1, 1, 1, 1, 1})}));
+}
+
+TEST_CASE("fused_elementwise: pow, max, min and prelu steps", "[reference][elementwise]") {
+  Tensor x = Tensor::f32({2, 2}, {-3, -1, 1, 3});
+  Tensor y = Tensor::f32({2}, {2, 0.5f});
+  Tensor two = Tensor::f32({}, {2});
+  ir::AttrMap attrs = {{"steps", std::vector<std::string>{"prelu", "max", "pow"}}};
+  // prelu(x, y) = [-6, -0.5, 1, 3]; max with y = [2, 0.5, 2, 3]; ^2 = [4, 0.25, 4, 9].
+  requireClose(eval1(OpKind::FusedElementwise, {x, y, y, two}, attrs), {2, 2}, {4, 0.25f, 4, 9});
+}

@@ -131,3 +131,37 @@ TEST_CASE("constant_of_shape, cast, identity", "[reference][shape]") {
   requireClose(eval1(OpKind::Cast, {Tensor::i64({2}, {3, -4})}, {{"to", std::string("f32")}}), {2}, {3, -4});
   requireClose(eval1(OpKind::Identity, {f}), {4}, {1.7f, -1.7f, 3.0f, -0.2f});
 }
+
+TEST_CASE("tile and expand", "[reference][layout]") {
+  Tensor x = Tensor::f32({2, 2}, {1, 2, 3, 4});
+  requireClose(eval1(OpKind::Tile, {x}, {{"repeats", Ints{1, 2}}}), {2, 4}, {1, 2, 1, 2, 3, 4, 3, 4});
+  requireClose(eval1(OpKind::Tile, {x}, {{"repeats", Ints{2, 1}}}), {4, 2}, {1, 2, 3, 4, 1, 2, 3, 4});
+  CHECK(eval1(OpKind::Tile, {x}, {{"repeats", Ints{0, 3}}}).shape() == std::vector<int64_t>{0, 6});
+  REQUIRE_FALSE(evalOp(OpKind::Tile, {x}, {{"repeats", Ints{2}}}));
+  // expand: numpy broadcasting of x and the shape (a 1 keeps x's dim).
+  Tensor column = Tensor::f32({2, 1}, {1, 2});
+  requireClose(eval1(OpKind::Expand, {column}, {{"shape", Ints{2, 3}}}), {2, 3}, {1, 1, 1, 2, 2, 2});
+  requireClose(eval1(OpKind::Expand, {column}, {{"shape", Ints{2, 1, 2}}}), {2, 2, 2},
+               {1, 1, 2, 2, 1, 1, 2, 2});
+  requireClose(eval1(OpKind::Expand, {x}, {{"shape", Ints{1, 1}}}), {2, 2}, {1, 2, 3, 4});
+  CHECK(valuesI64(eval1(OpKind::Expand, {Tensor::i64({1}, {7})}, {{"shape", Ints{3}}})) ==
+        std::vector<int64_t>{7, 7, 7});
+  REQUIRE_FALSE(evalOp(OpKind::Expand, {x}, {{"shape", Ints{3, 2}}}));
+}
+
+TEST_CASE("depth_to_space (dcr and crd) and space_to_depth", "[reference][layout]") {
+  Tensor x = iota({1, 8, 1, 1});  // channels 0..7, blocksize 2: 2 output channels of 2x2
+  // dcr: output channel c at block (i, j) reads channel (i*2 + j)*2 + c.
+  requireClose(eval1(OpKind::DepthToSpace, {x}, {{"blocksize", int64_t(2)}}), {1, 2, 2, 2},
+               {0, 2, 4, 6, 1, 3, 5, 7});
+  // crd: channel c*4 + i*2 + j.
+  requireClose(eval1(OpKind::DepthToSpace, {x}, {{"blocksize", int64_t(2)}, {"mode", std::string("crd")}}),
+               {1, 2, 2, 2}, {0, 1, 2, 3, 4, 5, 6, 7});
+  // space_to_depth undoes dcr.
+  Tensor wide = pseudoRandom({2, 3, 4, 6}, 7);
+  Tensor deep = eval1(OpKind::SpaceToDepth, {wide}, {{"blocksize", int64_t(2)}});
+  REQUIRE(deep.shape() == std::vector<int64_t>{2, 12, 2, 3});
+  requireSame(eval1(OpKind::DepthToSpace, {deep}, {{"blocksize", int64_t(2)}}), wide);
+  REQUIRE_FALSE(evalOp(OpKind::DepthToSpace, {x}, {{"blocksize", int64_t(3)}}));
+  REQUIRE_FALSE(evalOp(OpKind::SpaceToDepth, {wide}, {{"blocksize", int64_t(4)}}));
+}

@@ -1,5 +1,6 @@
 // softmax, reductions, batch_norm, lrn and lstm against hand-computed values.
 #include <cmath>
+#include <limits>
 
 #include "tests/reference/RefTestUtil.h"
 
@@ -138,4 +139,67 @@ TEST_CASE("lstm: bidirectional runs the second direction backwards", "[reference
   auto bad = evalOp(OpKind::Lstm, lstmOperands(1, 1), {{"hidden_size", int64_t(2)}});
   REQUIRE_FALSE(bad);
   CHECK_THAT(bad.message(), Catch::Contains("node '%y' (lstm)") && Catch::Contains("hidden_size=2"));
+}
+
+TEST_CASE("reduce_min, reduce_prod, reduce_l1, reduce_l2, reduce_sum_square, reduce_log_sum_exp",
+          "[reference][norm]") {
+  Tensor x = Tensor::f32({2, 3}, {1, -2, 3, -4, 5, -6});
+  const Ints rows{1};
+  requireClose(eval1(OpKind::ReduceMin, {x}, {{"axes", rows}}), {2, 1}, {-2, -6});
+  requireClose(eval1(OpKind::ReduceProd, {x}, {{"axes", rows}}), {2, 1}, {-6, 120});
+  requireClose(eval1(OpKind::ReduceL1, {x}, {{"axes", rows}}), {2, 1}, {6, 15});
+  requireClose(eval1(OpKind::ReduceL2, {x}, {{"axes", rows}}), {2, 1},
+               {float(std::sqrt(14.0)), float(std::sqrt(77.0))});
+  requireClose(eval1(OpKind::ReduceSumSquare, {x}, {{"axes", rows}, {"keepdims", int64_t(0)}}), {2},
+               {14, 77});
+  requireClose(eval1(OpKind::ReduceLogSumExp, {x}, {{"axes", rows}}), {2, 1},
+               {float(std::log(std::exp(1.0) + std::exp(-2.0) + std::exp(3.0))),
+                float(std::log(std::exp(-4.0) + std::exp(5.0) + std::exp(-6.0)))});
+  requireClose(eval1(OpKind::ReduceMin, {x}, {{"keepdims", int64_t(0)}}), {}, {-6});
+  // log_sum_exp shifts by the maximum: no overflow, and -inf inputs add nothing.
+  const float inf = std::numeric_limits<float>::infinity();
+  requireClose(eval1(OpKind::ReduceLogSumExp, {Tensor::f32({3}, {1000, 1000, -inf})}), {1},
+               {float(1000 + std::log(2.0))});
+  CHECK(eval1(OpKind::ReduceLogSumExp, {Tensor::f32({2}, {-inf, -inf})}).f32()[0] == -inf);
+  // Empty reductions give the identity of the operation.
+  Tensor empty(ElementType::F32, {2, 0});
+  requireClose(eval1(OpKind::ReduceProd, {empty}, {{"axes", rows}}), {2, 1}, {1, 1});
+  CHECK(eval1(OpKind::ReduceMin, {empty}, {{"axes", rows}}).f32()[0] == inf);
+  REQUIRE_FALSE(evalOp(OpKind::ReduceProd, {Tensor::i64({2}, {1, 2})}));
+}
+
+TEST_CASE("layer_norm: normalise the trailing axes, with the mean and 1/stddev", "[reference][norm]") {
+  Tensor x = Tensor::f32({2, 2}, {1, 3, 2, 2});
+  Tensor scale = Tensor::f32({2}, {1, 2});
+  Tensor bias = Tensor::f32({2}, {0.5f, 0});
+  auto r = evalOp(OpKind::LayerNorm, {x, scale, bias});
+  REQUIRE(r);
+  // Row 0: mean 2, variance 1; row 1: mean 2, variance 0 (1/sqrt(epsilon)).
+  const float inv0 = float(1 / std::sqrt(1 + 1e-5)), inv1 = float(1 / std::sqrt(1e-5));
+  requireClose((*r)[0], {2, 2}, {0.5f - inv0, 2 * inv0, 0.5f, 0});
+  requireClose((*r)[1], {2, 1}, {2, 2});
+  requireClose((*r)[2], {2, 1}, {inv0, inv1}, 1e-5);
+  // axis 0 normalises everything; without a bias.
+  Tensor all = Tensor::f32({2, 2}, {1, 1, 1, 1});
+  auto whole = evalOp(OpKind::LayerNorm, {iota({2, 2}), all}, {{"axis", int64_t(0)}, {"epsilon", 0.0}});
+  REQUIRE(whole);
+  const float s = float(1 / std::sqrt(1.25));  // mean 1.5, variance 1.25
+  requireClose((*whole)[0], {2, 2}, {-1.5f * s, -0.5f * s, 0.5f * s, 1.5f * s});
+  requireClose((*whole)[1], {1, 1}, {1.5f});
+  REQUIRE_FALSE(evalOp(OpKind::LayerNorm, {x, Tensor::f32({3}, {1, 1, 1})}));
+}
+
+TEST_CASE("group_norm: groups of channels; instance norm is one group per channel", "[reference][norm]") {
+  Tensor x = Tensor::f32({1, 2, 2}, {1, 3, 5, 7});
+  Tensor scale = Tensor::f32({2}, {1, 2});
+  Tensor bias = Tensor::f32({2}, {0, 1});
+  // One group: mean 4, variance 5.
+  const float g = float(1 / std::sqrt(5 + 1e-5));
+  requireClose(eval1(OpKind::GroupNorm, {x, scale, bias}, {{"num_groups", int64_t(1)}}), {1, 2, 2},
+               {-3 * g, -g, 2 * g + 1, 6 * g + 1}, 1e-5);
+  // Two groups (instance norm): each channel has mean 2 or 6 and variance 1.
+  const float i = float(1 / std::sqrt(1 + 1e-5));
+  requireClose(eval1(OpKind::GroupNorm, {x, scale, bias}, {{"num_groups", int64_t(2)}}), {1, 2, 2},
+               {-i, i, 1 - 2 * i, 1 + 2 * i}, 1e-5);
+  REQUIRE_FALSE(evalOp(OpKind::GroupNorm, {x, scale, bias}, {{"num_groups", int64_t(3)}}));
 }
