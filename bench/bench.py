@@ -63,27 +63,30 @@ def last_error_line(stderr, stdout=""):
     return (errors or lines or ["no output"])[-1][:300]
 
 
-PHASES = ("import", "passes", "codegen", "optimize", "jit", "compile")
+PHASES = ("import", "passes", "cache", "codegen", "optimize", "jit", "compile")
 
 
 def parse_phases(stderr):
     phases = {}
     for line in stderr.splitlines():
-        m = re.match(r"\s*(import|passes|codegen|optimize|jit|compile|first run)\s+([0-9.]+)\s*$", line)
+        m = re.match(r"\s*(import|passes|cache|codegen|optimize|jit|compile|first run)\s+([0-9.]+)\s*$", line)
         if m:
             phases[m.group(1)] = float(m.group(2))
     return phases
 
 
-def nutshell_check(tool, model_path, test_dir, threads):
-    """Runs the model on the test data once; returns status, error and compile phases."""
+def nutshell_check(tool, model_path, test_dir, threads, cache_args=("--no-cache",)):
+    """Runs the model on the test data once; returns status, error and compile phases.
+    Cold by default (--no-cache); nutshell_warm runs it again with the cache."""
     argv = [tool, model_path, "--backend=cpu", "--test-data", test_dir, "--threads", str(threads),
-            "--rtol", str(CHECK_RTOL), "--atol", str(CHECK_ATOL), "--time-passes"]
+            "--rtol", str(CHECK_RTOL), "--atol", str(CHECK_ATOL), "--time-passes", *cache_args]
     t0 = time.perf_counter()
     rc, out, err = run_tool(argv, timeout=600)
     wall_ms = (time.perf_counter() - t0) * 1e3
     phases = parse_phases(err)
     result = {"command": " ".join(argv[1:]), "wall_ms": wall_ms, "phases": phases}
+    cache = re.search(r"^compile cache: (\w+)", err, re.M)
+    result["cache"] = cache.group(1) if cache else "unknown"
     if rc == 0:
         result["status"] = "ok"
     elif rc == 1:
@@ -94,6 +97,13 @@ def nutshell_check(tool, model_path, test_dir, threads):
         result["error"] = last_error_line(err, out)
     if phases:
         result["compile_ms"] = sum(v for k, v in phases.items() if k in PHASES)
+    return result
+
+
+def nutshell_warm(tool, model_path, test_dir, threads):
+    """Import to runnable with a warm compile cache: one run fills it, the next is timed."""
+    nutshell_check(tool, model_path, test_dir, threads, cache_args=())
+    result = nutshell_check(tool, model_path, test_dir, threads, cache_args=())
     return result
 
 
@@ -225,11 +235,16 @@ def main():
         log(f"== {model} (model {index + 1} of {len(models)}) {progress()}")
         check = {"nutshell": nutshell_check(args.tool, path, test_dir, max(thread_counts))}
         log(f"   nutshell check: {check['nutshell']['status']} {check['nutshell'].get('error', '')}")
+        check["nutshell_warm"] = nutshell_warm(args.tool, path, test_dir, max(thread_counts))
+        log(f"   nutshell compile: cold {check['nutshell'].get('compile_ms', 0):.0f} ms, "
+            f"warm cache {check['nutshell_warm'].get('compile_ms', 0):.0f} ms")
         model_peers = make_peers(path, torch_state, results["notes"])
         for key, peer in model_peers.items():
             try:
                 ok, err = peer.check(test_dir, CHECK_RTOL, CHECK_ATOL)
                 check[key] = {"status": "ok" if ok else "mismatch", "max_abs_error": err}
+                if getattr(peer, "session_ms", None) is not None:
+                    check[key]["session_ms"] = peer.session_ms
             except Exception as error:  # noqa: BLE001
                 check[key] = {"status": "error", "error": str(error)[:300]}
             log(f"   {peer.name} check: {check[key]['status']}")

@@ -148,6 +148,7 @@ class OrtPeer:
         self.version = onnxruntime.__version__
         self._sessions = {}
         self.input_name = None
+        self.session_ms = None  # creating the first session: ORT's import to runnable
 
     def _session(self, threads):
         if threads not in self._sessions:
@@ -156,7 +157,10 @@ class OrtPeer:
             options.inter_op_num_threads = 1
             options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
             options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+            start = time.perf_counter()
             session = onnxruntime.InferenceSession(self.onnx_path, options, providers=["CPUExecutionProvider"])
+            if self.session_ms is None:
+                self.session_ms = (time.perf_counter() - start) * 1e3
             self.input_name = session.get_inputs()[0].name
             self._sessions[threads] = session
         return self._sessions[threads]

@@ -139,7 +139,7 @@ def markdown_table(header, lines):
 
 def compile_rows(results):
     header = ["model", "import", "passes", "codegen", "LLVM optimize", "JIT", "total (import to runnable)",
-              "target", "status"]
+              "warm cache", "ORT session", "target", "status"]
     lines = []
     for model, check in results.get("checks", {}).items():
         nut = check.get("nutshell", {})
@@ -149,8 +149,10 @@ def compile_rows(results):
         verdict = ""
         if target:
             verdict = "missed (error)" if total is None else ("met" if total < target else "missed")
+        warm = check.get("nutshell_warm", {}).get("compile_ms")
+        ort = check.get("ort", {}).get("session_ms")
         lines.append([model] + [ms(phases.get(k)) for k in ("import", "passes", "codegen", "optimize", "jit")] +
-                     [ms(total), f"< {target / 1000:g} s" if target else "", verdict])
+                     [ms(total), ms(warm), ms(ort), f"< {target / 1000:g} s" if target else "", verdict])
     return header, lines
 
 
