@@ -58,6 +58,14 @@ Expected<KernelInfo> emitKernel(KernelBuilder& kb) {
     case ir::OpKind::Sqrt:
     case ir::OpKind::Reciprocal:
     case ir::OpKind::Erf:
+    case ir::OpKind::ThresholdedRelu:
+    case ir::OpKind::Celu:
+    case ir::OpKind::Log:
+    case ir::OpKind::Floor:
+    case ir::OpKind::Ceil:
+    case ir::OpKind::Round:
+    case ir::OpKind::Sign:
+    case ir::OpKind::Shrink:
     case ir::OpKind::FusedElementwise:
       return emitElementwise(kb);
     case ir::OpKind::Softmax:

@@ -1,10 +1,11 @@
 // Converters for elementwise math, activations, softmax, reductions and dense
 // algebra: Add, Sub, Mul, Div, Pow, PRelu, Max, Min, Sum, Mean, the unary
 // ops of unaryOps() (Relu, LeakyRelu, Sigmoid, Tanh, Exp, HardSigmoid,
-// HardSwish, Elu, Selu, Softplus, Softsign, Neg, Abs, Sqrt, Reciprocal, Erf,
-// Identity), Clip, Softmax, LogSoftmax, the reductions of reduceOps()
-// (ReduceMax/Mean/Sum/Min/Prod/L1/L2/SumSquare/LogSumExp), MatMul, Gemm,
-// Dropout.
+// HardSwish, Elu, Selu, Softplus, Softsign, ThresholdedRelu, Celu, Neg, Abs,
+// Sqrt, Reciprocal, Erf, Log, Floor, Ceil, Round, Sign, Shrink, Identity),
+// Clip, Softmax, LogSoftmax, the reductions of reduceOps()
+// (ReduceMax/Mean/Sum/Min/Prod/L1/L2/SumSquare/LogSumExp/LogSum), MatMul,
+// Gemm, Dropout.
 #include <limits>
 
 #include <fmt/format.h>
@@ -112,6 +113,14 @@ const std::map<std::string, UnaryOp, std::less<>>& unaryOps() {
       {"Sqrt", {OpKind::Sqrt}},
       {"Reciprocal", {OpKind::Reciprocal}},
       {"Erf", {OpKind::Erf, 9}},
+      {"ThresholdedRelu", {OpKind::ThresholdedRelu, 10}},
+      {"Celu", {OpKind::Celu, 12}},
+      {"Log", {OpKind::Log}},
+      {"Floor", {OpKind::Floor}},
+      {"Ceil", {OpKind::Ceil}},
+      {"Round", {OpKind::Round, 11}},
+      {"Sign", {OpKind::Sign, 9}},
+      {"Shrink", {OpKind::Shrink, 9}},
   };
   return ops;
 }
@@ -216,12 +225,14 @@ const std::map<std::string, OpKind, std::less<>>& reduceOps() {
       {"ReduceL2", OpKind::ReduceL2},
       {"ReduceSumSquare", OpKind::ReduceSumSquare},
       {"ReduceLogSumExp", OpKind::ReduceLogSumExp},
+      {"ReduceLogSum", OpKind::ReduceSum},  // then log
   };
   return ops;
 }
 
-/// The reductions of reduceOps(). Axes are an attribute, or a constant input
-/// for ReduceSum since opset 13 and the others since opset 18.
+/// The reductions of reduceOps() (ReduceLogSum is reduce_sum, then log).
+/// Axes are an attribute, or a constant input for ReduceSum since opset 13
+/// and the others since opset 18.
 Status importReduce(NodeView& node) {
   const auto& kinds = reduceOps();
   const bool axesInput = node.opset() >= 18 || (node.opType() == "ReduceSum" && node.opset() >= 13);
@@ -244,6 +255,10 @@ Status importReduce(NodeView& node) {
   if (axes.empty() && noop) return node.emit(OpKind::Identity, {x});
   AttrMap attrs{{"axes", axes}};
   if (!keepdims) attrs["keepdims"] = int64_t(0);
+  if (node.opType() == "ReduceLogSum") {
+    NUTSHELL_ASSIGN(ir::Node * sum, node.add(OpKind::ReduceSum, {x}, attrs, {node.helperName("sum")}));
+    return node.emit(OpKind::Log, {sum->result()});
+  }
   return node.emit(kinds.at(node.opType()), {x}, attrs);
 }
 
