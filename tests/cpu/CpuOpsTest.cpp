@@ -129,6 +129,26 @@ TEST_CASE("cpu: layer_norm (any axis, optional bias) and group_norm", "[cpu][nor
   checkOp(OpKind::GroupNorm, {{2, 4, 17}, {4}, {4}}, {{"num_groups", int64_t(2)}, {"epsilon", 1e-3}}, rng);
 }
 
+TEST_CASE("cpu: layer_norm is one kernel with its three results", "[cpu][norm]") {
+  auto rng = makeRng("layer-norm kernel");
+  ir::Graph g;
+  ir::Value* x = g.addInput("x", ir::TensorType::f32({8, 64}));
+  ir::Value* scale = g.addConstant(randomData({64}, rng));
+  ir::Value* bias = g.addConstant(randomData({64}, rng));
+  ir::Node* ln = addOp(g, OpKind::LayerNorm, {x, scale, bias});
+  for (ir::Value* r : ln->results) g.outputs.push_back(r);
+  auto compiled = backendUnderTest()->compile(g, BackendOptions{});
+  INFO((compiled ? std::string() : compiled.message()));
+  REQUIRE(compiled.ok());
+  std::string kernels;
+  for (const std::string& line : compiled->kernels) kernels += line + "\n";
+  INFO(kernels);
+  if (backendUnderTestName() == "cpu") {
+    CHECK(compiled->kernels.size() == 1);
+    CHECK(kernels.find("layer_norm rows=8 length=64") != std::string::npos);
+  }
+}
+
 TEST_CASE("cpu: tile, expand, depth_to_space, space_to_depth", "[cpu][layout]") {
   auto rng = makeRng("tile");
   checkOp(OpKind::Tile, {{2, 3, 4}}, {{"repeats", std::vector<int64_t>{2, 1, 3}}}, rng);
