@@ -73,7 +73,7 @@ Status importVariadic(NodeView& node) {
   for (int i = 0; i < count; ++i) {
     NUTSHELL_ASSIGN(ir::Value * v, node.input(i));
     if (mean && v->type.dtype != ir::DType::F32)
-      return node.unsupported(fmt::format("Mean of a {} input", ir::dtypeName(v->type.dtype)));
+      return node.unsupported(fmt::format("Mean of an integer ({}) input", ir::dtypeName(v->type.dtype)));
     inputs.push_back(v);
   }
   if (count == 1) return node.emit(OpKind::Identity, {inputs[0]});
