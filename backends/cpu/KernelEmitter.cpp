@@ -80,6 +80,8 @@ Expected<KernelInfo> emitKernel(KernelBuilder& kb) {
     case ir::OpKind::ReduceL2:
     case ir::OpKind::ReduceSumSquare:
     case ir::OpKind::ReduceLogSumExp: return emitReduce(kb);
+    case ir::OpKind::ArgMax:
+    case ir::OpKind::ArgMin: return emitArgReduce(kb);
     case ir::OpKind::BatchNorm:
       return emitBatchNorm(kb);
     case ir::OpKind::Lrn:

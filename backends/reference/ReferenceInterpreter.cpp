@@ -129,6 +129,8 @@ Results dispatch(const ir::Node& node, const Operands& ops) {
     case OpKind::ReduceL2: return runReduce(node, ops, ReduceOp::L2);
     case OpKind::ReduceSumSquare: return runReduce(node, ops, ReduceOp::SumSquare);
     case OpKind::ReduceLogSumExp: return runReduce(node, ops, ReduceOp::LogSumExp);
+    case OpKind::ArgMax: return runArgReduce(node, ops, true);
+    case OpKind::ArgMin: return runArgReduce(node, ops, false);
     case OpKind::BatchNorm: return runBatchNorm(node, ops);
     case OpKind::Lrn: return runLrn(node, ops);
     case OpKind::LayerNorm: return runLayerNorm(node, ops);

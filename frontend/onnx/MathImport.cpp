@@ -4,8 +4,8 @@
 // HardSwish, Elu, Selu, Softplus, Softsign, ThresholdedRelu, Celu, Neg, Abs,
 // Sqrt, Reciprocal, Erf, Log, Floor, Ceil, Round, Sign, Shrink, Identity),
 // Clip, Softmax, LogSoftmax, the reductions of reduceOps()
-// (ReduceMax/Mean/Sum/Min/Prod/L1/L2/SumSquare/LogSumExp/LogSum), MatMul,
-// Gemm, Dropout.
+// (ReduceMax/Mean/Sum/Min/Prod/L1/L2/SumSquare/LogSumExp/LogSum), ArgMax,
+// ArgMin, MatMul, Gemm, Dropout.
 #include <limits>
 
 #include <fmt/format.h>
@@ -262,6 +262,23 @@ Status importReduce(NodeView& node) {
   return node.emit(kinds.at(node.opType()), {x}, attrs);
 }
 
+/// ArgMax / ArgMin: axis (0), keepdims (1), select_last_index (0; opset 12).
+Status importArgReduce(NodeView& node) {
+  NUTSHELL_TRY(node.expectInputs(1, 1));
+  NUTSHELL_TRY(node.expectOutputs(1));
+  NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
+  if (x->type.dtype != ir::DType::F32)
+    return node.unsupported(
+        fmt::format("{} of an integer ({}) input", node.opType(), ir::dtypeName(x->type.dtype)));
+  if (x->type.rank() == 0) return node.error("input must have rank >= 1");
+  NUTSHELL_ASSIGN(int64_t axis, node.intAttr("axis", 0));
+  NUTSHELL_ASSIGN(axis, node.normalizeAxis(axis, x->type.rank(), "axis"));
+  NUTSHELL_ASSIGN(int64_t keepdims, node.intAttr("keepdims", 1));
+  NUTSHELL_ASSIGN(int64_t last, node.intAttr("select_last_index", 0));
+  return node.emit(node.opType() == "ArgMax" ? OpKind::ArgMax : OpKind::ArgMin, {x},
+                   {{"axis", axis}, {"keepdims", keepdims}, {"select_last_index", last}});
+}
+
 Status importMatMul(NodeView& node) {
   NUTSHELL_TRY(node.expectInputs(2, 2));
   NUTSHELL_TRY(node.expectOutputs(1));
@@ -337,6 +354,8 @@ void addMathConverters(ConverterTable& table) {
   table["Softmax"] = importSoftmax;
   table["LogSoftmax"] = importSoftmax;
   for (const auto& [name, op] : reduceOps()) table[name] = importReduce;
+  table["ArgMax"] = importArgReduce;
+  table["ArgMin"] = importArgReduce;
   table["Pow"] = importPowOrPRelu;
   table["PRelu"] = importPowOrPRelu;
   for (const char* op : {"Max", "Min", "Sum", "Mean"}) table[op] = importVariadic;

@@ -116,6 +116,28 @@ TEST_CASE("cpu: batch_norm and lrn", "[cpu][norm]") {
     checkOp(OpKind::Lrn, {{2, 7, 5, 5}}, {{"size", size}, {"alpha", 1e-2}, {"beta", 0.75}, {"bias", 2.0}}, rng);
 }
 
+TEST_CASE("cpu: arg_max and arg_min", "[cpu][reduce]") {
+  auto rng = makeRng("arg-reduce");
+  for (OpKind kind : {OpKind::ArgMax, OpKind::ArgMin})
+    for (int64_t last : {0, 1}) {
+      checkOp(kind, {{3, 4, 5}}, {{"axis", int64_t(1)}, {"select_last_index", last}}, rng);
+      checkOp(kind, {{3, 17}}, {{"axis", int64_t(-1)}, {"keepdims", int64_t(0)}, {"select_last_index", last}},
+              rng);
+      checkOp(kind, {{6, 2}}, {{"select_last_index", last}}, rng);
+    }
+  // Ties and NaN: values from a small set, some NaN.
+  for (OpKind kind : {OpKind::ArgMax, OpKind::ArgMin})
+    for (int64_t last : {0, 1}) {
+      ir::Graph g;
+      ir::Value* x = g.addInput("x", ir::TensorType::f32({4, 9}));
+      g.outputs.push_back(op(g, kind, {x}, {{"axis", int64_t(1)}, {"select_last_index", last}}));
+      Tensor t(ElementType::F32, {4, 9});
+      for (int64_t i = 0; i < 36; ++i) t.f32()[i] = i % 11 == 5 ? std::nanf("") : float(int64_t(rng() % 3));
+      TensorMap inputs{{"x", t}};
+      checkAgainstReference(g, inputs);
+    }
+}
+
 TEST_CASE("cpu: layer_norm (any axis, optional bias) and group_norm", "[cpu][norm]") {
   auto rng = makeRng("layer-norm");
   checkOp(OpKind::LayerNorm, {{4, 37}, {37}, {37}}, {}, rng, {false, true, true});

@@ -812,3 +812,19 @@ TEST_CASE("ThresholdedRelu, Celu, Log, Floor, Ceil, Round, Sign, Shrink; ReduceL
   CHECK(g->outputs[1]->producer->operands[0]->producer->op == ir::OpKind::ReduceSum);
   CHECK(g->outputs[1]->type == ir::TensorType::f32({2, 1}));
 }
+
+TEST_CASE("ArgMax and ArgMin take axis, keepdims and select_last_index", "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {2, 3, 4}).output("a", 7).output("b", 7);
+  auto& a = mb.node("ArgMax", {"x"}, {"a"});
+  test::setInt(a, "axis", -1);
+  test::setInt(a, "select_last_index", 1);
+  auto& b = mb.node("ArgMin", {"x"}, {"b"});
+  test::setInt(b, "keepdims", 0);
+  auto g = importOk(mb);
+  const ir::Node* argMax = findOp(*g, ir::OpKind::ArgMax);
+  CHECK(argMax->getInt("axis") == 2);
+  CHECK(argMax->getInt("select_last_index") == 1);
+  CHECK(g->outputs[0]->type == ir::TensorType::i64({2, 3, 1}));
+  CHECK(g->outputs[1]->type == ir::TensorType::i64({3, 4}));
+}
