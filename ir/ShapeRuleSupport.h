@@ -32,6 +32,7 @@ Expected<Types> inferGemm(const Node& node);
 Expected<Types> inferMatMul(const Node& node);
 Expected<Types> inferBroadcast(const Node& node);
 Expected<Types> inferReduce(const Node& node);
+Expected<Types> inferArgReduce(const Node& node);
 Expected<Types> inferLayerNorm(const Node& node);
 Expected<Types> inferGroupNorm(const Node& node);
 Expected<Types> inferReshape(const Node& node);

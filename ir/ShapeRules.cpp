@@ -295,6 +295,22 @@ Expected<Types> inferReduce(const Node& node) {
   return Types{TensorType(DType::F32, out)};
 }
 
+Expected<Types> inferArgReduce(const Node& node) {
+  NUTSHELL_TRY(requireF32(node, 0));
+  const TensorType& x = node.operands[0]->type;
+  if (x.rank() == 0) return nodeError(node, "x must have rank >= 1");
+  NUTSHELL_ASSIGN(int64_t axis, normalizeAxis(node, node.getInt("axis"), int64_t(x.rank()), "axis"));
+  const Dim& d = x.dims[size_t(axis)];
+  if (d.isStatic() && d.size == 0)
+    return nodeError(node, "axis " + std::to_string(axis) + " is empty: no index to take");
+  std::vector<Dim> out = x.dims;
+  if (node.getInt("keepdims") != 0)
+    out[size_t(axis)] = Dim(1);
+  else
+    out.erase(out.begin() + axis);
+  return Types{TensorType(DType::I64, out)};
+}
+
 Expected<Types> inferLayerNorm(const Node& node) {
   for (size_t i = 0; i < node.operands.size(); ++i) NUTSHELL_TRY(requireF32(node, i));
   const TensorType& x = node.operands[0]->type;

@@ -4,8 +4,8 @@
 // result has exactly one use (the next node, not a graph output) and all
 // results have the same type. fused_elementwise evaluates acc = x; then per
 // step acc = acc OP next-operand (binary) or acc = f(acc) (unary), so the
-// chain value must be the left operand of each binary step; add and mul
-// commute, so there it may be either. A chain of two or more nodes becomes one
+// chain value must be the left operand of each binary step; add, mul, max
+// and min commute, so there it may be either. A chain of two or more nodes becomes one
 // node: one pass over memory instead of one per op.
 #include <unordered_set>
 
@@ -31,7 +31,7 @@ bool isChainable(const Node& node) {
 }
 
 bool commutes(OpKind op) {
-  return op == OpKind::Add || op == OpKind::Mul;
+  return op == OpKind::Add || op == OpKind::Mul || op == OpKind::Max || op == OpKind::Min;
 }
 
 /// The step name and its two params, as fused_elementwise spells them.

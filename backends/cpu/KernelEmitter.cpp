@@ -58,6 +58,14 @@ Expected<KernelInfo> emitKernel(KernelBuilder& kb) {
     case ir::OpKind::Sqrt:
     case ir::OpKind::Reciprocal:
     case ir::OpKind::Erf:
+    case ir::OpKind::ThresholdedRelu:
+    case ir::OpKind::Celu:
+    case ir::OpKind::Log:
+    case ir::OpKind::Floor:
+    case ir::OpKind::Ceil:
+    case ir::OpKind::Round:
+    case ir::OpKind::Sign:
+    case ir::OpKind::Shrink:
     case ir::OpKind::FusedElementwise:
       return emitElementwise(kb);
     case ir::OpKind::Softmax:
@@ -72,6 +80,8 @@ Expected<KernelInfo> emitKernel(KernelBuilder& kb) {
     case ir::OpKind::ReduceL2:
     case ir::OpKind::ReduceSumSquare:
     case ir::OpKind::ReduceLogSumExp: return emitReduce(kb);
+    case ir::OpKind::ArgMax:
+    case ir::OpKind::ArgMin: return emitArgReduce(kb);
     case ir::OpKind::BatchNorm:
       return emitBatchNorm(kb);
     case ir::OpKind::Lrn:

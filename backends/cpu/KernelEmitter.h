@@ -172,6 +172,7 @@ Expected<KernelInfo> emitGlobalPool(KernelBuilder& kb);
 // SoftmaxReduceKernels.cpp
 Expected<KernelInfo> emitSoftmax(KernelBuilder& kb);
 Expected<KernelInfo> emitReduce(KernelBuilder& kb);
+Expected<KernelInfo> emitArgReduce(KernelBuilder& kb);
 Expected<KernelInfo> emitBatchNorm(KernelBuilder& kb);
 Expected<KernelInfo> emitLrn(KernelBuilder& kb);
 // NormKernels.cpp

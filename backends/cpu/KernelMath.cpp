@@ -203,6 +203,29 @@ llvm::Value* KernelBuilder::activation(const ir::Activation& act, llvm::Value* x
     case K::Sqrt: return b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x);
     case K::Reciprocal: return b.CreateFDiv(fconst(type, 1.0), x);
     case K::Erf: return erf(*this, x);
+    case K::ThresholdedRelu:
+      return b.CreateSelect(b.CreateFCmpOGT(x, fconst(type, act.p0)), x, fconst(type, 0.0));
+    case K::Celu: {
+      // max(0, x) + min(0, alpha*expm1(x/alpha)): the expm1 term only where x < 0.
+      llvm::Value* e =
+          b.CreateFMul(expm1(*this, b.CreateFDiv(x, fconst(type, act.p0))), fconst(type, act.p0));
+      return b.CreateSelect(b.CreateFCmpOLT(x, fconst(type, 0.0)), e, x);
+    }
+    case K::Log: return log(x);
+    case K::Floor: return b.CreateUnaryIntrinsic(llvm::Intrinsic::floor, x);
+    case K::Ceil: return b.CreateUnaryIntrinsic(llvm::Intrinsic::ceil, x);
+    case K::Round: return b.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven, x);
+    case K::Sign: {
+      llvm::Value* r = b.CreateSelect(b.CreateFCmpOLT(x, fconst(type, 0.0)), fconst(type, -1.0), x);
+      return b.CreateSelect(b.CreateFCmpOGT(x, fconst(type, 0.0)), fconst(type, 1.0), r);
+    }
+    case K::Shrink: {
+      // lambd is p0, bias p1.
+      llvm::Value* r = b.CreateSelect(b.CreateFCmpOGT(x, fconst(type, act.p0)),
+                                      b.CreateFSub(x, fconst(type, act.p1)), fconst(type, 0.0));
+      return b.CreateSelect(b.CreateFCmpOLT(x, fconst(type, -act.p0)), b.CreateFAdd(x, fconst(type, act.p1)),
+                            r);
+    }
     default: return x;  // none; ir::Activation holds no other op
   }
 }

@@ -217,6 +217,51 @@ Expected<KernelInfo> emitReduce(KernelBuilder& kb) {
   return KernelInfo{numTasks, double(outCount * count), fmt::format("reduce {} outputs x {} elements", outCount, count)};
 }
 
+Expected<KernelInfo> emitArgReduce(KernelBuilder& kb) {
+  auto shape = kb.operandShape(0);
+  if (shape.empty() || kb.operandType(0) != ir::DType::F32) return kb.error("input must be f32 of rank >= 1");
+  NUTSHELL_ASSIGN(int64_t axis, normalizeAxis(kb, kb.node.getInt("axis"), int64_t(shape.size())));
+  const int64_t outer = product(shape, 0, size_t(axis));
+  const int64_t L = shape[size_t(axis)];
+  const int64_t inner = product(shape, size_t(axis) + 1);
+  if (L == 0) return kb.error("the axis is empty");
+  const bool isMax = kb.node.op == ir::OpKind::ArgMax;
+  const bool last = kb.node.getInt("select_last_index") != 0;
+  llvm::IRBuilder<>& b = kb.b;
+  llvm::Type* f32 = kb.f32Ty();
+  llvm::Value* in = kb.operand(0);
+  llvm::Value* out = kb.result();
+  llvm::AllocaInst* bestValue = kb.entryAlloca(f32, 1, "best");
+  llvm::AllocaInst* bestIndex = kb.entryAlloca(kb.i64Ty(), 1, "index");
+  int64_t numTasks =
+      kb.forEachTaskItem(outer * inner, std::max<int64_t>(1, 4096 / L), [&](llvm::Value* item) {
+        llvm::Value* o = b.CreateUDiv(item, kb.i64c(inner));
+        llvm::Value* base =
+            b.CreateAdd(b.CreateMul(o, kb.i64c(L * inner)), b.CreateURem(item, kb.i64c(inner)));
+        b.CreateStore(kb.load(f32, in, base), bestValue);
+        b.CreateStore(kb.i64c(0), bestIndex);
+        kb.loops.forLoop(
+            1, L, 1,
+            [&](llvm::Value* l) {
+              llvm::Value* v = kb.load(f32, in, b.CreateAdd(base, b.CreateMul(l, kb.i64c(inner))));
+              llvm::Value* best = b.CreateLoad(f32, bestValue);
+              // As the reference: NaN beats every number; ties go to the first or the last index.
+              llvm::Value* beats = isMax ? (last ? b.CreateFCmpOGE(v, best) : b.CreateFCmpOGT(v, best))
+                                         : (last ? b.CreateFCmpOLE(v, best) : b.CreateFCmpOLT(v, best));
+              llvm::Value* vNan = b.CreateFCmpUNO(v, v);
+              llvm::Value* bestNan = b.CreateFCmpUNO(best, best);
+              llvm::Value* nanWins = last ? vNan : b.CreateAnd(vNan, b.CreateNot(bestNan));
+              llvm::Value* better = b.CreateOr(beats, nanWins);
+              b.CreateStore(b.CreateSelect(better, v, best), bestValue);
+              b.CreateStore(b.CreateSelect(better, l, b.CreateLoad(kb.i64Ty(), bestIndex)), bestIndex);
+            },
+            "l");
+        kb.store(b.CreateLoad(kb.i64Ty(), bestIndex), out, item);
+      });
+  return KernelInfo{numTasks, double(outer * L * inner),
+                    fmt::format("arg reduce outer={} axis={} inner={}", outer, L, inner)};
+}
+
 Expected<KernelInfo> emitBatchNorm(KernelBuilder& kb) {
   auto x = kb.operandShape(0);
   if (x.size() < 2 || kb.operandType(0) != ir::DType::F32) return kb.error("input must be f32[N,C,...]");

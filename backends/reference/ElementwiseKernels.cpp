@@ -1,6 +1,7 @@
 // Elementwise ops: numpy-broadcasting binary arithmetic (add..div, max, min
 // on f32 and i64; pow and prelu on f32), the unary activations and math (neg,
-// abs, sqrt, reciprocal, erf), and fused_elementwise chains built from the
+// abs, sqrt, reciprocal, erf, log, floor, ceil, round, sign, shrink), and
+// fused_elementwise chains built from the
 // same scalar functions so that a fused chain equals its unfused nodes
 // exactly.
 #include <algorithm>
@@ -36,6 +37,14 @@ float applyActivation(const ir::Activation& act, float x) {
     case K::Sqrt: return float(std::sqrt(v));
     case K::Reciprocal: return float(1.0 / v);
     case K::Erf: return float(std::erf(v));
+    case K::ThresholdedRelu: return x > act.p0 ? x : 0.0f;
+    case K::Celu: return float(std::max(0.0, v) + std::min(0.0, act.p0 * std::expm1(v / act.p0)));
+    case K::Log: return float(std::log(v));
+    case K::Floor: return std::floor(x);
+    case K::Ceil: return std::ceil(x);
+    case K::Round: return std::nearbyint(x);                      // the default rounding mode: half to even
+    case K::Sign: return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : x;  // keeps 0 and NaN
+    case K::Shrink: return x < -act.p0 ? float(v + act.p1) : x > act.p0 ? float(v - act.p1) : 0.0f;
     default: return x;  // none; ir::Activation holds no other op
   }
 }

@@ -119,6 +119,8 @@ enum class ReduceOp { Max, Mean, Sum, Min, Prod, L1, L2, SumSquare, LogSumExp };
 Results runReduce(const ir::Node& node, const Operands& ops, ReduceOp op);
 Results runBatchNorm(const ir::Node& node, const Operands& ops);
 Results runLrn(const ir::Node& node, const Operands& ops);
+/// arg_max / arg_min along one axis (i64 indices).
+Results runArgReduce(const ir::Node& node, const Operands& ops, bool isMax);
 // NormKernels.cpp
 Results runLayerNorm(const ir::Node& node, const Operands& ops);
 Results runGroupNorm(const ir::Node& node, const Operands& ops);

@@ -126,6 +126,42 @@ Results runReduce(const ir::Node& node, const Operands& ops, ReduceOp op) {
   return single(std::move(out));
 }
 
+Results runArgReduce(const ir::Node& node, const Operands& ops, bool isMax) {
+  NUTSHELL_TRY(requireF32(node, ops, 0, "input"));
+  const Tensor& x = *ops[0];
+  if (x.rank() == 0) return nodeError(node, "input must have rank >= 1");
+  NUTSHELL_ASSIGN(int64_t axis, normalizeAxis(node, node.getInt("axis"), int64_t(x.rank())));
+  const int64_t L = x.shape()[size_t(axis)];
+  if (L == 0) return nodeError(node, fmt::format("axis {} of {} is empty", axis, x.typeString()));
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < axis; ++i) outer *= x.shape()[size_t(i)];
+  for (size_t i = size_t(axis) + 1; i < x.rank(); ++i) inner *= x.shape()[i];
+  std::vector<int64_t> shape = x.shape();
+  if (node.getInt("keepdims") != 0)
+    shape[size_t(axis)] = 1;
+  else
+    shape.erase(shape.begin() + axis);
+  const bool last = node.getInt("select_last_index") != 0;
+  Tensor out(ElementType::I64, shape);
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t in = 0; in < inner; ++in) {
+      const float* px = x.f32() + o * L * inner + in;
+      int64_t best = 0;
+      for (int64_t l = 1; l < L; ++l) {
+        const float v = px[l * inner], b = px[best * inner];
+        // NaN beats every number (numpy); ties go to the first or the last index.
+        const bool better = std::isnan(v)   ? (last || !std::isnan(b))
+                            : std::isnan(b) ? false
+                            : last          ? (isMax ? v >= b : v <= b)
+                                            : (isMax ? v > b : v < b);
+        if (better) best = l;
+      }
+      out.i64()[o * inner + in] = best;
+    }
+  }
+  return single(std::move(out));
+}
+
 Results runBatchNorm(const ir::Node& node, const Operands& ops) {
   for (size_t i = 0; i < ops.size(); ++i) NUTSHELL_TRY(requireF32(node, ops, i, i == 0 ? "input" : "parameter"));
   const Tensor& x = *ops[0];

@@ -108,7 +108,15 @@ Results dispatch(const ir::Node& node, const Operands& ops) {
     case OpKind::Abs:
     case OpKind::Sqrt:
     case OpKind::Reciprocal:
-    case OpKind::Erf: return runUnary(node, ops);
+    case OpKind::Erf:
+    case OpKind::ThresholdedRelu:
+    case OpKind::Celu:
+    case OpKind::Log:
+    case OpKind::Floor:
+    case OpKind::Ceil:
+    case OpKind::Round:
+    case OpKind::Sign:
+    case OpKind::Shrink: return runUnary(node, ops);
     case OpKind::FusedElementwise: return runFusedElementwise(node, ops);
     case OpKind::Softmax: return runSoftmax(node, ops, false);
     case OpKind::LogSoftmax: return runSoftmax(node, ops, true);
@@ -121,6 +129,8 @@ Results dispatch(const ir::Node& node, const Operands& ops) {
     case OpKind::ReduceL2: return runReduce(node, ops, ReduceOp::L2);
     case OpKind::ReduceSumSquare: return runReduce(node, ops, ReduceOp::SumSquare);
     case OpKind::ReduceLogSumExp: return runReduce(node, ops, ReduceOp::LogSumExp);
+    case OpKind::ArgMax: return runArgReduce(node, ops, true);
+    case OpKind::ArgMin: return runArgReduce(node, ops, false);
     case OpKind::BatchNorm: return runBatchNorm(node, ops);
     case OpKind::Lrn: return runLrn(node, ops);
     case OpKind::LayerNorm: return runLayerNorm(node, ops);

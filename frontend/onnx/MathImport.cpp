@@ -1,10 +1,11 @@
 // Converters for elementwise math, activations, softmax, reductions and dense
 // algebra: Add, Sub, Mul, Div, Pow, PRelu, Max, Min, Sum, Mean, the unary
 // ops of unaryOps() (Relu, LeakyRelu, Sigmoid, Tanh, Exp, HardSigmoid,
-// HardSwish, Elu, Selu, Softplus, Softsign, Neg, Abs, Sqrt, Reciprocal, Erf,
-// Identity), Clip, Softmax, LogSoftmax, the reductions of reduceOps()
-// (ReduceMax/Mean/Sum/Min/Prod/L1/L2/SumSquare/LogSumExp), MatMul, Gemm,
-// Dropout.
+// HardSwish, Elu, Selu, Softplus, Softsign, ThresholdedRelu, Celu, Neg, Abs,
+// Sqrt, Reciprocal, Erf, Log, Floor, Ceil, Round, Sign, Shrink, Identity),
+// Clip, Softmax, LogSoftmax, the reductions of reduceOps()
+// (ReduceMax/Mean/Sum/Min/Prod/L1/L2/SumSquare/LogSumExp/LogSum), ArgMax,
+// ArgMin, MatMul, Gemm, Dropout.
 #include <limits>
 
 #include <fmt/format.h>
@@ -72,7 +73,7 @@ Status importVariadic(NodeView& node) {
   for (int i = 0; i < count; ++i) {
     NUTSHELL_ASSIGN(ir::Value * v, node.input(i));
     if (mean && v->type.dtype != ir::DType::F32)
-      return node.unsupported(fmt::format("Mean of a {} input", ir::dtypeName(v->type.dtype)));
+      return node.unsupported(fmt::format("Mean of an integer ({}) input", ir::dtypeName(v->type.dtype)));
     inputs.push_back(v);
   }
   if (count == 1) return node.emit(OpKind::Identity, {inputs[0]});
@@ -112,6 +113,14 @@ const std::map<std::string, UnaryOp, std::less<>>& unaryOps() {
       {"Sqrt", {OpKind::Sqrt}},
       {"Reciprocal", {OpKind::Reciprocal}},
       {"Erf", {OpKind::Erf, 9}},
+      {"ThresholdedRelu", {OpKind::ThresholdedRelu, 10}},
+      {"Celu", {OpKind::Celu, 12}},
+      {"Log", {OpKind::Log}},
+      {"Floor", {OpKind::Floor}},
+      {"Ceil", {OpKind::Ceil}},
+      {"Round", {OpKind::Round, 11}},
+      {"Sign", {OpKind::Sign, 9}},
+      {"Shrink", {OpKind::Shrink, 9}},
   };
   return ops;
 }
@@ -216,12 +225,14 @@ const std::map<std::string, OpKind, std::less<>>& reduceOps() {
       {"ReduceL2", OpKind::ReduceL2},
       {"ReduceSumSquare", OpKind::ReduceSumSquare},
       {"ReduceLogSumExp", OpKind::ReduceLogSumExp},
+      {"ReduceLogSum", OpKind::ReduceSum},  // then log
   };
   return ops;
 }
 
-/// The reductions of reduceOps(). Axes are an attribute, or a constant input
-/// for ReduceSum since opset 13 and the others since opset 18.
+/// The reductions of reduceOps() (ReduceLogSum is reduce_sum, then log).
+/// Axes are an attribute, or a constant input for ReduceSum since opset 13
+/// and the others since opset 18.
 Status importReduce(NodeView& node) {
   const auto& kinds = reduceOps();
   const bool axesInput = node.opset() >= 18 || (node.opType() == "ReduceSum" && node.opset() >= 13);
@@ -244,7 +255,28 @@ Status importReduce(NodeView& node) {
   if (axes.empty() && noop) return node.emit(OpKind::Identity, {x});
   AttrMap attrs{{"axes", axes}};
   if (!keepdims) attrs["keepdims"] = int64_t(0);
+  if (node.opType() == "ReduceLogSum") {
+    NUTSHELL_ASSIGN(ir::Node * sum, node.add(OpKind::ReduceSum, {x}, attrs, {node.helperName("sum")}));
+    return node.emit(OpKind::Log, {sum->result()});
+  }
   return node.emit(kinds.at(node.opType()), {x}, attrs);
+}
+
+/// ArgMax / ArgMin: axis (0), keepdims (1), select_last_index (0; opset 12).
+Status importArgReduce(NodeView& node) {
+  NUTSHELL_TRY(node.expectInputs(1, 1));
+  NUTSHELL_TRY(node.expectOutputs(1));
+  NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
+  if (x->type.dtype != ir::DType::F32)
+    return node.unsupported(
+        fmt::format("{} of an integer ({}) input", node.opType(), ir::dtypeName(x->type.dtype)));
+  if (x->type.rank() == 0) return node.error("input must have rank >= 1");
+  NUTSHELL_ASSIGN(int64_t axis, node.intAttr("axis", 0));
+  NUTSHELL_ASSIGN(axis, node.normalizeAxis(axis, x->type.rank(), "axis"));
+  NUTSHELL_ASSIGN(int64_t keepdims, node.intAttr("keepdims", 1));
+  NUTSHELL_ASSIGN(int64_t last, node.intAttr("select_last_index", 0));
+  return node.emit(node.opType() == "ArgMax" ? OpKind::ArgMax : OpKind::ArgMin, {x},
+                   {{"axis", axis}, {"keepdims", keepdims}, {"select_last_index", last}});
 }
 
 Status importMatMul(NodeView& node) {
@@ -322,6 +354,8 @@ void addMathConverters(ConverterTable& table) {
   table["Softmax"] = importSoftmax;
   table["LogSoftmax"] = importSoftmax;
   for (const auto& [name, op] : reduceOps()) table[name] = importReduce;
+  table["ArgMax"] = importArgReduce;
+  table["ArgMin"] = importArgReduce;
   table["Pow"] = importPowOrPRelu;
   table["PRelu"] = importPowOrPRelu;
   for (const char* op : {"Max", "Min", "Sum", "Mean"}) table[op] = importVariadic;

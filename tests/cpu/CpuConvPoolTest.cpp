@@ -108,8 +108,12 @@ TEST_CASE("cpu: fused_conv2d epilogues (activation x pool)", "[cpu][conv]") {
 TEST_CASE("cpu: the ONNX activations as fused_conv2d and fused_dense epilogues", "[cpu][conv]") {
   auto rng = makeRng("onnx-epilogues");
   std::vector<std::pair<std::string, std::vector<double>>> acts = {
-      {"hard_sigmoid", {}}, {"hard_sigmoid", {0.3, 0.6}}, {"hard_swish", {}}, {"elu", {}},     {"elu", {0.5}},
-      {"selu", {}},         {"selu", {2.0, 1.5}},         {"softplus", {}},   {"softsign", {}}};
+      {"hard_sigmoid", {}}, {"hard_sigmoid", {0.3, 0.6}},
+      {"hard_swish", {}},   {"elu", {}},
+      {"elu", {0.5}},       {"selu", {}},
+      {"selu", {2.0, 1.5}}, {"softplus", {}},
+      {"softsign", {}},     {"thresholded_relu", {0.25}},
+      {"celu", {}},         {"celu", {0.5}}};
   ConvCase c{1, 3, 9, 10, 5, 3, 3, {1, 1}, {1, 1, 1, 1}};
   for (const auto& [act, params] : acts) {
     INFO("act " << act << " with " << params.size() << " act_params");

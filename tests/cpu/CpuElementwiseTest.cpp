@@ -75,6 +75,18 @@ TEST_CASE("cpu: ONNX activations and unary math", "[cpu][elementwise]") {
       {OpKind::Reciprocal, {}, -10.f, -0.1f},
       {OpKind::Erf, {}, -5.f, 5.f},
       {OpKind::Erf, {}, -1e-2f, 1e-2f},  // erf(x) ~ 2x/sqrt(pi): relative accuracy near 0
+      {OpKind::ThresholdedRelu, {}, -3.f, 3.f},
+      {OpKind::ThresholdedRelu, {{"alpha", 0.5}}, -3.f, 3.f},
+      {OpKind::Celu, {}, -6.f, 6.f},
+      {OpKind::Celu, {{"alpha", 0.5}}, -1e-3f, 1e-3f},  // expm1 near 0
+      {OpKind::Log, {}, 1e-3f, 100.f},
+      {OpKind::Log, {}, 0.999f, 1.001f},  // log near 1: relative accuracy
+      {OpKind::Floor, {}, -6.f, 6.f},
+      {OpKind::Ceil, {}, -6.f, 6.f},
+      {OpKind::Round, {}, -6.f, 6.f},
+      {OpKind::Sign, {}, -6.f, 6.f},
+      {OpKind::Shrink, {}, -2.f, 2.f},
+      {OpKind::Shrink, {{"lambd", 1.0}, {"bias", 0.25}}, -2.f, 2.f},
   };
   for (const Case& c : cases) {
     INFO(ir::opName(c.kind) << " on [" << c.lo << ", " << c.hi << "]");

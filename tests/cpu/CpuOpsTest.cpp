@@ -116,6 +116,28 @@ TEST_CASE("cpu: batch_norm and lrn", "[cpu][norm]") {
     checkOp(OpKind::Lrn, {{2, 7, 5, 5}}, {{"size", size}, {"alpha", 1e-2}, {"beta", 0.75}, {"bias", 2.0}}, rng);
 }
 
+TEST_CASE("cpu: arg_max and arg_min", "[cpu][reduce]") {
+  auto rng = makeRng("arg-reduce");
+  for (OpKind kind : {OpKind::ArgMax, OpKind::ArgMin})
+    for (int64_t last : {0, 1}) {
+      checkOp(kind, {{3, 4, 5}}, {{"axis", int64_t(1)}, {"select_last_index", last}}, rng);
+      checkOp(kind, {{3, 17}}, {{"axis", int64_t(-1)}, {"keepdims", int64_t(0)}, {"select_last_index", last}},
+              rng);
+      checkOp(kind, {{6, 2}}, {{"select_last_index", last}}, rng);
+    }
+  // Ties and NaN: values from a small set, some NaN.
+  for (OpKind kind : {OpKind::ArgMax, OpKind::ArgMin})
+    for (int64_t last : {0, 1}) {
+      ir::Graph g;
+      ir::Value* x = g.addInput("x", ir::TensorType::f32({4, 9}));
+      g.outputs.push_back(op(g, kind, {x}, {{"axis", int64_t(1)}, {"select_last_index", last}}));
+      Tensor t(ElementType::F32, {4, 9});
+      for (int64_t i = 0; i < 36; ++i) t.f32()[i] = i % 11 == 5 ? std::nanf("") : float(int64_t(rng() % 3));
+      TensorMap inputs{{"x", t}};
+      checkAgainstReference(g, inputs);
+    }
+}
+
 TEST_CASE("cpu: layer_norm (any axis, optional bias) and group_norm", "[cpu][norm]") {
   auto rng = makeRng("layer-norm");
   checkOp(OpKind::LayerNorm, {{4, 37}, {37}, {37}}, {}, rng, {false, true, true});
@@ -127,6 +149,26 @@ TEST_CASE("cpu: layer_norm (any axis, optional bias) and group_norm", "[cpu][nor
   for (int64_t groups : {1, 3, 6})
     checkOp(OpKind::GroupNorm, {{2, 6, 5, 5}, {6}, {6}}, {{"num_groups", groups}}, rng, {false, true, true});
   checkOp(OpKind::GroupNorm, {{2, 4, 17}, {4}, {4}}, {{"num_groups", int64_t(2)}, {"epsilon", 1e-3}}, rng);
+}
+
+TEST_CASE("cpu: layer_norm is one kernel with its three results", "[cpu][norm]") {
+  auto rng = makeRng("layer-norm kernel");
+  ir::Graph g;
+  ir::Value* x = g.addInput("x", ir::TensorType::f32({8, 64}));
+  ir::Value* scale = g.addConstant(randomData({64}, rng));
+  ir::Value* bias = g.addConstant(randomData({64}, rng));
+  ir::Node* ln = addOp(g, OpKind::LayerNorm, {x, scale, bias});
+  for (ir::Value* r : ln->results) g.outputs.push_back(r);
+  auto compiled = backendUnderTest()->compile(g, BackendOptions{});
+  INFO((compiled ? std::string() : compiled.message()));
+  REQUIRE(compiled.ok());
+  std::string kernels;
+  for (const std::string& line : compiled->kernels) kernels += line + "\n";
+  INFO(kernels);
+  if (backendUnderTestName() == "cpu") {
+    CHECK(compiled->kernels.size() == 1);
+    CHECK(kernels.find("layer_norm rows=8 length=64") != std::string::npos);
+  }
 }
 
 TEST_CASE("cpu: tile, expand, depth_to_space, space_to_depth", "[cpu][layout]") {

@@ -782,3 +782,49 @@ TEST_CASE("Tile, Expand, DepthToSpace, SpaceToDepth", "[importer][ops]") {
   CHECK(findOp(*g, ir::OpKind::DepthToSpace)->getString("mode") == "crd");
   CHECK(g->outputs[3]->type == ir::TensorType::f32({1, 8, 2, 3}));
 }
+
+TEST_CASE("ThresholdedRelu, Celu, Log, Floor, Ceil, Round, Sign, Shrink; ReduceLogSum is reduce_sum then log",
+          "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {2, 3}).output("y").output("r");
+  test::setFloat(mb.node("ThresholdedRelu", {"x"}, {"a"}), "alpha", 0.5f);
+  mb.node("Celu", {"a"}, {"b"});
+  const char* rest[] = {"Log", "Floor", "Ceil", "Round", "Sign"};
+  std::string in = "b";
+  for (const char* op : rest) {
+    std::string out = std::string(op) + "_out";
+    mb.node(op, {in}, {out});
+    in = out;
+  }
+  auto& shrink = mb.node("Shrink", {in}, {"y"});
+  test::setFloat(shrink, "lambd", 0.25f);
+  auto& logSum = mb.node("ReduceLogSum", {"x"}, {"r"});
+  test::setInts(logSum, "axes", {1});
+  auto g = importOk(mb);
+  CHECK(findOp(*g, ir::OpKind::ThresholdedRelu)->getFloat("alpha") == Approx(0.5));
+  CHECK(findOp(*g, ir::OpKind::Celu)->getFloat("alpha") == Approx(1.0));
+  CHECK(findOp(*g, ir::OpKind::Shrink)->getFloat("lambd") == Approx(0.25));
+  CHECK(findOp(*g, ir::OpKind::Shrink)->getFloat("bias") == Approx(0.0));
+  for (ir::OpKind kind : {ir::OpKind::Floor, ir::OpKind::Ceil, ir::OpKind::Round, ir::OpKind::Sign})
+    CHECK(countOp(*g, kind) == 1);
+  CHECK(countOp(*g, ir::OpKind::Log) == 2);
+  CHECK(g->outputs[1]->producer->op == ir::OpKind::Log);
+  CHECK(g->outputs[1]->producer->operands[0]->producer->op == ir::OpKind::ReduceSum);
+  CHECK(g->outputs[1]->type == ir::TensorType::f32({2, 1}));
+}
+
+TEST_CASE("ArgMax and ArgMin take axis, keepdims and select_last_index", "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {2, 3, 4}).output("a", 7).output("b", 7);
+  auto& a = mb.node("ArgMax", {"x"}, {"a"});
+  test::setInt(a, "axis", -1);
+  test::setInt(a, "select_last_index", 1);
+  auto& b = mb.node("ArgMin", {"x"}, {"b"});
+  test::setInt(b, "keepdims", 0);
+  auto g = importOk(mb);
+  const ir::Node* argMax = findOp(*g, ir::OpKind::ArgMax);
+  CHECK(argMax->getInt("axis") == 2);
+  CHECK(argMax->getInt("select_last_index") == 1);
+  CHECK(g->outputs[0]->type == ir::TensorType::i64({2, 3, 1}));
+  CHECK(g->outputs[1]->type == ir::TensorType::i64({3, 4}));
+}

@@ -164,6 +164,11 @@ TEST_CASE_METHOD(Fixture, "more reductions, layer_norm and group_norm", "[shape]
   for (OpKind op : {OpKind::ReduceMin, OpKind::ReduceProd, OpKind::ReduceL1, OpKind::ReduceL2,
                     OpKind::ReduceSumSquare, OpKind::ReduceLogSumExp})
     CHECK(infer(op, {x}, {{"axes", Ints{1}}, {"keepdims", int64_t(0)}}) == "f32[N,4,4]");
+  CHECK(infer(OpKind::ArgMax, {x}, {{"axis", int64_t(1)}}) == "i64[N,1,4,4]");
+  CHECK(infer(OpKind::ArgMin, {x}, {{"axis", int64_t(-1)}, {"keepdims", int64_t(0)}}) == "i64[N,8,4]");
+  CHECK_THAT(infer(OpKind::ArgMax, {in("f32[3,0]")}, {{"axis", int64_t(1)}}),
+             Catch::Contains("axis 1 is empty"));
+  CHECK_THAT(infer(OpKind::ArgMax, {in("i64[3]")}), Catch::Contains("x must be f32"));
   Value* s = in("f32[4,4]");
   CHECK(infer(OpKind::LayerNorm, {x, s, s}, {{"axis", int64_t(2)}}, 3) ==
         "f32[N,8,4,4], f32[N,8,1,1], f32[N,8,1,1]");

@@ -88,7 +88,8 @@ TEST_CASE("elementwise chains as steps", "[activation]") {
   CHECK_THAT(chainSteps(*chain).message(), Catch::Contains("unknown step 'softmax'"));
   CHECK(chainStepNames() ==
         "add|sub|mul|div|pow|max|min|prelu|relu|leaky_relu|sigmoid|tanh|clip|exp|hard_sigmoid|hard_swish|elu|"
-        "selu|softplus|softsign|neg|abs|sqrt|reciprocal|erf");
+        "selu|softplus|softsign|thresholded_relu|celu|neg|abs|sqrt|reciprocal|erf|log|floor|ceil|round|sign|"
+        "shrink");
 }
 
 TEST_CASE("an activation's parameters are its op's float attributes", "[activation]") {

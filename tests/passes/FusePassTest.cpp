@@ -286,6 +286,24 @@ graph @t(%x: f32[4,8], %y: f32[4,8], %z: f32[8]) -> (f32[4,8], f32[4,8]) {
   CHECK(countOps(*g, ir::OpKind::Sub) == 1);
 }
 
+TEST_CASE("fuse: max, min, pow and prelu are chain steps; max and min commute", "[fuse]") {
+  auto g = parse(R"(
+graph @t(%x: f32[4,8], %y: f32[8], %two: f32[]) -> (f32[4,8]) {
+  %a = prelu(%x, %y) : f32[4,8]
+  %m = max(%y, %a) : f32[4,8]
+  %n = min(%m, %x) : f32[4,8]
+  %p = pow(%n, %two) : f32[4,8]
+  return %p
+}
+)");
+  run(*g, {createFusePass});
+  const ir::Node* f = g->outputs[0]->producer;
+  REQUIRE(f->op == ir::OpKind::FusedElementwise);
+  CHECK(f->getStrings("steps") == std::vector<std::string>{"prelu", "max", "min", "pow"});
+  REQUIRE(f->operands.size() == 5);
+  CHECK(f->operands[2]->name == "y");  // max(y, acc) took acc on the right
+}
+
 TEST_CASE("fuse: concat of fused convolutions becomes a destination chain", "[fuse]") {
   auto g = parse(R"(
 graph @t(%x: f32[1,8,10,10]) -> (f32[1,14,10,10]) {

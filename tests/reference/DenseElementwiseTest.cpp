@@ -241,3 +241,22 @@ TEST_CASE("fused_elementwise: pow, max, min and prelu steps", "[reference][eleme
   // prelu(x, y) = [-6, -0.5, 1, 3]; max with y = [2, 0.5, 2, 3]; ^2 = [4, 0.25, 4, 9].
   requireClose(eval1(OpKind::FusedElementwise, {x, y, y, two}, attrs), {2, 2}, {4, 0.25f, 4, 9});
 }
+
+TEST_CASE("thresholded_relu, celu, log, floor, ceil, round, sign, shrink", "[reference][elementwise]") {
+  Tensor x = Tensor::f32({6}, {-2.5f, -0.5f, 0, 0.5f, 1.5f, 2.5f});
+  requireClose(eval1(OpKind::ThresholdedRelu, {x}), {6}, {0, 0, 0, 0, 1.5f, 2.5f});
+  requireClose(eval1(OpKind::ThresholdedRelu, {x}, {{"alpha", -1.0}}), {6}, {0, -0.5f, 0, 0.5f, 1.5f, 2.5f});
+  requireClose(eval1(OpKind::Celu, {x}, {{"alpha", 2.0}}), {6},
+               {float(2 * std::expm1(-1.25)), float(2 * std::expm1(-0.25)), 0, 0.5f, 1.5f, 2.5f});
+  requireClose(eval1(OpKind::Floor, {x}), {6}, {-3, -1, 0, 0, 1, 2});
+  requireClose(eval1(OpKind::Ceil, {x}), {6}, {-2, -0.0f, 0, 1, 2, 3});
+  requireClose(eval1(OpKind::Round, {x}), {6}, {-2, -0.0f, 0, 0, 2, 2});  // half to even
+  requireClose(eval1(OpKind::Sign, {x}), {6}, {-1, -1, 0, 1, 1, 1});
+  CHECK(std::isnan(eval1(OpKind::Sign, {Tensor::f32({1}, {std::nanf("")})}).f32()[0]));
+  // shrink: lambd 0.5 and bias 0 by default; [lambd, bias] in table order.
+  requireClose(eval1(OpKind::Shrink, {x}), {6}, {-2.5f, 0, 0, 0, 1.5f, 2.5f});
+  requireClose(eval1(OpKind::Shrink, {x}, {{"lambd", 1.0}, {"bias", 0.5}}), {6}, {-2, 0, 0, 0, 1, 2});
+  requireClose(eval1(OpKind::Log, {Tensor::f32({3}, {1, float(std::exp(2.0)), 0.5f})}), {3},
+               {0, 2, float(std::log(0.5))});
+  CHECK(eval1(OpKind::Log, {Tensor::f32({1}, {0})}).f32()[0] == -std::numeric_limits<float>::infinity());
+}

@@ -203,3 +203,17 @@ TEST_CASE("group_norm: groups of channels; instance norm is one group per channe
                {-i, i, 1 - 2 * i, 1 + 2 * i}, 1e-5);
   REQUIRE_FALSE(evalOp(OpKind::GroupNorm, {x, scale, bias}, {{"num_groups", int64_t(3)}}));
 }
+
+TEST_CASE("arg_max, arg_min: first or last index, NaN wins, keepdims", "[reference][norm]") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  Tensor x = Tensor::f32({2, 4}, {1, 3, 3, 0, 2, nan, 5, nan});
+  CHECK(valuesI64(eval1(OpKind::ArgMax, {x}, {{"axis", int64_t(1)}})) == Ints{1, 1});
+  CHECK(valuesI64(eval1(OpKind::ArgMax, {x}, {{"axis", int64_t(1)}, {"select_last_index", int64_t(1)}})) ==
+        Ints{2, 3});
+  CHECK(valuesI64(eval1(OpKind::ArgMin, {x}, {{"axis", int64_t(-1)}})) == Ints{3, 1});
+  Tensor y = eval1(OpKind::ArgMin, {x}, {{"axis", int64_t(0)}, {"keepdims", int64_t(0)}});
+  CHECK(y.shape() == std::vector<int64_t>{4});
+  CHECK(valuesI64(y) == Ints{0, 1, 0, 1});
+  CHECK(eval1(OpKind::ArgMax, {x}, {{"axis", int64_t(1)}}).shape() == std::vector<int64_t>{2, 1});
+  REQUIRE_FALSE(evalOp(OpKind::ArgMax, {Tensor(ElementType::F32, {2, 0})}, {{"axis", int64_t(1)}}));
+}
