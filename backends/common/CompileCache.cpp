@@ -140,7 +140,10 @@ CacheLookup CompileCache::load(std::string_view kind, std::string_view key) cons
   if (payload.size() != size) return reject("is truncated");
   if (checksum64(payload) != sum) return reject("is damaged (its checksum does not match)");
   ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);  // most recently used
-  result.payload = std::string(payload);
+  // The file's bytes become the payload in place: a model's weights are not
+  // copied once more on the way out.
+  bytes.erase(0, headerBytes);
+  result.payload = std::move(bytes);
   return result;
 }
 
