@@ -4,8 +4,9 @@ Python environment and the FMA probe first; see bench/run for the options).
 For each model, batch and thread count it runs, one right after the other:
   1. PyTorch (frozen TorchScript) on the same network and weights,
   2. ONNX Runtime on the same ONNX file (when installed),
-  3. `nutshell-run MODEL --backend=cpu --random-inputs --bench RUNS --threads T`,
-so that the three see the same machine load. Each model is first checked for
+  3. OpenVINO on the same ONNX file (when installed),
+  4. `nutshell-run MODEL --backend=cpu --random-inputs --bench RUNS --threads T`,
+so that the four see the same machine load. Each model is first checked for
 correctness (nutshell-run --test-data, and the peers against the same data),
 and its JIT compile time is read from `nutshell-run --time-passes`.
 Results go to a JSON file; report.py turns it into the table, the markdown
@@ -26,6 +27,7 @@ import onnx
 import onnx_to_torch
 import peers
 import report
+import zoo
 
 MODELS = ["logreg", "mlp", "maxout", "lenet5", "trafficsign", "inception3a", "bigconv", "lstm", "resnet18"]
 # Check tolerance: |a-b| <= atol + rtol*|b| (looser than nutshell-run's default
@@ -140,10 +142,10 @@ def cpu_name():
     return platform.processor() or "unknown"
 
 
-def make_peers(path, torch_state, notes):
+def make_peers(path, torch_state, zoo_name, notes):
     made = {}
     try:
-        made["torch"] = peers.TorchPeer(path, torch_state)
+        made["torch"] = peers.TorchPeer(path, torch_state, zoo_name)
     except Exception as error:  # noqa: BLE001 - any failure becomes a note
         notes.append(f"PyTorch peer unavailable for {path}: {error}")
     if peers.onnxruntime is not None:
@@ -151,6 +153,11 @@ def make_peers(path, torch_state, notes):
             made["ort"] = peers.OrtPeer(path)
         except Exception as error:  # noqa: BLE001
             notes.append(f"ONNX Runtime unavailable for {path}: {error}")
+    if peers.openvino is not None:
+        try:
+            made["openvino"] = peers.OpenVinoPeer(path)
+        except Exception as error:  # noqa: BLE001
+            notes.append(f"OpenVINO unavailable for {path}: {error}")
     return made
 
 
@@ -164,7 +171,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tool", required=True, help="nutshell-run")
     parser.add_argument("--models-dir", required=True)
-    parser.add_argument("--resnet18-dir", help="exported ResNet-18 (export_resnet18.py); omitted: no resnet18")
+    parser.add_argument("--zoo-dir", help="the exported zoo (export_zoo.py, its opset-13 models are measured); "
+                        "omitted: no zoo models")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--batches", default="1,16")
     parser.add_argument("--threads", default="1,2")
@@ -174,6 +182,7 @@ def main():
     parser.add_argument("--markdown")
     parser.add_argument("--png")
     parser.add_argument("--ort-note", default="", help="why ONNX Runtime is missing, if it is")
+    parser.add_argument("--openvino-note", default="", help="why OpenVINO is missing, if it is")
     args = parser.parse_args()
 
     models = [m for m in args.models.split(",") if m]
@@ -189,7 +198,8 @@ def main():
         "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "load_before": os.getloadavg()[0]},
         "versions": {"torch": torch.__version__, "blas": peers.blas_in_use(),
                      "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
-                     "onnxruntime": peers.onnxruntime.__version__ if peers.onnxruntime else None},
+                     "onnxruntime": peers.onnxruntime.__version__ if peers.onnxruntime else None,
+                     "openvino": peers.openvino.get_version() if peers.openvino else None},
         "notes": [],
         "peak": {},
         "checks": {},
@@ -200,6 +210,10 @@ def main():
         results["notes"].append(args.ort_note)
     elif peers.onnxruntime is None:
         results["notes"].append("ONNX Runtime: the onnxruntime package is not installed; its column is empty.")
+    if args.openvino_note:
+        results["notes"].append(args.openvino_note)
+    elif peers.openvino is None:
+        results["notes"].append("OpenVINO: the openvino package is not installed; its column is empty.")
 
     for t in sorted(set([1] + thread_counts)):
         peak = probe_peak(args.probe, t, seconds=2.0)
@@ -218,12 +232,14 @@ def main():
         return f"[{done}/{total} measurements, {clock(elapsed)}{left}]"
 
     for index, model in enumerate(models):
-        if model == "resnet18":
-            if not args.resnet18_dir:
-                results["notes"].append("resnet18 skipped: not exported")
+        zoo_name = model if model in zoo.MODELS else None
+        if zoo_name:
+            if not args.zoo_dir:
+                results["notes"].append(f"{model} skipped: the zoo is not exported")
                 total -= len(batches) * len(thread_counts)
                 continue
-            folder, torch_state = args.resnet18_dir, os.path.join(args.resnet18_dir, "torch_state.pt")
+            folder = os.path.join(args.zoo_dir, "opset13", model)
+            torch_state = os.path.join(folder, "torch_state.pt")
         else:
             folder, torch_state = os.path.join(args.models_dir, model), None
         path = os.path.join(folder, "model.onnx")
@@ -238,7 +254,7 @@ def main():
         check["nutshell_warm"] = nutshell_warm(args.tool, path, test_dir, max(thread_counts))
         log(f"   nutshell compile: cold {check['nutshell'].get('compile_ms', 0):.0f} ms, "
             f"warm cache {check['nutshell_warm'].get('compile_ms', 0):.0f} ms")
-        model_peers = make_peers(path, torch_state, results["notes"])
+        model_peers = make_peers(path, torch_state, zoo_name, results["notes"])
         for key, peer in model_peers.items():
             try:
                 ok, err = peer.check(test_dir, CHECK_RTOL, CHECK_ATOL)
@@ -270,7 +286,8 @@ def main():
                 runs = peers.choose_runs((estimate_ms or 10.0) / 1e3, args.budget)
                 row["nutshell"] = nutshell_bench(args.tool, path, name, shape, threads, runs)
                 results["rows"].append(row)
-                cells = [f"{k}={row[k].get('median_ms', row[k].get('error'))}" for k in ("nutshell", "torch", "ort")
+                cells = [f"{k}={row[k].get('median_ms', row[k].get('error'))}"
+                         for k in ("nutshell", "torch", "ort", "openvino")
                          if k in row]
                 done += 1
                 log(f"   batch {batch} threads {threads}: " + " ".join(str(c) for c in cells) + f" {progress()}")

@@ -3,10 +3,14 @@
 - PyTorch (Debian's python3-torch, oneDNN inside), frozen TorchScript:
   torch.jit.freeze(torch.jit.trace/script(model).eval()) + optimize_for_inference.
   For the reference networks the model is the ONNX graph rebuilt in PyTorch with
-  the ONNX file's weights (onnx_to_torch.py); for ResNet-18 it is torchvision's
-  own model with the exported weights (BatchNorm folded by optimize_for_inference).
+  the ONNX file's weights (onnx_to_torch.py); for the zoo (zoo.py) it is the
+  torchvision or torch.nn model itself with the exported weights (BatchNorm
+  folded by optimize_for_inference).
 - ONNX Runtime (CPU execution provider, all graph optimizations), when the
   `onnxruntime` package is importable.
+- OpenVINO (CPU plugin, f32 inference precision, latency hint, as many
+  inference threads as the measurement), when the `openvino` package is
+  importable.
 
 Both are timed like `nutshell-run --bench`: warm-up, then each call timed on its
 own, median of the runs.
@@ -26,6 +30,10 @@ try:
     import onnxruntime
 except ImportError:  # the ORT column then says why
     onnxruntime = None
+try:
+    import openvino
+except ImportError:  # the OpenVINO column then says why
+    openvino = None
 
 
 def blas_in_use():
@@ -88,16 +96,17 @@ def matches(got, expected, rtol=1e-4, atol=1e-5):
 class TorchPeer:
     name = "PyTorch"
 
-    def __init__(self, onnx_path, torch_state=None):
+    def __init__(self, onnx_path, torch_state=None, zoo_name=None):
         self.onnx_path = onnx_path
         self.torch_state = torch_state
+        self.zoo_name = zoo_name
         self.version = torch.__version__
         self._frozen = {}  # batch shape -> frozen module
 
     def _module(self):
         if self.torch_state:
-            import torchvision
-            model = torchvision.models.resnet18(num_classes=1000)
+            import zoo
+            model = zoo.build(self.zoo_name)
             model.load_state_dict(torch.load(self.torch_state))
             return model.eval()
         return onnx_to_torch.OnnxModule(self.onnx_path).eval()
@@ -108,7 +117,9 @@ class TorchPeer:
             example = torch.randn(*shape)
             if self.torch_state:
                 with torch.no_grad():
-                    scripted = torch.jit.script(self._module())
+                    # Traced, not scripted: torchvision's models script, but the
+                    # torch.nn sequence models of the zoo only trace.
+                    scripted = torch.jit.trace(self._module(), example)
                     frozen = torch.jit.optimize_for_inference(torch.jit.freeze(scripted.eval()))
             else:
                 frozen = onnx_to_torch.frozen_torch_module(self._module(), example)
@@ -179,6 +190,53 @@ class OrtPeer:
 
         def call():
             session.run(None, feed)
+
+        estimate = warm_up(call)
+        if runs is None:
+            runs = choose_runs(estimate, budget_s)
+        return time_runs(call, runs)
+
+
+class OpenVinoPeer:
+    name = "OpenVINO"
+
+    def __init__(self, onnx_path):
+        if openvino is None:
+            raise RuntimeError("openvino is not installed")
+        self.onnx_path = onnx_path
+        self.version = openvino.__version__ if hasattr(openvino, "__version__") else openvino.get_version()
+        self.core = openvino.Core()
+        self.model = self.core.read_model(onnx_path)
+        self._compiled = {}  # (shape, threads) -> compiled model
+        self.session_ms = None  # read + compile of the first shape: OpenVINO's import to runnable
+
+    def _compiled_for(self, shape, threads):
+        key = (tuple(shape), threads)
+        if key not in self._compiled:
+            start = time.perf_counter()
+            model = self.core.read_model(self.onnx_path)
+            model.reshape({model.inputs[0].get_any_name(): list(shape)})
+            config = {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": str(threads),
+                      "PERFORMANCE_HINT": "LATENCY"}
+            compiled = self.core.compile_model(model, "CPU", config)
+            if self.session_ms is None:
+                self.session_ms = (time.perf_counter() - start) * 1e3
+            self._compiled[key] = (compiled, compiled.create_infer_request())
+        return self._compiled[key]
+
+    def check(self, test_dir, rtol, atol):
+        x = load_pb(f"{test_dir}/input_0.pb")
+        expected = load_pb(f"{test_dir}/output_0.pb")
+        compiled, request = self._compiled_for(x.shape, 1)
+        got = np.asarray(request.infer({0: x})[compiled.outputs[0]])
+        return matches(got, expected, rtol, atol), max_error(got, expected)
+
+    def bench(self, shape, threads, runs=None, budget_s=1.0):
+        compiled, request = self._compiled_for(shape, threads)
+        x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+
+        def call():
+            request.infer({0: x})
 
         estimate = warm_up(call)
         if runs is None:

@@ -35,6 +35,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -512,9 +513,16 @@ Status writeCoverage(const Report& report, const Options& options, int total, co
     md << "\n## Failing tests\n\n| test | error |\n| --- | --- |\n";
     for (const auto& [test, message] : report.failures) md << "| " << test << " | " << tableCell(message) << " |\n";
   }
+  // The "## Model zoo" section at the end is bench/zoo_check.py's (whole models
+  // against ONNX Runtime): kept as it is, so neither writer erases the other.
+  std::string zooSection;
+  if (std::ifstream old(path); old) {
+    std::string text((std::istreambuf_iterator<char>(old)), std::istreambuf_iterator<char>());
+    if (size_t at = text.find("\n## Model zoo\n"); at != std::string::npos) zooSection = text.substr(at);
+  }
   std::ofstream out(path);
   if (!out) return makeError("cannot write '" + path + "'");
-  out << md.str();
+  out << md.str() << zooSection;
   return Status::success();
 }
 
