@@ -181,6 +181,9 @@ Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options
   EmitRequest request;
   request.prefix = prefix;
   request.standaloneDescriptor = options.emit == EmitKind::Executable;
+  // An executable or a library links whatever objects it is given: the
+  // backend may compile the model in parts on threads.
+  request.severalObjects = options.emit == EmitKind::Executable || options.emit == EmitKind::StaticLibrary;
   request.format = options.emit == EmitKind::LlvmIr     ? EmitFormat::IrText
                    : options.emit == EmitKind::Assembly ? EmitFormat::Assembly
                                                         : EmitFormat::Object;
@@ -203,6 +206,8 @@ Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options
     for (const std::string& line : result.kernels) std::fprintf(stderr, "  %s\n", line.c_str());
   }
   const std::string& code = emitted.code;
+  std::vector<std::string> objects = emitted.objects;
+  if (objects.empty()) objects.push_back(code);
 
   auto start = Clock::now();
   if (options.progress) options.progress(options.emit == EmitKind::Executable ? "linking" : "writing", 0, 0);
@@ -222,7 +227,7 @@ Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options
       if (options.verbose) std::fprintf(stderr, "nutshell-compile: runtime from %s\n", libraries.where.c_str());
       std::error_code ec;
       fs::remove(options.output, ec);  // writeArchive would not replace a foreign file kind
-      NUTSHELL_TRY(writeStaticLibrary(options.output, prefix + ".o", code, {libraries.runtime}));
+      NUTSHELL_TRY(writeStaticLibrary(options.output, prefix, objects, {libraries.runtime}));
       result.files.push_back(options.output);
       NUTSHELL_TRY(writeHeader(options, result.entry, result.target, result));
       break;
@@ -231,9 +236,13 @@ Expected<AotResult> compileAot(const ir::Graph& graph, const AotOptions& options
       NUTSHELL_ASSIGN(RuntimeLibraries libraries, findRuntimeLibraries());
       if (options.verbose) std::fprintf(stderr, "nutshell-compile: runtime from %s\n", libraries.where.c_str());
       NUTSHELL_ASSIGN(TempDir temp, TempDir::create());
-      std::string object = (fs::path(temp.path()) / (prefix + ".o")).string();
-      NUTSHELL_TRY(writeFile(object, code));
-      NUTSHELL_TRY(linkExecutable({object}, {libraries.aotMain, libraries.runtime}, options.output, options.verbose));
+      std::vector<std::string> paths;
+      for (size_t i = 0; i < objects.size(); ++i) {
+        paths.push_back((fs::path(temp.path()) / fmt::format("{}.{}.o", prefix, i)).string());
+        NUTSHELL_TRY(writeFile(paths.back(), objects[i]));
+      }
+      NUTSHELL_TRY(
+          linkExecutable(paths, {libraries.aotMain, libraries.runtime}, options.output, options.verbose));
       result.files.push_back(options.output);
       break;
     }

@@ -178,10 +178,14 @@ Status linkExecutable(const std::vector<std::string>& objects, const std::vector
   return makeError(fmt::format("linking '{}' failed:{}", output, failures));
 }
 
-Status writeStaticLibrary(const std::string& output, const std::string& objectName, const std::string& objectBytes,
-                          const std::vector<std::string>& archives) {
+Status writeStaticLibrary(const std::string& output, const std::string& name,
+                          const std::vector<std::string>& objects, const std::vector<std::string>& archives) {
   std::vector<llvm::NewArchiveMember> members;
-  members.emplace_back(llvm::MemoryBufferRef(objectBytes, objectName));
+  std::vector<std::string> memberNames;
+  for (size_t i = 0; i < objects.size(); ++i)
+    memberNames.push_back(objects.size() == 1 ? name + ".o" : fmt::format("{}.{}.o", name, i));
+  for (size_t i = 0; i < objects.size(); ++i)
+    members.emplace_back(llvm::MemoryBufferRef(objects[i], memberNames[i]));
   // The source archives must stay open while their members are written.
   std::vector<std::unique_ptr<llvm::MemoryBuffer>> buffers;
   std::vector<std::unique_ptr<llvm::object::Archive>> opened;

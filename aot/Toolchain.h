@@ -52,9 +52,10 @@ Status linkExecutable(const std::vector<std::string>& objects, const std::vector
                       const std::string& output, bool verbose);
 
 /// Writes a static library (GNU ar format, with a symbol table) holding the
-/// object `objectBytes` as member `objectName` plus every member of each of
-/// the `archives`, so one library carries the model and the runtime it calls.
-Status writeStaticLibrary(const std::string& output, const std::string& objectName, const std::string& objectBytes,
-                          const std::vector<std::string>& archives);
+/// model's `objects` (members NAME.o, or NAME.0.o, NAME.1.o ... when the model
+/// was compiled in parts) plus every member of each of the `archives`, so one
+/// library carries the model and the runtime it calls.
+Status writeStaticLibrary(const std::string& output, const std::string& name,
+                          const std::vector<std::string>& objects, const std::vector<std::string>& archives);
 
 }  // namespace nutshell::aot

@@ -168,11 +168,18 @@ struct EmitRequest {
   /// Also define the descriptor a standalone executable's prebuilt main reads
   /// (runtime/aot/AotModel.h).
   bool standaloneDescriptor = false;
+  /// The caller links what it gets (into an executable or a static library),
+  /// so an Object request may be answered with several objects compiled at
+  /// once on threads (EmitResult::objects).
+  bool severalObjects = false;
 };
 
 /// Ahead-of-time code for one graph.
 struct EmitResult {
   std::string code;
+  /// Instead of `code` (then empty), where the request allowed several
+  /// objects: the parts, all to be linked.
+  std::vector<std::string> objects;
   EntrySignature entry;
   /// The machine the code is for, as an executable prints and checks it.
   std::string target;

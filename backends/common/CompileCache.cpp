@@ -120,7 +120,6 @@ CacheLookup CompileCache::load(std::string_view kind, std::string_view key) cons
   std::string path = entryPath(kind, key);
   std::ifstream in(path, std::ios::binary);
   if (!in) return result;  // a miss
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto reject = [&](const std::string& why) {
     std::error_code ignored;
     fs::remove(path, ignored);
@@ -128,22 +127,36 @@ CacheLookup CompileCache::load(std::string_view kind, std::string_view key) cons
         "compile cache: '" + path + "' " + why + "; it was removed and the model is compiled again";
     return result;
   };
-  if (bytes.compare(0, kMagic.size(), kMagic) != 0)
+  std::error_code sizeError;
+  uint64_t fileBytes = fs::file_size(path, sizeError);
+  if (sizeError) return result;  // gone since it was opened: a miss
+  // The header (magic, kind, key, sizes) is small; the payload is read
+  // straight into the string handed out, in one read: a model's weights are
+  // neither read byte by byte nor moved once more on the way out.
+  // (An entry of this kind and key has exactly this header; any other file
+  // differs from it somewhere in these bytes.)
+  uint64_t headerBytes = kMagic.size() + 4 * 8 + kind.size() + key.size();
+  std::string header(std::min(fileBytes, headerBytes), '\0');
+  in.read(header.data(), std::streamsize(header.size()));
+  if (header.compare(0, kMagic.size(), kMagic) != 0)
     return reject("is not a nutshell cache entry of this version");
-  CacheReader reader(std::string_view(bytes).substr(kMagic.size()));
+  if (fileBytes < headerBytes) return reject("is truncated");
+  CacheReader reader(std::string_view(header).substr(kMagic.size()));
   std::string_view storedKind = reader.str(), storedKey = reader.str();
   uint64_t size = reader.u64(), sum = reader.u64();
-  if (reader.failed()) return reject("is truncated");
-  if (storedKind != kind || storedKey != key) return reject("was written for another model or options");
-  size_t headerBytes = kMagic.size() + 4 * 8 + storedKind.size() + storedKey.size();
-  std::string_view payload = std::string_view(bytes).substr(headerBytes);
-  if (payload.size() != size) return reject("is truncated");
+  if (reader.failed() || storedKind != kind || storedKey != key)
+    return reject("was written for another model or options");
+  if (fileBytes - header.size() != size) return reject("is truncated");
+  std::string payload;
+  try {
+    payload.resize(size);
+  } catch (const std::bad_alloc&) {
+    return reject("does not fit in memory");
+  }
+  if (!in.read(payload.data(), std::streamsize(size))) return reject("is truncated");
   if (checksum64(payload) != sum) return reject("is damaged (its checksum does not match)");
   ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);  // most recently used
-  // The file's bytes become the payload in place: a model's weights are not
-  // copied once more on the way out.
-  bytes.erase(0, headerBytes);
-  result.payload = std::move(bytes);
+  result.payload = std::move(payload);
   return result;
 }
 

@@ -21,6 +21,7 @@
 #include "backends/cpu/ModelDescriptor.h"
 #include "backends/cpu/ModuleBuilder.h"
 #include "backends/cpu/ObjectEmitter.h"
+#include "backends/cpu/ParallelCodegen.h"
 #include "ir/ShapeInference.h"
 #include "nutshell/MemoryLimit.h"
 #include "runtime/ThreadPool.h"
@@ -72,7 +73,7 @@ constexpr std::string_view kCacheKind = "cpu-jit";
 /// a JIT, constants defined at their host addresses, workspace allocated.
 Expected<std::unique_ptr<CompiledModule>> link(const TargetInfo& target, ModuleInfo info,
                                                std::shared_ptr<HostConstants> constants,
-                                               const std::string& object) {
+                                               const std::vector<std::string>& objects) {
   NUTSHELL_TRY(checkAllocation(uint64_t(std::max<int64_t>(info.workspaceBytes, 64)),
                                "the cpu backend's workspace (intermediate values)"));
   auto compiled = std::make_unique<CompiledModule>();
@@ -84,7 +85,7 @@ Expected<std::unique_ptr<CompiledModule>> link(const TargetInfo& target, ModuleI
     NUTSHELL_TRY(compiled->jit->defineSymbols(symbols));
     compiled->hostConstants = std::move(constants);
   }
-  NUTSHELL_TRY(compiled->jit->addObject(object));
+  for (const std::string& object : objects) NUTSHELL_TRY(compiled->jit->addObject(object));
   NUTSHELL_ASSIGN(void* entry, compiled->jit->lookup(info.prefix + "_run"));
   compiled->run = reinterpret_cast<RunFn>(entry);
   compiled->info = std::move(info);
@@ -109,7 +110,7 @@ Expected<std::unique_ptr<CompiledModule>> fromCache(const common::CompileCache& 
                     cache.entryPath(kCacheKind, key), cached.message()));
     return std::unique_ptr<CompiledModule>();
   }
-  return link(target, std::move(cached->info), std::move(cached->hostConstants), cached->object);
+  return link(target, std::move(cached->info), std::move(cached->hostConstants), cached->objects);
 }
 
 using ProgressFn = std::function<void(const std::string&, size_t, size_t)>;
@@ -166,24 +167,28 @@ Expected<std::unique_ptr<CompiledModule>> compileModule(const ir::Graph& graph, 
     for (const std::string& line : built.info.kernels) std::fprintf(stderr, "[cpu]   %s\n", line.c_str());
   if (debug >= 3) std::fprintf(stderr, "[cpu] LLVM IR before optimization:\n%s\n", moduleText(*built.module).c_str());
 
+  // O3 and machine code, on several threads (ParallelCodegen.h): objects
+  // linked into the JIT, the same bytes the cache keeps, so a hit runs
+  // exactly what a miss ran. The IR dump wants the one optimized module.
   start = Clock::now();
-  tell("optimizing (LLVM O3, " + std::to_string(built.info.kernels.size()) + " kernels)");
-  NUTSHELL_TRY(optimizeModule(*built.module, target));
+  unsigned parts = debug >= 4 ? 1 : defaultCompileThreads();
+  tell("optimizing and generating machine code (LLVM O3, " + std::to_string(built.info.kernels.size()) +
+       " kernels, " + std::to_string(parts) + " thread" + (parts == 1 ? "" : "s") + ")");
+  NUTSHELL_ASSIGN(std::vector<std::string> objects, compileToObjects(*built.module, target, parts));
   double optimizeMs = msSince(start);
-  if (debug >= 1) std::fprintf(stderr, "[cpu] LLVM O3: %.1f ms\n", optimizeMs);
+  if (debug >= 1)
+    std::fprintf(stderr, "[cpu] LLVM O3 and machine code: %.1f ms (%zu objects)\n", optimizeMs,
+                 objects.size());
   if (debug >= 4) std::fprintf(stderr, "[cpu] LLVM IR after optimization:\n%s\n", moduleText(*built.module).c_str());
 
-  // Machine code as an object, linked into the JIT: the same bytes the
-  // cache keeps, so a hit runs exactly what a miss ran.
   start = Clock::now();
-  tell("generating machine code");
-  NUTSHELL_ASSIGN(std::string object, emitMachineCode(*built.module, target, MachineCodeKind::Object));
   if (cache.enabled()) {
     Status stored =
-        cache.store(kCacheKind, key, serializeCachedModule(built.info, built.hostConstants.get(), object));
+        cache.store(kCacheKind, key, serializeCachedModule(built.info, built.hostConstants.get(), objects));
     if (!stored) out.warnings.push_back(stored.message() + " (the compile is not cached)");
   }
-  NUTSHELL_ASSIGN(auto compiled, link(target, std::move(built.info), std::move(built.hostConstants), object));
+  NUTSHELL_ASSIGN(auto compiled,
+                  link(target, std::move(built.info), std::move(built.hostConstants), objects));
   double jitMs = msSince(start);
   if (debug >= 1) std::fprintf(stderr, "[cpu] JIT: %.1f ms\n", jitMs);
   out.phases = {{"codegen", codegenMs}, {"optimize", optimizeMs}, {"jit", jitMs}};
@@ -348,18 +353,22 @@ public:
     std::string key;
     constexpr std::string_view kAotKind = "cpu-aot";
     if (cache.enabled()) {
-      std::string purpose = fmt::format("aot format={} prefix={} standalone={}", int(request.format),
-                                        request.prefix, int(request.standaloneDescriptor));
+      bool split = request.format == EmitFormat::Object && request.severalObjects;
+      std::string purpose = fmt::format("aot format={} prefix={} standalone={} parts={}", int(request.format),
+                                        request.prefix, int(request.standaloneDescriptor), int(split));
       key = jitCacheKey(*withPlan, target, moduleOptions.perturbValue, purpose);
       common::CacheLookup found = cache.load(kAotKind, key);
       if (!found.warning.empty()) result.warnings.push_back(found.warning);
       if (found.payload) {
         Expected<CachedModule> cached = deserializeCachedModule(*found.payload);
-        if (cached && !cached->hostConstants) {
+        if (cached && !cached->hostConstants && !cached->objects.empty()) {
           result.cache = "hit";
           result.entry = cached->info;
           result.kernels = std::move(cached->info.kernels);
-          result.code = std::move(cached->object);
+          if (cached->objects.size() == 1)
+            result.code = std::move(cached->objects[0]);
+          else
+            result.objects = std::move(cached->objects);
           result.phases.push_back({"cache", msSince(start)});
           return result;
         }
@@ -384,6 +393,28 @@ public:
     result.kernels = built.info.kernels;
 
     start = Clock::now();
+    bool split = request.format == EmitFormat::Object && request.severalObjects;
+    if (split) {
+      // O3 and machine code together, on threads (ParallelCodegen.h).
+      unsigned parts = defaultCompileThreads();
+      tell("optimizing and generating machine code (LLVM O3, " + std::to_string(built.info.kernels.size()) +
+           " kernels, " + std::to_string(parts) + " thread" + (parts == 1 ? "" : "s") + ")");
+      NUTSHELL_ASSIGN(result.objects, compileToObjects(*built.module, target, parts));
+      if (result.objects.size() == 1) {
+        result.code = std::move(result.objects[0]);
+        result.objects.clear();
+      }
+      result.phases.push_back({"optimize", msSince(start)});
+      result.phases.push_back({"emit", 0.0});
+      if (cache.enabled()) {
+        Status stored = cache.store(
+            kAotKind, key,
+            serializeCachedModule(built.info, nullptr,
+                                  result.objects.empty() ? std::vector{result.code} : result.objects));
+        if (!stored) result.warnings.push_back(stored.message() + " (the compile is not cached)");
+      }
+      return result;
+    }
     tell("optimizing (LLVM O3, " + std::to_string(built.info.kernels.size()) + " kernels)");
     NUTSHELL_TRY(optimizeModule(*built.module, target));
     result.phases.push_back({"optimize", msSince(start)});
@@ -398,7 +429,7 @@ public:
     }
     result.phases.push_back({"emit", msSince(start)});
     if (cache.enabled()) {
-      Status stored = cache.store(kAotKind, key, serializeCachedModule(built.info, nullptr, result.code));
+      Status stored = cache.store(kAotKind, key, serializeCachedModule(built.info, nullptr, {result.code}));
       if (!stored) result.warnings.push_back(stored.message() + " (the compile is not cached)");
     }
     return result;

@@ -12,7 +12,7 @@ namespace nutshell::cpu {
 namespace {
 
 /// Bumped whenever an entry's layout changes.
-constexpr std::string_view kFormat = "nutshell-cpu-jit 1";
+constexpr std::string_view kFormat = "nutshell-cpu-jit 2";  // 2: a list of objects
 
 /// The file this code was loaded from (the tool, or the program that links
 /// the host API), as size, inode and modification time: a rebuild changes it.
@@ -82,7 +82,7 @@ std::string jitCacheKey(const ir::Graph& planned, const TargetInfo& target, cons
 }
 
 std::string serializeCachedModule(const ModuleInfo& info, const HostConstants* constants,
-                                  std::string_view object) {
+                                  const std::vector<std::string>& objects) {
   common::CacheWriter w;
   w.str(kFormat);
   w.str(info.prefix);
@@ -100,7 +100,8 @@ std::string serializeCachedModule(const ModuleInfo& info, const HostConstants* c
       w.str(e.symbol);
       w.str(std::string_view(static_cast<const char*>(e.data), e.bytes));
     }
-  w.str(object);
+  w.u64(objects.size());
+  for (const std::string& object : objects) w.str(object);
   return std::move(w.bytes());
 }
 
@@ -125,7 +126,7 @@ Expected<CachedModule> deserializeCachedModule(std::string_view payload) {
     if (!m.hostConstants->restore(symbol, bytes.data(), bytes.size()))
       return makeError("out of memory restoring its constants");
   }
-  m.object = std::string(r.str());
+  for (uint64_t i = 0, n = r.u64(); i < n && !r.failed(); ++i) m.objects.emplace_back(r.str());
   if (r.failed() || !r.atEnd()) return makeError("it is malformed");
   if (m.info.workspaceBytes < 0) return makeError("it is malformed (negative workspace)");
   return m;

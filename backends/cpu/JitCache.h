@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "backends/cpu/HostConstants.h"
 #include "backends/cpu/ModuleBuilder.h"
@@ -33,11 +34,11 @@ std::string jitCacheKey(const ir::Graph& planned, const TargetInfo& target, cons
 struct CachedModule {
   ModuleInfo info;
   std::shared_ptr<HostConstants> hostConstants;  // null when the module had none
-  std::string object;                            // relocatable object code
+  std::vector<std::string> objects;              // relocatable object code, linked together
 };
 
 std::string serializeCachedModule(const ModuleInfo& info, const HostConstants* constants,
-                                  std::string_view object);
+                                  const std::vector<std::string>& objects);
 /// Errors say what is malformed (the cache then rebuilds the entry).
 Expected<CachedModule> deserializeCachedModule(std::string_view payload);
 

@@ -8,11 +8,15 @@
 #include <fstream>
 
 #include <catch2/catch.hpp>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
 
 #include "backends/BackendRegistry.h"
+#include "backends/cpu/ParallelCodegen.h"
 #include "examples/Networks.h"
 #include "tests/TestSeed.h"
 #include "tests/cpu/CpuTestUtil.h"
+#include "tests/cpu/PlannedModule.h"
 
 using namespace nutshell;
 namespace fs = std::filesystem;
@@ -113,4 +117,58 @@ TEST_CASE("cpu jit cache: a second compile hits and runs the same code", "[cpu][
     CHECK(sameBits(first.output, bypassed.output));
   }
   ::unsetenv("NUTSHELL_CACHE_DIR");
+}
+
+// ParallelCodegen: the module split into parts compiled on threads links and
+// runs the very bits of the single-part compile, and its cache entry (a list
+// of objects) is a hit that runs them too.
+TEST_CASE("cpu backend: a module compiled in parts on threads runs the same bits", "[cpu][cache]") {
+  const std::string dir = (fs::temp_directory_path() / "nutshell-parallel-codegen-test").string();
+  fs::remove_all(dir);
+  ::setenv("NUTSHELL_CACHE_DIR", dir.c_str(), 1);
+  auto graph = examples::inceptionModule(1);
+  REQUIRE(graph.ok());
+  uint64_t seed = test::seedFor("parallel codegen");
+  INFO(test::describeSeed(seed));
+  std::mt19937_64 rng(seed);
+  Tensor x = cputest::randomTensor({1, 192, 28, 28}, rng);
+
+  ::setenv("NUTSHELL_COMPILE_THREADS", "1", 1);
+  Compiled whole = compileAndRun(**graph, x, {.threads = 1, .cache = false});
+  ::setenv("NUTSHELL_COMPILE_THREADS", "3", 1);
+  Compiled parts = compileAndRun(**graph, x, {.threads = 1});
+  CHECK(parts.cache == "miss");
+  CHECK(sameBits(whole.output, parts.output));
+  Compiled hit = compileAndRun(**graph, x, {.threads = 1});
+  CHECK(hit.cache == "hit");
+  CHECK(hit.warnings.empty());
+  CHECK(sameBits(whole.output, hit.output));
+  ::unsetenv("NUTSHELL_COMPILE_THREADS");
+  ::unsetenv("NUTSHELL_CACHE_DIR");
+}
+
+TEST_CASE("cpu backend: compileToObjects splits a big module, never a small one", "[cpu]") {
+  auto detected = cpu::detectTarget();
+  REQUIRE(detected.ok());
+  const cpu::TargetInfo& target = *detected;
+  auto inception = examples::inceptionModule(1);
+  REQUIRE(inception.ok());
+  auto built = cputest::buildPlannedModule(**inception, target, {.externalConstants = true});
+  REQUIRE(built.ok());
+  auto objects = cpu::compileToObjects(*built->module, target, 3);
+  INFO((objects ? std::string() : objects.message()));
+  REQUIRE(objects.ok());
+  CHECK(objects->size() == 3);
+  for (const std::string& object : *objects)
+    CHECK(object.substr(0, 4) ==
+          "\x7f"
+          "ELF");
+
+  auto logreg = examples::logisticRegression(1);
+  REQUIRE(logreg.ok());
+  auto small = cputest::buildPlannedModule(**logreg, target, {.externalConstants = true});
+  REQUIRE(small.ok());
+  auto one = cpu::compileToObjects(*small->module, target, 3);
+  REQUIRE(one.ok());
+  CHECK(one->size() == 1);
 }

@@ -26,9 +26,6 @@
 //
 // Each test runs in a forked child with a time limit, so an interpreter crash
 // or hang is reported against its test instead of ending the run.
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -43,6 +40,8 @@
 #include <vector>
 
 #include <onnx/onnx_pb.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "frontend/onnx/OnnxImporter.h"
 #ifdef NUTSHELL_HAVE_PASSES
