@@ -95,7 +95,6 @@ private:
   std::unordered_map<llvm::Constant*, llvm::GlobalVariable*> tables_;
   std::unordered_map<const ir::Value*, llvm::Value*> pointerCache_;
   llvm::Function* parallelFor_ = nullptr;
-  llvm::Function* memcpy_ = nullptr;
 };
 
 Status Builder::checkGraph() {
