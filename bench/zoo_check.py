@@ -1,6 +1,7 @@
 """Does every zoo model import and match ONNX Runtime? (started by bench/run --zoo-check)
 
-    zoo_check.py --tool nutshell-run --zoo-dir DIR [--markdown docs/onnx-coverage.md] [--json FILE]
+    zoo_check.py --tool nutshell-run --zoo-dir DIR [--models a,b] [--opsets 13,17]
+                 [--markdown docs/onnx-coverage.md] [--json FILE]
 
 For every exported model DIR/opsetV/M (export_zoo.py) it
   1. runs ONNX Runtime on the test input and writes its output as a second
@@ -120,6 +121,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tool", required=True)
     parser.add_argument("--zoo-dir", required=True)
+    parser.add_argument("--models", help="only these (default: every exported model)")
+    parser.add_argument("--opsets", help="only these opsets (default: every exported opset)")
     parser.add_argument("--markdown")
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -127,8 +130,14 @@ def main():
         sys.exit("zoo_check.py: needs onnxruntime (bench/run installs it into the bench venv)")
 
     rows = []
+    wanted_models = set(args.models.split(",")) if args.models else None
+    wanted_opsets = {f"opset{v}" for v in args.opsets.split(",")} if args.opsets else None
     for opset_dir in sorted(d for d in os.listdir(args.zoo_dir) if d.startswith("opset")):
+        if wanted_opsets and opset_dir not in wanted_opsets:
+            continue
         for model in sorted(os.listdir(os.path.join(args.zoo_dir, opset_dir))):
+            if wanted_models and model not in wanted_models:
+                continue
             folder = os.path.join(args.zoo_dir, opset_dir, model)
             if not os.path.exists(os.path.join(folder, "model.onnx")):
                 continue
