@@ -70,6 +70,8 @@ def analyse(results):
         derived["r_torch"] = nut / pt if nut and pt else None
         derived["r_ort"] = nut / ort if nut and ort else None
         derived["ov_ms"] = ov
+        derived["avx2_ms"] = median(row.get("nutshell_avx2"))
+        derived["r_ort_avx2"] = derived["avx2_ms"] / ort if derived["avx2_ms"] and ort else None
         derived["r_ov"] = nut / ov if nut and ov else None
         # Best-of-runs ratio: less sensitive to other load on the machine.
         nut_min = row.get("nutshell", {}).get("min_ms")
@@ -137,6 +139,11 @@ def table_rows(rows):
     header = ["model", "batch", "threads", "nutshell ms", "PyTorch ms", "ORT ms", "OpenVINO ms", "nutshell/PyTorch",
               "nutshell/ORT", "nutshell/OpenVINO", "nutshell/PyTorch (min)", "nutshell GFLOP/s", "% of peak",
               "target", "status"]
+    # On an AVX-512 machine the AVX2 code is timed too (bench.py): its columns.
+    with_avx2 = any(r.get("avx2_ms") for r in rows)
+    if with_avx2:
+        header[4:4] = ["nutshell AVX2 ms"]
+        header[11:11] = ["nutshell AVX2/ORT"]
     lines = []
     for r in rows:
         nut = cell_ms(r, "nutshell", "nut_ms")
@@ -150,6 +157,9 @@ def table_rows(rows):
                       (f"<= {r['target']}x" + (" ORT, OpenVINO" if r["model"] in ZOO and r["model"] not in TARGETS
                                                else "")) if r["target"] else "",
                       (r["verdict"] + " (noisy)" if r["verdict"] else "noisy") if r["noisy"] else r["verdict"]])
+        if with_avx2:
+            lines[-1][4:4] = [cell_ms(r, "nutshell_avx2", "avx2_ms")]
+            lines[-1][11:11] = [ratio(r["r_ort_avx2"])]
     return header, lines
 
 
@@ -205,8 +215,8 @@ def check_rows(results):
 def errors(results):
     out = []
     for row in results["rows"]:
-        for key, label in (("nutshell", "nutshell"), ("torch", "PyTorch"), ("ort", "ONNX Runtime"),
-                           ("openvino", "OpenVINO")):
+        for key, label in (("nutshell", "nutshell"), ("nutshell_avx2", "nutshell (AVX2 code)"), ("torch", "PyTorch"),
+                           ("ort", "ONNX Runtime"), ("openvino", "OpenVINO")):
             cell = row.get(key)
             if isinstance(cell, dict) and "error" in cell:
                 out.append(f"{row['model']} batch {row['batch']} threads {row['threads']}, {label}: {cell['error']}")
@@ -248,7 +258,9 @@ def summary(rows, results):
 
 def environment_lines(results):
     m, v = results.get("machine", {}), results.get("versions", {})
-    lines = [f"- Run {results.get('started', '?')} on {m.get('cpu', '?')}, {m.get('cores', '?')} cores "
+    isa = results.get("isa")
+    lines = [f"- Run {results.get('started', '?')} on {m.get('cpu', '?')}, {m.get('cores', '?')} cores, ISA "
+             f"{'AVX-512 (the AVX2 code, --target-cpu x86-64-v3, is timed too)' if isa == 'avx512' else (isa or '?').upper()} "
              f"(1-minute load average before the run: {m.get('load_before', 0):.1f}"
              + (f", after: {m['load_after']:.1f}" if "load_after" in m else "") + ")."]
     peak = results.get("peak", {})
