@@ -422,6 +422,7 @@ const ConverterTable& converterTable() {
     addNormConverters(t);
     addShapeConverters(t);
     addRecurrentConverters(t);
+    addResizeConverters(t);
     return t;
   }();
   return table;
