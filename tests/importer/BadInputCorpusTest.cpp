@@ -217,14 +217,14 @@ std::vector<BadCase> structuralCases() {
            if (a.name() == "transB") a.set_i(0);
        },
        {"(Gemm)"}},
-      {"conv1d",
+      {"1-D input, 2-D weight",
        "bigconv",
        [](auto& m) {
          auto* dims =
              m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
          dims->mutable_dim()->RemoveLast();
        },
-       {"(Conv): unsupported: 1-D Conv", "2-D windows on NCHW"}},
+       {"(Conv): weight", "must have rank 3 (OIL)"}},
       {"computed Unsqueeze axes",
        "lstm",
        [](auto& m) {

@@ -1,4 +1,5 @@
-// ONNX ops the importer lowers onto existing IR ops (Resize and Upsample):
+// ONNX ops the importer lowers onto existing IR ops (Resize and Upsample,
+// ConvTranspose, 1-D Conv and pools):
 // each is run on the reference interpreter and checked against values
 // computed here directly from the ONNX definition, then on the CPU backend
 // against the reference (random inputs, the seed printed on failure).
@@ -140,4 +141,163 @@ TEST_CASE("Resize rejects what it cannot lower, naming it", "[importer][resize]"
   auto g = mb.import();
   REQUIRE_FALSE(g);
   CHECK_THAT(g.message(), Catch::Contains("tf_crop_and_resize"));
+}
+
+namespace {
+
+std::vector<float> values(const Tensor& t) { return std::vector<float>(t.f32(), t.f32() + t.numElements()); }
+
+/// ConvTranspose by its definition: every input element scatters its
+/// weighted kernel into the output.
+std::vector<float> directConvTranspose(const Tensor& x, const Tensor& w, const std::vector<float>& bias,
+                                       int64_t group, std::vector<int64_t> strides, std::vector<int64_t> pads,
+                                       std::vector<int64_t> dilations, int64_t OH, int64_t OW) {
+  const int64_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
+  const int64_t Mg = w.shape()[1], KH = w.shape()[2], KW = w.shape()[3], Cg = C / group, M = Mg * group;
+  std::vector<double> out(size_t(N * M * OH * OW), 0.0);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t ih = 0; ih < H; ++ih)
+        for (int64_t iw = 0; iw < W; ++iw)
+          for (int64_t m = 0; m < Mg; ++m)
+            for (int64_t kh = 0; kh < KH; ++kh)
+              for (int64_t kw = 0; kw < KW; ++kw) {
+                int64_t oh = ih * strides[0] - pads[0] + kh * dilations[0];
+                int64_t ow = iw * strides[1] - pads[1] + kw * dilations[1];
+                if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
+                int64_t mo = (c / Cg) * Mg + m;
+                out[size_t(((n * M + mo) * OH + oh) * OW + ow)] +=
+                    double(x.f32()[((n * C + c) * H + ih) * W + iw]) *
+                    double(w.f32()[((c * Mg + m) * KH + kh) * KW + kw]);
+              }
+  std::vector<float> result;
+  for (size_t i = 0; i < out.size(); ++i) result.push_back(float(out[i] + bias[(i / size_t(OH * OW)) % size_t(M)]));
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("ConvTranspose is the conv of the stride-spread input with flipped weights", "[importer][convtranspose]") {
+  auto rng = cputest::makeRng("convtranspose");
+  const int64_t N = 2, C = 4, H = 3, W = 5, Mg = 3, group = 2, KH = 3, KW = 2;
+  Tensor w = cputest::randomTensor({C, Mg, KH, KW}, rng);
+  Tensor b = cputest::randomTensor({Mg * group}, rng);
+  const std::vector<int64_t> strides{2, 3}, pads{1, 0, 2, 1}, dilations{2, 1}, outputPadding{1, 0};
+  const int64_t OH = strides[0] * (H - 1) + outputPadding[0] + (KH - 1) * dilations[0] + 1 - pads[0] - pads[2];
+  const int64_t OW = strides[1] * (W - 1) + outputPadding[1] + (KW - 1) * dilations[1] + 1 - pads[1] - pads[3];
+  for (bool constantWeights : {true, false}) {
+    INFO("constant weights: " << constantWeights);
+    test::ModelBuilder mb(13);
+    mb.input("x", {N, C, H, W}).output("y");
+    if (constantWeights) {
+      mb.initF32("w", {C, Mg, KH, KW}, values(w));
+      mb.initF32("b", {Mg * group}, values(b));
+    } else {
+      mb.input("w", {C, Mg, KH, KW}).input("b", {Mg * group});
+    }
+    auto& n = mb.node("ConvTranspose", {"x", "w", "b"}, {"y"});
+    auto setInts = [&n](const char* name, const std::vector<int64_t>& v) {
+      auto* a = n.add_attribute();
+      a->set_name(name);
+      a->set_type(::onnx::AttributeProto::INTS);
+      for (int64_t e : v) a->add_ints(e);
+    };
+    setInts("strides", strides);
+    setInts("pads", pads);
+    setInts("dilations", dilations);
+    setInts("output_padding", outputPadding);
+    test::setInt(n, "group", group);
+    auto g = importOk(mb);
+    REQUIRE(g->outputs[0]->type == ir::TensorType::f32({N, Mg * group, OH, OW}));
+    TensorMap inputs{{"x", cputest::randomTensor({N, C, H, W}, rng)}};
+    if (!constantWeights) inputs["w"] = w, inputs["b"] = b;
+    TensorMap out = runBoth(*g, inputs);
+    checkClose(out.at("y"), directConvTranspose(inputs.at("x"), w, values(b), group, strides, pads, dilations, OH, OW));
+  }
+}
+
+TEST_CASE("ConvTranspose output_shape and SAME pads", "[importer][convtranspose]") {
+  auto rng = cputest::makeRng("convtranspose output_shape");
+  for (const char* autoPad : {"NOTSET", "SAME_UPPER", "SAME_LOWER"}) {
+    INFO(autoPad);
+    test::ModelBuilder mb(13);
+    mb.input("x", {1, 2, 4, 3}).output("y");
+    Tensor w = cputest::randomTensor({2, 3, 3, 3}, rng);
+    mb.initF32("w", {2, 3, 3, 3}, values(w));
+    auto& n = mb.node("ConvTranspose", {"x", "w"}, {"y"});
+    auto* s = n.add_attribute();
+    s->set_name("strides");
+    s->set_type(::onnx::AttributeProto::INTS);
+    s->add_ints(2);
+    s->add_ints(2);
+    test::setString(n, "auto_pad", autoPad);
+    if (std::string(autoPad) == "NOTSET") {
+      auto* o = n.add_attribute();
+      o->set_name("output_shape");
+      o->set_type(::onnx::AttributeProto::INTS);
+      o->add_ints(10);
+      o->add_ints(6);
+    }
+    auto g = importOk(mb);
+    const bool same = std::string(autoPad) != "NOTSET";
+    const int64_t OH = same ? 8 : 10, OW = 6;
+    REQUIRE(g->outputs[0]->type == ir::TensorType::f32({1, 3, OH, OW}));
+    // The natural output is 9 x 7: SAME crops one (UPPER at the end, LOWER at
+    // the start); output_shape 10 x 6 (auto_pad NOTSET splits as LOWER does)
+    // grows H at the end and crops W at the start.
+    std::vector<int64_t> pads{0, 0};
+    if (std::string(autoPad) == "SAME_LOWER") pads = {1, 1};
+    if (std::string(autoPad) == "NOTSET") pads = {0, 1};
+    TensorMap inputs{{"x", cputest::randomTensor({1, 2, 4, 3}, rng)}};
+    TensorMap out = runBoth(*g, inputs);
+    checkClose(out.at("y"), directConvTranspose(inputs.at("x"), w, {0, 0, 0}, 1, {2, 2}, pads, {1, 1}, OH, OW));
+  }
+}
+
+TEST_CASE("1-D Conv, MaxPool and AveragePool are 2-D over a unit height", "[importer][conv1d]") {
+  auto rng = cputest::makeRng("conv 1-D");
+  const int64_t N = 2, C = 3, L = 11, M = 4, K = 3, stride = 2, dilation = 2, padBegin = 1, padEnd = 2;
+  const int64_t OL = (L + padBegin + padEnd - dilation * (K - 1) - 1) / stride + 1;
+  Tensor w = cputest::randomTensor({M, C, K}, rng);
+  test::ModelBuilder mb(13);
+  mb.input("x", {N, C, L}).output("y").output("p");
+  mb.initF32("w", {M, C, K}, values(w));
+  auto& conv = mb.node("Conv", {"x", "w"}, {"y"});
+  auto setInts = [](::onnx::NodeProto& n, const char* name, const std::vector<int64_t>& v) {
+    auto* a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(::onnx::AttributeProto::INTS);
+    for (int64_t e : v) a->add_ints(e);
+  };
+  setInts(conv, "strides", {stride});
+  setInts(conv, "dilations", {dilation});
+  setInts(conv, "pads", {padBegin, padEnd});
+  auto& pool = mb.node("MaxPool", {"x"}, {"p"});
+  setInts(pool, "kernel_shape", {3});
+  setInts(pool, "strides", {2});
+  auto g = importOk(mb);
+  REQUIRE(g->outputs[0]->type == ir::TensorType::f32({N, M, OL}));
+  REQUIRE(g->outputs[1]->type == ir::TensorType::f32({N, C, 5}));
+  TensorMap inputs{{"x", cputest::randomTensor({N, C, L}, rng)}};
+  TensorMap out = runBoth(*g, inputs);
+  const float* x = inputs.at("x").f32();
+  std::vector<float> conv1d, pool1d;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t o = 0; o < OL; ++o) {
+        double acc = 0;
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t k = 0; k < K; ++k) {
+            int64_t i = o * stride - padBegin + k * dilation;
+            if (i >= 0 && i < L) acc += double(x[(n * C + c) * L + i]) * double(w.f32()[(m * C + c) * K + k]);
+          }
+        conv1d.push_back(float(acc));
+      }
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t o = 0; o < 5; ++o)
+        pool1d.push_back(std::max({x[(n * C + c) * L + 2 * o], x[(n * C + c) * L + 2 * o + 1],
+                                   x[(n * C + c) * L + 2 * o + 2]}));
+  checkClose(out.at("y"), conv1d);
+  checkClose(out.at("p"), pool1d);
 }
