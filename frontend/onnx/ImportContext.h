@@ -166,6 +166,7 @@ void addNormConverters(ConverterTable& table);
 void addShapeConverters(ConverterTable& table);
 void addRecurrentConverters(ConverterTable& table);
 void addResizeConverters(ConverterTable& table);
+void addUnrolledRecurrentConverters(ConverterTable& table);
 
 /// The table of every supported ONNX op type (default domain).
 const ConverterTable& converterTable();

@@ -423,6 +423,7 @@ const ConverterTable& converterTable() {
     addShapeConverters(t);
     addRecurrentConverters(t);
     addResizeConverters(t);
+    addUnrolledRecurrentConverters(t);
     return t;
   }();
   return table;

@@ -308,10 +308,10 @@ std::vector<BadCase> structuralCases() {
        "logreg",
        [](auto& m) { *m.mutable_graph()->add_initializer() = m.graph().initializer(0); },
        {"is defined twice"}},
-      {"LSTM with batch-major layout",
+      {"LSTM with an unknown layout",
        "lstm",
-       [](auto& m) { test::setInt(*nodeOfType(m, "LSTM"), "layout", 1); },
-       {"(LSTM): unsupported: layout=1"}},
+       [](auto& m) { test::setInt(*nodeOfType(m, "LSTM"), "layout", 2); },
+       {"(LSTM): layout 2 must be 0 or 1"}},
   };
 }
 

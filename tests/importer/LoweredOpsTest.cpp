@@ -1,5 +1,5 @@
 // ONNX ops the importer lowers onto existing IR ops (Resize and Upsample,
-// ConvTranspose, 1-D Conv and pools):
+// ConvTranspose, 1-D Conv and pools, GRU and RNN unrolled over time):
 // each is run on the reference interpreter and checked against values
 // computed here directly from the ONNX definition, then on the CPU backend
 // against the reference (random inputs, the seed printed on failure).
@@ -300,4 +300,209 @@ TEST_CASE("1-D Conv, MaxPool and AveragePool are 2-D over a unit height", "[impo
                                    x[(n * C + c) * L + 2 * o + 2]}));
   checkClose(out.at("y"), conv1d);
   checkClose(out.at("p"), pool1d);
+}
+
+namespace {
+
+double sigmoid(double v) { return 1.0 / (1.0 + std::exp(-v)); }
+
+/// GRU (gates z, r, h) or RNN (tanh, or relu) by the ONNX equations, on
+/// sequence-major X [T,B,I]; returns Y [T,D,B,H] and fills Y_h [D,B,H].
+std::vector<float> directRecurrence(bool gru, bool relu, bool linearBeforeReset, const std::string& direction,
+                                    const Tensor& x, const Tensor& w, const Tensor& r, const Tensor& bias,
+                                    const Tensor& h0, std::vector<float>& yh) {
+  const int64_t T = x.shape()[0], B = x.shape()[1], I = x.shape()[2], H = r.shape()[2];
+  const int64_t D = direction == "bidirectional" ? 2 : 1, G = gru ? 3 : 1;
+  std::vector<float> y(size_t(T * D * B * H));
+  yh.assign(size_t(D * B * H), 0.0f);
+  for (int64_t d = 0; d < D; ++d) {
+    const bool reverse = direction == "reverse" || d == 1;
+    const float* W = w.f32() + d * G * H * I;
+    const float* R = r.f32() + d * G * H * H;
+    const float* Wb = bias.f32() + d * 2 * G * H;
+    const float* Rb = Wb + G * H;
+    for (int64_t b = 0; b < B; ++b) {
+      std::vector<double> h(static_cast<size_t>(H));
+      for (int64_t j = 0; j < H; ++j) h[size_t(j)] = h0.f32()[(d * B + b) * H + j];
+      for (int64_t step = 0; step < T; ++step) {
+        const int64_t t = reverse ? T - 1 - step : step;
+        const float* xt = x.f32() + (t * B + b) * I;
+        auto xw = [&](int64_t row) {
+          double acc = Wb[row];
+          for (int64_t k = 0; k < I; ++k) acc += double(W[row * I + k]) * xt[k];
+          return acc;
+        };
+        auto rh = [&](int64_t row, const std::vector<double>& v) {
+          double acc = 0;
+          for (int64_t k = 0; k < H; ++k) acc += double(R[row * H + k]) * v[size_t(k)];
+          return acc;
+        };
+        std::vector<double> next(static_cast<size_t>(H));
+        if (!gru) {
+          for (int64_t j = 0; j < H; ++j) {
+            double pre = xw(j) + rh(j, h) + Rb[j];
+            next[size_t(j)] = relu ? std::max(pre, 0.0) : std::tanh(pre);
+          }
+        } else {
+          std::vector<double> z(static_cast<size_t>(H)), rr(static_cast<size_t>(H)), rhProduct(static_cast<size_t>(H));
+          for (int64_t j = 0; j < H; ++j) {
+            z[size_t(j)] = sigmoid(xw(j) + rh(j, h) + Rb[j]);
+            rr[size_t(j)] = sigmoid(xw(H + j) + rh(H + j, h) + Rb[H + j]);
+            rhProduct[size_t(j)] = rr[size_t(j)] * h[size_t(j)];
+          }
+          for (int64_t j = 0; j < H; ++j) {
+            double recurrent = linearBeforeReset ? rr[size_t(j)] * (rh(2 * H + j, h) + Rb[2 * H + j])
+                                                 : rh(2 * H + j, rhProduct) + Rb[2 * H + j];
+            double candidate = std::tanh(xw(2 * H + j) + recurrent);
+            next[size_t(j)] = (1 - z[size_t(j)]) * candidate + z[size_t(j)] * h[size_t(j)];
+          }
+        }
+        h = next;
+        for (int64_t j = 0; j < H; ++j) y[size_t(((t * D + d) * B + b) * H + j)] = float(h[size_t(j)]);
+      }
+      for (int64_t j = 0; j < H; ++j) yh[size_t((d * B + b) * H + j)] = float(h[size_t(j)]);
+    }
+  }
+  return y;
+}
+
+}  // namespace
+
+TEST_CASE("GRU and RNN unroll to the ONNX equations, every direction and both layouts", "[importer][gru]") {
+  auto rng = cputest::makeRng("gru rnn unrolled");
+  const int64_t T = 4, B = 2, I = 3, H = 5;
+  struct Case {
+    const char* op;
+    const char* direction;
+    int64_t layout;
+    int64_t linearBeforeReset;
+    const char* activation;  // RNN only; "" = default
+  };
+  for (Case c : {Case{"GRU", "forward", 0, 0, ""}, Case{"GRU", "bidirectional", 0, 1, ""},
+                 Case{"GRU", "reverse", 1, 0, ""}, Case{"RNN", "bidirectional", 1, 0, ""},
+                 Case{"RNN", "reverse", 0, 0, "Relu"}}) {
+    const bool gru = std::string(c.op) == "GRU";
+    const int64_t D = std::string(c.direction) == "bidirectional" ? 2 : 1, G = gru ? 3 : 1;
+    INFO(c.op << " " << c.direction << " layout " << c.layout << " linear_before_reset " << c.linearBeforeReset);
+    Tensor w = cputest::randomTensor({D, G * H, I}, rng, -0.7f, 0.7f);
+    Tensor r = cputest::randomTensor({D, G * H, H}, rng, -0.7f, 0.7f);
+    Tensor bias = cputest::randomTensor({D, 2 * G * H}, rng, -0.5f, 0.5f);
+    Tensor h0 = cputest::randomTensor({D, B, H}, rng);
+    Tensor x = cputest::randomTensor({T, B, I}, rng);
+    auto batchMajor = [](const Tensor& t) {  // [A,B,C] -> [B,A,C]
+      Tensor out(ElementType::F32, {t.shape()[1], t.shape()[0], t.shape()[2]});
+      for (int64_t a = 0; a < t.shape()[0]; ++a)
+        for (int64_t b = 0; b < t.shape()[1]; ++b)
+          for (int64_t k = 0; k < t.shape()[2]; ++k)
+            out.f32()[(b * t.shape()[0] + a) * t.shape()[2] + k] = t.f32()[(a * t.shape()[1] + b) * t.shape()[2] + k];
+      return out;
+    };
+    test::ModelBuilder mb(14);
+    const bool batchFirst = c.layout == 1;
+    mb.input("x", batchFirst ? std::vector<int64_t>{B, T, I} : std::vector<int64_t>{T, B, I});
+    mb.input("h0", batchFirst ? std::vector<int64_t>{B, D, H} : std::vector<int64_t>{D, B, H});
+    mb.output("y").output("yh");
+    mb.initF32("w", {D, G * H, I}, values(w));
+    mb.initF32("r", {D, G * H, H}, values(r));
+    mb.initF32("b", {D, 2 * G * H}, values(bias));
+    auto& n = mb.node(c.op, {"x", "w", "r", "b", "", "h0"}, {"y", "yh"});
+    test::setInt(n, "hidden_size", H);
+    test::setString(n, "direction", c.direction);
+    if (batchFirst) test::setInt(n, "layout", 1);
+    if (gru) test::setInt(n, "linear_before_reset", c.linearBeforeReset);
+    if (*c.activation) {
+      auto* a = n.add_attribute();
+      a->set_name("activations");
+      a->set_type(::onnx::AttributeProto::STRINGS);
+      for (int64_t d = 0; d < D; ++d) a->add_strings(c.activation);
+    }
+    auto g = importOk(mb);
+    TensorMap inputs{{"x", batchFirst ? batchMajor(x) : x}, {"h0", batchFirst ? batchMajor(h0) : h0}};
+    TensorMap out = runBoth(*g, inputs);
+    std::vector<float> yh;
+    std::vector<float> y = directRecurrence(gru, *c.activation != 0, c.linearBeforeReset != 0, c.direction, x, w, r,
+                                            bias, h0, yh);
+    if (batchFirst) {
+      // Y [T,D,B,H] -> [B,T,D,H]; Y_h [D,B,H] -> [B,D,H].
+      std::vector<float> yb(y.size()), yhb(yh.size());
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t d = 0; d < D; ++d)
+          for (int64_t b = 0; b < B; ++b)
+            for (int64_t j = 0; j < H; ++j)
+              yb[size_t(((b * T + t) * D + d) * H + j)] = y[size_t(((t * D + d) * B + b) * H + j)];
+      for (int64_t d = 0; d < D; ++d)
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t j = 0; j < H; ++j) yhb[size_t((b * D + d) * H + j)] = yh[size_t((d * B + b) * H + j)];
+      y = yb, yh = yhb;
+    }
+    checkClose(out.at("y"), y);
+    checkClose(out.at("yh"), yh);
+  }
+}
+
+TEST_CASE("GRU with only Y_h and no bias or initial state; sequence_lens shorter than T is declined",
+          "[importer][gru]") {
+  const int64_t T = 3, B = 1, I = 2, H = 2;
+  test::ModelBuilder mb(14);
+  mb.input("x", {T, B, I}).output("yh");
+  mb.initF32("w", {1, 3 * H, I}, std::vector<float>(size_t(3 * H * I), 0.25f));
+  mb.initF32("r", {1, 3 * H, H}, std::vector<float>(size_t(3 * H * H), -0.5f));
+  mb.node("GRU", {"x", "w", "r"}, {"", "yh"});
+  auto g = importOk(mb);
+  auto rng = cputest::makeRng("gru Y_h only");
+  TensorMap inputs{{"x", cputest::randomTensor({T, B, I}, rng)}};
+  TensorMap out = runBoth(*g, inputs);
+  std::vector<float> yh;
+  Tensor zeros(ElementType::F32, {1, 2 * 3 * H}), h0(ElementType::F32, {1, B, H});
+  for (int64_t i = 0; i < zeros.numElements(); ++i) zeros.f32()[i] = 0.0f;
+  for (int64_t i = 0; i < h0.numElements(); ++i) h0.f32()[i] = 0.0f;
+  Tensor w(ElementType::F32, {1, 3 * H, I}), r(ElementType::F32, {1, 3 * H, H});
+  for (int64_t i = 0; i < w.numElements(); ++i) w.f32()[i] = 0.25f;
+  for (int64_t i = 0; i < r.numElements(); ++i) r.f32()[i] = -0.5f;
+  directRecurrence(true, false, false, "forward", inputs.at("x"), w, r, zeros, h0, yh);
+  checkClose(out.at("yh"), yh);
+
+  test::ModelBuilder short_(14);
+  short_.input("x", {T, B, I}).output("yh");
+  short_.initF32("w", {1, 3 * H, I}, std::vector<float>(size_t(3 * H * I), 0.25f));
+  short_.initF32("r", {1, 3 * H, H}, std::vector<float>(size_t(3 * H * H), -0.5f));
+  short_.initI64("lens", {B}, {T - 1});
+  short_.node("GRU", {"x", "w", "r", "", "lens"}, {"", "yh"});
+  auto declined = short_.import();
+  REQUIRE_FALSE(declined);
+  CHECK_THAT(declined.message(), Catch::Contains("sequence_lens value 2 differs from the sequence length 3"));
+}
+
+TEST_CASE("LSTM layout 1 is layout 0 on transposed inputs and outputs", "[importer][lstm]") {
+  auto rng = cputest::makeRng("lstm layout 1");
+  const int64_t T = 3, B = 2, I = 4, H = 3;
+  Tensor w = cputest::randomTensor({1, 4 * H, I}, rng, -0.5f, 0.5f);
+  Tensor r = cputest::randomTensor({1, 4 * H, H}, rng, -0.5f, 0.5f);
+  auto model = [&](int64_t layout) {
+    test::ModelBuilder mb(14);
+    mb.input("x", layout ? std::vector<int64_t>{B, T, I} : std::vector<int64_t>{T, B, I});
+    mb.input("h0", layout ? std::vector<int64_t>{B, 1, H} : std::vector<int64_t>{1, B, H});
+    mb.output("y").output("yh");
+    mb.initF32("w", {1, 4 * H, I}, values(w));
+    mb.initF32("r", {1, 4 * H, H}, values(r));
+    auto& n = mb.node("LSTM", {"x", "w", "r", "", "", "h0"}, {"y", "yh"});
+    test::setInt(n, "hidden_size", H);
+    if (layout) test::setInt(n, "layout", 1);
+    return importOk(mb);
+  };
+  Tensor x = cputest::randomTensor({T, B, I}, rng), h0 = cputest::randomTensor({1, B, H}, rng);
+  Tensor xb(ElementType::F32, {B, T, I}), h0b(ElementType::F32, {B, 1, H});
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t k = 0; k < I; ++k) xb.f32()[(b * T + t) * I + k] = x.f32()[(t * B + b) * I + k];
+  for (int64_t i = 0; i < B * H; ++i) h0b.f32()[i] = h0.f32()[i];  // [1,B,H] and [B,1,H]: the same order
+  TensorMap seq = runBoth(*model(0), {{"x", x}, {"h0", h0}});
+  TensorMap batch = runBoth(*model(1), {{"x", xb}, {"h0", h0b}});
+  // Y [T,1,B,H] against [B,T,1,H]; Y_h [1,B,H] and [B,1,H] share their order.
+  std::vector<float> want;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t j = 0; j < H; ++j) want.push_back(seq.at("y").f32()[(t * B + b) * H + j]);
+  checkClose(batch.at("y"), want);
+  checkClose(batch.at("yh"), values(seq.at("yh")));
 }
