@@ -4,7 +4,8 @@
 // nutshell's window ops are 2-D on NCHW tensors. A 1-D Conv, MaxPool or
 // AveragePool (NCL) is the 2-D one over a unit height: x (and the weight) are
 // unsqueezed at axis 2, the attributes widened with height 1 (pads 0), and the
-// result squeezed back. 3-D variants are reported as unsupported. auto_pad is
+// result squeezed back. 3-D ones are lowered onto the 2-D ops too
+// (Window3dImport.cpp); a 3-D ConvTranspose is unsupported. auto_pad is
 // resolved here into explicit pads (SAME_* needs static spatial sizes: bind
 // them with --input-shape). ConvTranspose is lowered onto conv2d (see
 // importConvTranspose).
@@ -129,6 +130,7 @@ Status importConv(NodeView& node) {
   NUTSHELL_TRY(node.expectOutputs(1));
   NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
   NUTSHELL_ASSIGN(ir::Value * w, node.input(1));
+  if (x->type.rank() == 5) return importConv3d(node);
   NUTSHELL_TRY(requireSpatial2d(node, x));
   const bool oneD = x->type.rank() == 3;
   if (w->type.rank() != x->type.rank())
@@ -290,6 +292,7 @@ Status importPool(NodeView& node) {
     return node.unsupported("MaxPool's Indices output");
   NUTSHELL_TRY(node.expectOutputs(1));
   NUTSHELL_ASSIGN(ir::Value * x, node.input(0));
+  if (x->type.rank() == 5) return importPool3d(node, isMax);
   NUTSHELL_TRY(requireSpatial2d(node, x));
   const bool oneD = x->type.rank() == 3;
   if (oneD) {

@@ -1,5 +1,5 @@
 // ONNX ops the importer lowers onto existing IR ops (Resize and Upsample,
-// ConvTranspose, 1-D Conv and pools, GRU and RNN unrolled over time):
+// ConvTranspose, 1-D and 3-D Conv and pools, GRU and RNN unrolled over time):
 // each is run on the reference interpreter and checked against values
 // computed here directly from the ONNX definition, then on the CPU backend
 // against the reference (random inputs, the seed printed on failure).
@@ -505,4 +505,114 @@ TEST_CASE("LSTM layout 1 is layout 0 on transposed inputs and outputs", "[import
       for (int64_t j = 0; j < H; ++j) want.push_back(seq.at("y").f32()[(t * B + b) * H + j]);
   checkClose(batch.at("y"), want);
   checkClose(batch.at("yh"), values(seq.at("yh")));
+}
+
+namespace {
+
+void setInts(::onnx::NodeProto& n, const char* name, const std::vector<int64_t>& v) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(::onnx::AttributeProto::INTS);
+  for (int64_t e : v) a->add_ints(e);
+}
+
+}  // namespace
+
+TEST_CASE("3-D Conv gathers depth taps into channels of a 2-D conv", "[importer][conv3d]") {
+  auto rng = cputest::makeRng("conv 3-D");
+  const int64_t N = 2, C = 4, D = 6, H = 5, W = 4, K = 6, group = 2, KD = 2, KH = 3, KW = 2;
+  const std::vector<int64_t> strides{2, 1, 2}, dilations{2, 1, 1}, pads{1, 1, 0, 2, 1, 1};
+  auto outSize = [&](int64_t in, size_t a, int64_t k) {
+    return (in + pads[a] + pads[a + 3] - dilations[a] * (k - 1) - 1) / strides[a] + 1;
+  };
+  const int64_t OD = outSize(D, 0, KD), OH = outSize(H, 1, KH), OW = outSize(W, 2, KW);
+  Tensor w = cputest::randomTensor({K, C / group, KD, KH, KW}, rng);
+  Tensor b = cputest::randomTensor({K}, rng);
+  test::ModelBuilder mb(13);
+  mb.input("x", {N, C, D, H, W}).output("y");
+  mb.initF32("w", {K, C / group, KD, KH, KW}, values(w));
+  mb.initF32("b", {K}, values(b));
+  auto& n = mb.node("Conv", {"x", "w", "b"}, {"y"});
+  setInts(n, "strides", strides);
+  setInts(n, "dilations", dilations);
+  setInts(n, "pads", pads);
+  test::setInt(n, "group", group);
+  auto g = importOk(mb);
+  REQUIRE(g->outputs[0]->type == ir::TensorType::f32({N, K, OD, OH, OW}));
+  TensorMap inputs{{"x", cputest::randomTensor({N, C, D, H, W}, rng)}};
+  TensorMap out = runBoth(*g, inputs);
+  const float* x = inputs.at("x").f32();
+  const int64_t Cg = C / group, Kg = K / group;
+  std::vector<float> want;
+  for (int64_t nn = 0; nn < N; ++nn)
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t od = 0; od < OD; ++od)
+        for (int64_t oh = 0; oh < OH; ++oh)
+          for (int64_t ow = 0; ow < OW; ++ow) {
+            double acc = b.f32()[k];
+            for (int64_t c = 0; c < Cg; ++c)
+              for (int64_t a = 0; a < KD; ++a)
+                for (int64_t r = 0; r < KH; ++r)
+                  for (int64_t q = 0; q < KW; ++q) {
+                    int64_t id = od * strides[0] - pads[0] + a * dilations[0];
+                    int64_t ih = oh * strides[1] - pads[1] + r * dilations[1];
+                    int64_t iw = ow * strides[2] - pads[2] + q * dilations[2];
+                    if (id < 0 || id >= D || ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                    int64_t ci = (k / Kg) * Cg + c;
+                    acc += double(x[(((nn * C + ci) * D + id) * H + ih) * W + iw]) *
+                           double(w.f32()[(((k * Cg + c) * KD + a) * KH + r) * KW + q]);
+                  }
+            want.push_back(float(acc));
+          }
+  checkClose(out.at("y"), want);
+}
+
+TEST_CASE("3-D MaxPool and AveragePool pool (H, W), then depth", "[importer][conv3d]") {
+  auto rng = cputest::makeRng("pool 3-D");
+  const int64_t N = 1, C = 2, D = 5, H = 4, W = 6;
+  const std::vector<int64_t> kernel{2, 3, 2}, strides{2, 1, 2}, pads{1, 1, 0, 0, 1, 1};
+  for (const char* op : {"MaxPool", "AveragePool"})
+    for (int64_t includePad : {0, 1}) {
+      const bool isMax = std::string(op) == "MaxPool";
+      if (isMax && includePad) continue;
+      INFO(op << " count_include_pad " << includePad);
+      test::ModelBuilder mb(13);
+      mb.input("x", {N, C, D, H, W}).output("y");
+      auto& n = mb.node(op, {"x"}, {"y"});
+      setInts(n, "kernel_shape", kernel);
+      setInts(n, "strides", strides);
+      setInts(n, "pads", pads);
+      if (!isMax) test::setInt(n, "count_include_pad", includePad);
+      auto g = importOk(mb);
+      std::vector<int64_t> in{D, H, W}, outDims;
+      for (size_t a = 0; a < 3; ++a) outDims.push_back((in[a] + pads[a] + pads[a + 3] - kernel[a]) / strides[a] + 1);
+      REQUIRE(g->outputs[0]->type == ir::TensorType::f32({N, C, outDims[0], outDims[1], outDims[2]}));
+      TensorMap inputs{{"x", cputest::randomTensor({N, C, D, H, W}, rng)}};
+      TensorMap out = runBoth(*g, inputs);
+      const float* x = inputs.at("x").f32();
+      std::vector<float> want;
+      for (int64_t c = 0; c < N * C; ++c)
+        for (int64_t od = 0; od < outDims[0]; ++od)
+          for (int64_t oh = 0; oh < outDims[1]; ++oh)
+            for (int64_t ow = 0; ow < outDims[2]; ++ow) {
+              double best = -INFINITY, sum = 0;
+              int64_t count = 0;
+              for (int64_t a = 0; a < kernel[0]; ++a)
+                for (int64_t r = 0; r < kernel[1]; ++r)
+                  for (int64_t q = 0; q < kernel[2]; ++q) {
+                    int64_t id = od * strides[0] - pads[0] + a, ih = oh * strides[1] - pads[1] + r,
+                            iw = ow * strides[2] - pads[2] + q;
+                    if (id < 0 || id >= D || ih < 0 || ih >= H || iw < 0 || iw >= W) {
+                      count += includePad;  // no ceil_mode: every window lies within the pads
+                      continue;
+                    }
+                    double v = x[((c * D + id) * H + ih) * W + iw];
+                    best = std::max(best, v);
+                    sum += v;
+                    ++count;
+                  }
+              want.push_back(float(isMax ? best : sum / double(count)));
+            }
+      checkClose(out.at("y"), want);
+    }
 }
