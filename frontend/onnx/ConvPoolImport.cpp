@@ -134,7 +134,8 @@ Status importConv(NodeView& node) {
   NUTSHELL_TRY(requireSpatial2d(node, x));
   const bool oneD = x->type.rank() == 3;
   if (w->type.rank() != x->type.rank())
-    return node.error(fmt::format("weight {} must have rank {} (OI{})", w->type.str(), x->type.rank(), oneD ? "L" : "HW"));
+    return node.error(
+        fmt::format("weight {} must have rank {} (OI{})", w->type.str(), x->type.rank(), oneD ? "L" : "HW"));
   if (oneD) {
     NUTSHELL_ASSIGN(x, withUnitHeight(node, x));
     NUTSHELL_ASSIGN(w, withUnitHeight(node, w));
@@ -192,19 +193,23 @@ Status importConvTranspose(NodeView& node) {
     NUTSHELL_ASSIGN(w, withUnitHeight(node, w));
   }
   if (!x->type.dims[1].isStatic() || !x->type.dims[2].isStatic() || !x->type.dims[3].isStatic())
-    return node.error(fmt::format("input {} needs static C, H, W; bind them with --input-shape", x->type.str()));
+    return node.error(
+        fmt::format("input {} needs static C, H, W; bind them with --input-shape", x->type.str()));
   for (size_t d = 0; d < 4; ++d)
-    if (!w->type.dims[d].isStatic()) return node.error(fmt::format("weight {} must be static", w->type.str()));
+    if (!w->type.dims[d].isStatic())
+      return node.error(fmt::format("weight {} must be static", w->type.str()));
   const int64_t C = x->type.dims[1].size, H = x->type.dims[2].size, W = x->type.dims[3].size;
   NUTSHELL_ASSIGN(int64_t group, node.intAttr("group", 1));
-  if (group < 1 || C % group != 0 || w->type.dims[0].size != C)
-    return node.error(fmt::format("group {} and weight {} do not fit input {}", group, w->type.str(), x->type.str()));
+  if (group < 1 || C == 0 || C % group != 0 || w->type.dims[0].size != C)
+    return node.error(
+        fmt::format("group {} and weight {} do not fit input {}", group, w->type.str(), x->type.str()));
   const int64_t Mg = w->type.dims[1].size;  // output channels per group
   std::vector<int64_t> kernel{w->type.dims[2].size, w->type.dims[3].size};
   if (node.hasAttr("kernel_shape")) {
     NUTSHELL_ASSIGN(std::vector<int64_t> given, pairAttr(node, "kernel_shape", {1, 1}, 1, oneD));
     if (given != kernel)
-      return node.error(fmt::format("kernel_shape {} does not match weight {}", intsStr(given), w->type.str()));
+      return node.error(
+          fmt::format("kernel_shape {} does not match weight {}", intsStr(given), w->type.str()));
   }
   NUTSHELL_ASSIGN(std::vector<int64_t> strides, pairAttr(node, "strides", {1, 1}, 1, oneD));
   NUTSHELL_ASSIGN(std::vector<int64_t> dilations, pairAttr(node, "dilations", {1, 1}, 1, oneD));
@@ -226,7 +231,8 @@ Status importConvTranspose(NodeView& node) {
       target = {oneD ? 1 : shape[shape.size() - 2], shape.back()};
     }
     for (size_t a = 0; a < 2; ++a) {
-      const int64_t total = strides[a] * (in[a] - 1) + outputPadding[a] + (kernel[a] - 1) * dilations[a] + 1 - target[a];
+      const int64_t total =
+          strides[a] * (in[a] - 1) + outputPadding[a] + (kernel[a] - 1) * dilations[a] + 1 - target[a];
       // Floor division, as the ONNX reference: a negative total (an output
       // larger than the natural one) grows the end.
       const int64_t half = total >= 0 ? total / 2 : -((1 - total) / 2);
@@ -236,6 +242,13 @@ Status importConvTranspose(NodeView& node) {
   } else if (autoPad == "NOTSET") {
     NUTSHELL_ASSIGN(pads, pairAttr(node, "pads", {0, 0, 0, 0}, 0, oneD));
   }
+  for (size_t a = 0; a < 2; ++a) {
+    // Sizes are bounded by kMaxElements; their products are checked in 128 bits.
+    const __int128 spread = __int128(in[a]) * strides[a], reach = __int128(kernel[a]) * dilations[a];
+    if (spread > ir::kMaxElements || reach > ir::kMaxElements)
+      return node.error(fmt::format("strides {} and dilations {} are too large for input {}",
+                                    intsStr(strides), intsStr(dilations), x->type.str()));
+  }
   for (size_t a = 0; a < 2; ++a)
     if (outputPadding[a] >= std::max(strides[a], dilations[a]))
       return node.error(fmt::format("output_padding {} must be smaller than the stride or the dilation",
@@ -243,11 +256,13 @@ Status importConvTranspose(NodeView& node) {
   // Spread the input out by the strides.
   ir::Value* spread = x;
   if (strides[0] > 1 || strides[1] > 1) {
-    NUTSHELL_ASSIGN(ir::Node * r6, node.add(OpKind::Reshape, {x}, {{"shape", std::vector<int64_t>{0, C, H, 1, W, 1}}}));
+    NUTSHELL_ASSIGN(ir::Node * r6,
+                    node.add(OpKind::Reshape, {x}, {{"shape", std::vector<int64_t>{0, C, H, 1, W, 1}}}));
     std::vector<int64_t> zeros{0, 0, 0, 0, 0, 0, 0, 0, 0, strides[0] - 1, 0, strides[1] - 1};
     NUTSHELL_ASSIGN(ir::Node * p6, node.add(OpKind::Pad, {r6->result()}, {{"pads", zeros}}));
-    NUTSHELL_ASSIGN(ir::Node * r4, node.add(OpKind::Reshape, {p6->result()},
-                                            {{"shape", std::vector<int64_t>{0, C, H * strides[0], W * strides[1]}}}));
+    NUTSHELL_ASSIGN(ir::Node * r4,
+                    node.add(OpKind::Reshape, {p6->result()},
+                             {{"shape", std::vector<int64_t>{0, C, H * strides[0], W * strides[1]}}}));
     spread = r4->result();
   }
   // The spread input holds stride-1 trailing zeros already.
@@ -264,10 +279,14 @@ Status importConvTranspose(NodeView& node) {
   }
   // [C, M/g, kh, kw] -> [g, C/g, M/g, kh, kw] -> [g, M/g, C/g, kh, kw] -> [M, C/g, kh, kw], flipped.
   const int64_t Cg = C / group;
-  NUTSHELL_ASSIGN(ir::Node * w5, node.add(OpKind::Reshape, {w}, {{"shape", std::vector<int64_t>{group, Cg, Mg, kernel[0], kernel[1]}}}));
-  NUTSHELL_ASSIGN(ir::Node * wt, node.add(OpKind::Transpose, {w5->result()}, {{"perm", std::vector<int64_t>{0, 2, 1, 3, 4}}}));
-  NUTSHELL_ASSIGN(ir::Node * w4, node.add(OpKind::Reshape, {wt->result()},
-                                          {{"shape", std::vector<int64_t>{group * Mg, Cg, kernel[0], kernel[1]}}}));
+  NUTSHELL_ASSIGN(
+      ir::Node * w5,
+      node.add(OpKind::Reshape, {w}, {{"shape", std::vector<int64_t>{group, Cg, Mg, kernel[0], kernel[1]}}}));
+  NUTSHELL_ASSIGN(ir::Node * wt, node.add(OpKind::Transpose, {w5->result()},
+                                          {{"perm", std::vector<int64_t>{0, 2, 1, 3, 4}}}));
+  NUTSHELL_ASSIGN(ir::Node * w4,
+                  node.add(OpKind::Reshape, {wt->result()},
+                           {{"shape", std::vector<int64_t>{group * Mg, Cg, kernel[0], kernel[1]}}}));
   NUTSHELL_ASSIGN(ir::Node * flipped,
                   node.add(OpKind::Slice, {w4->result()},
                            {{"starts", std::vector<int64_t>{-1, -1}},

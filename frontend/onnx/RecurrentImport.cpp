@@ -47,7 +47,8 @@ Status importLstm(NodeView& node) {
 
   NUTSHELL_ASSIGN(int64_t layout, node.intAttr("layout", 0));
   if (layout != 0 && layout != 1) return node.error(fmt::format("layout {} must be 0 or 1", layout));
-  auto transposed = [&](ir::Value* v, std::vector<int64_t> perm, const std::string& name) -> Expected<ir::Value*> {
+  auto transposed = [&](ir::Value* v, std::vector<int64_t> perm,
+                        const std::string& name) -> Expected<ir::Value*> {
     std::vector<std::string> names;
     if (!name.empty()) names.push_back(name);
     NUTSHELL_ASSIGN(ir::Node * t, node.add(OpKind::Transpose, {v}, {{"perm", std::move(perm)}}, names));

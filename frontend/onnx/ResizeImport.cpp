@@ -26,10 +26,13 @@ namespace {
 using ir::AttrMap;
 using ir::OpKind;
 
+/// Largest per-axis gather table or interpolation matrix built at import.
+constexpr int64_t kMaxResizeTable = int64_t(1) << 24;
+
 /// The attributes that decide the per-axis weights.
 struct ResizeMode {
-  std::string mode = "nearest";                       // nearest | linear | cubic
-  std::string transform = "half_pixel";               // coordinate_transformation_mode
+  std::string mode = "nearest";          // nearest | linear | cubic
+  std::string transform = "half_pixel";  // coordinate_transformation_mode
   std::string nearestMode = "round_prefer_floor";
   double cubicA = -0.75;
   bool excludeOutside = false;
@@ -40,7 +43,8 @@ struct ResizeMode {
 /// reference computes it).
 double sourceCoordinate(const ResizeMode& m, int64_t i, double scale, int64_t inLength) {
   const double x = double(i), outLength = scale * double(inLength);
-  if (m.transform == "align_corners") return outLength == 1 ? 0.0 : x * double(inLength - 1) / (outLength - 1);
+  if (m.transform == "align_corners")
+    return outLength == 1 ? 0.0 : x * double(inLength - 1) / (outLength - 1);
   if (m.transform == "asymmetric") return x / scale;
   if (m.transform == "pytorch_half_pixel") return outLength == 1 ? -0.5 : (x + 0.5) / scale - 0.5;
   if (m.transform == "tf_half_pixel_for_nn") return (x + 0.5) / scale;
@@ -63,8 +67,7 @@ Taps tapsFor(const ResizeMode& m, double source) {
     const double a = m.cubicA, r = ratio, s = 1.0 - ratio;
     t.first = int64_t(base) - 1;
     t.weights = {((a * (r + 1) - 5 * a) * (r + 1) + 8 * a) * (r + 1) - 4 * a,
-                 ((a + 2) * r - (a + 3)) * r * r + 1,
-                 ((a + 2) * s - (a + 3)) * s * s + 1,
+                 ((a + 2) * r - (a + 3)) * r * r + 1, ((a + 2) * s - (a + 3)) * s * s + 1,
                  ((a * (s + 1) - 5 * a) * (s + 1) + 8 * a) * (s + 1) - 4 * a};
     return t;
   }
@@ -75,10 +78,14 @@ Taps tapsFor(const ResizeMode& m, double source) {
   }
   bool upper = true;  // integral coordinates: ratio is 1, the upper one
   if (ratio != 1.0) {
-    if (m.nearestMode == "round_prefer_floor") upper = ratio > 0.5;
-    else if (m.nearestMode == "round_prefer_ceil") upper = ratio >= 0.5;
-    else if (m.nearestMode == "floor") upper = false;
-    else upper = true;  // ceil
+    if (m.nearestMode == "round_prefer_floor")
+      upper = ratio > 0.5;
+    else if (m.nearestMode == "round_prefer_ceil")
+      upper = ratio >= 0.5;
+    else if (m.nearestMode == "floor")
+      upper = false;
+    else
+      upper = true;  // ceil
   }
   t.weights = {upper ? 0.0 : 1.0, upper ? 1.0 : 0.0};
   return t;
@@ -143,8 +150,8 @@ bool axisIsIdentity(const ResizeMode& m, int64_t in, int64_t out, double scale) 
 
 /// x with `axis` resized from `in` to `out` elements; the result is named
 /// `name` (empty: a helper name).
-Expected<ir::Value*> resizeAxis(const NodeView& node, const ResizeMode& m, ir::Value* x, size_t axis, int64_t in,
-                                int64_t out, double scale, const std::string& name) {
+Expected<ir::Value*> resizeAxis(const NodeView& node, const ResizeMode& m, ir::Value* x, size_t axis,
+                                int64_t in, int64_t out, double scale, const std::string& name) {
   const size_t rank = x->type.rank();
   std::vector<std::string> names;
   if (!name.empty()) names.push_back(name);
@@ -189,9 +196,15 @@ Status lowerResize(NodeView& node, const ResizeMode& m, ir::Value* x, const std:
       return node.error(fmt::format("resized axis {} of {} must be static; bind it with --input-shape", axis,
                                     x->type.str()));
     }
-    if (sizes[axis] < 1 || sizes[axis] > ir::kMaxElements || d.size * sizes[axis] > ir::kMaxElements)
+    if (sizes[axis] < 1 || sizes[axis] > ir::kMaxElements)
       return node.error(fmt::format("output size {} of axis {} (input {}) is out of range", sizes[axis], axis,
                                     x->type.str()));
+    const __int128 table = m.mode == "nearest" ? __int128(sizes[axis]) : __int128(sizes[axis]) * d.size;
+    if (table > kMaxResizeTable)
+      return node.unsupported(
+          fmt::format("resizing axis {} of {} to {}: its {} table would have {} elements (at most {})", axis,
+                      x->type.str(), sizes[axis], m.mode == "nearest" ? "index" : "weight", int64_t(table),
+                      kMaxResizeTable));
     if (!axisIsIdentity(m, d.size, sizes[axis], scales[axis])) resized.push_back(axis);
   }
   const std::string& output = node.proto.output(0);
@@ -199,7 +212,8 @@ Status lowerResize(NodeView& node, const ResizeMode& m, ir::Value* x, const std:
   ir::Value* y = x;
   for (size_t axis : resized) {
     const std::string name = axis == resized.back() ? output : std::string();
-    NUTSHELL_ASSIGN(y, resizeAxis(node, m, y, axis, x->type.dims[axis].size, sizes[axis], scales[axis], name));
+    NUTSHELL_ASSIGN(y,
+                    resizeAxis(node, m, y, axis, x->type.dims[axis].size, sizes[axis], scales[axis], name));
   }
   node.bindOutput(0, y);
   return Status::success();
@@ -230,8 +244,8 @@ Expected<ResizeMode> resizeMode(const NodeView& node) {
   if (m.transform != "half_pixel" && m.transform != "align_corners" && m.transform != "asymmetric" &&
       m.transform != "pytorch_half_pixel" && m.transform != "tf_half_pixel_for_nn")
     return node.error(fmt::format("unknown coordinate_transformation_mode '{}'", m.transform));
-  if (m.nearestMode != "round_prefer_floor" && m.nearestMode != "round_prefer_ceil" && m.nearestMode != "floor" &&
-      m.nearestMode != "ceil")
+  if (m.nearestMode != "round_prefer_floor" && m.nearestMode != "round_prefer_ceil" &&
+      m.nearestMode != "floor" && m.nearestMode != "ceil")
     return node.error(fmt::format("unknown nearest_mode '{}'", m.nearestMode));
   if (node.hasAttr("antialias")) {
     NUTSHELL_ASSIGN(int64_t antialias, node.intAttr("antialias", 0));
@@ -296,7 +310,8 @@ Status importResize(NodeView& node) {
     for (size_t axis = 0; axis < rank; ++axis) {
       const ir::Dim& d = x->type.dims[axis];
       if (!d.isStatic())
-        return node.error(fmt::format("sizes need a static input, got {}; bind it with --input-shape", x->type.str()));
+        return node.error(
+            fmt::format("sizes need a static input, got {}; bind it with --input-shape", x->type.str()));
       if (d.size == 0 || sizes[axis] < 1)
         return node.error(fmt::format("sizes {} of axis {} for input {}", sizes[axis], axis, x->type.str()));
       scales.push_back(double(sizes[axis]) / double(d.size));

@@ -23,6 +23,9 @@ namespace {
 using ir::AttrMap;
 using ir::OpKind;
 
+/// Longest sequence unrolled at import (about a dozen nodes per step).
+constexpr int64_t kMaxUnrolledSteps = 4096;
+
 /// What the step graph of one GRU or RNN node needs.
 struct Recurrence {
   bool gru = false;
@@ -43,7 +46,7 @@ Expected<OpKind> activationOp(const NodeView& node, const std::string& name) {
 
 /// Small helpers that add one node and hand back its result.
 class StepBuilder {
- public:
+public:
   explicit StepBuilder(const NodeView& node) : node_(node) {}
 
   Expected<ir::Value*> op(OpKind kind, std::vector<ir::Value*> operands, AttrMap attrs = {},
@@ -65,7 +68,8 @@ class StepBuilder {
     NUTSHELL_ASSIGN(ir::Value * s, slice(x, 0, index, index + 1));
     return op(OpKind::Squeeze, {s}, {{"axes", std::vector<int64_t>{0}}});
   }
-  Expected<ir::Value*> transpose(ir::Value* x, std::vector<int64_t> perm, const std::string& name = "") const {
+  Expected<ir::Value*> transpose(ir::Value* x, std::vector<int64_t> perm,
+                                 const std::string& name = "") const {
     return op(OpKind::Transpose, {x}, {{"perm", std::move(perm)}}, name);
   }
   Expected<ir::Value*> activate(OpKind kind, ir::Value* x, double clip) const {
@@ -78,7 +82,7 @@ class StepBuilder {
     return node_.ctx.graph.addConstant(std::move(data), node_.helperName(what));
   }
 
- private:
+private:
   const NodeView& node_;
 };
 
@@ -89,7 +93,8 @@ struct DirectionResult {
 };
 
 Expected<DirectionResult> runDirection(const StepBuilder& sb, const Recurrence& rc, int64_t d, bool reverse,
-                                       ir::Value* x, ir::Value* w, ir::Value* r, ir::Value* bias, ir::Value* h0) {
+                                       ir::Value* x, ir::Value* w, ir::Value* r, ir::Value* bias,
+                                       ir::Value* h0) {
   const int64_t G = rc.gru ? 3 : 1, H = rc.H;
   // Input projection for all steps: X · Wᵀ + Wb (+ Rb where it is not gated).
   NUTSHELL_ASSIGN(ir::Value * wd, sb.row(w, d));
@@ -169,7 +174,8 @@ Expected<DirectionResult> runDirection(const StepBuilder& sb, const Recurrence& 
   return result;
 }
 
-Expected<Recurrence> recurrenceParams(const NodeView& node, const ir::Value* x, const ir::Value* r, int64_t layout) {
+Expected<Recurrence> recurrenceParams(const NodeView& node, const ir::Value* x, const ir::Value* r,
+                                      int64_t layout) {
   Recurrence rc;
   rc.gru = node.opType() == "GRU";
   NUTSHELL_ASSIGN(std::string direction, node.stringAttr("direction", "forward"));
@@ -207,18 +213,24 @@ Expected<Recurrence> recurrenceParams(const NodeView& node, const ir::Value* x, 
   const ir::Dim& t = x->type.dims[layout == 0 ? 0 : 1];
   const ir::Dim& b = x->type.dims[layout == 0 ? 1 : 0];
   if (!t.isStatic() || !b.isStatic() || !x->type.dims[2].isStatic())
-    return node.error(fmt::format("X {} must be static: {} is unrolled over its sequence; bind it with --input-shape",
-                                  x->type.str(), node.opType()));
+    return node.error(
+        fmt::format("X {} must be static: {} is unrolled over its sequence; bind it with --input-shape",
+                    x->type.str(), node.opType()));
   rc.T = t.size, rc.B = b.size, rc.I = x->type.dims[2].size;
   if (rc.T < 1) return node.error(fmt::format("X {} has no time steps", x->type.str()));
+  if (rc.T > kMaxUnrolledSteps)
+    return node.unsupported(fmt::format("{} time steps (X {}): {} is unrolled at import, at most {} steps",
+                                        rc.T, x->type.str(), node.opType(), kMaxUnrolledSteps));
   if (r->type.rank() != 3 || !r->type.dims[2].isStatic())
     return node.error(fmt::format("R must be a static [D, {}H, H], got {}", rc.gru ? 3 : 1, r->type.str()));
   rc.H = r->type.dims[2].size;
   if (node.hasAttr("hidden_size")) {
     NUTSHELL_ASSIGN(int64_t hidden, node.intAttr("hidden_size", 0));
-    if (hidden != rc.H) return node.error(fmt::format("hidden_size {} does not match R {}", hidden, r->type.str()));
+    if (hidden != rc.H)
+      return node.error(fmt::format("hidden_size {} does not match R {}", hidden, r->type.str()));
   }
-  if (rc.H < 1 || rc.B * rc.H > ir::kMaxElements / 8)
+  if (rc.H < 1 || __int128(rc.B) * rc.H * 6 > ir::kMaxElements ||
+      __int128(rc.I) * rc.H * 6 > ir::kMaxElements)
     return node.error(fmt::format("hidden size {} with batch {} is out of range", rc.H, rc.B));
   return rc;
 }
@@ -240,9 +252,10 @@ Status importGruRnn(NodeView& node) {
     if (!lens) return node.unsupported("sequence_lens computed at run time (only absent or all equal to T)");
     for (int64_t i = 0; i < lens->numElements(); ++i)
       if (int64_t(lens->at(i)) != rc.T)
-        return node.unsupported(fmt::format(
-            "sequence_lens value {} differs from the sequence length {} (only full-length sequences are supported)",
-            int64_t(lens->at(i)), rc.T));
+        return node.unsupported(
+            fmt::format("sequence_lens value {} differs from the sequence length {} (only full-length "
+                        "sequences are supported)",
+                        int64_t(lens->at(i)), rc.T));
   }
   if (layout == 1) {
     NUTSHELL_ASSIGN(x, sb.transpose(x, {1, 0, 2}));
@@ -264,10 +277,13 @@ Status importGruRnn(NodeView& node) {
     if (h0) {
       NUTSHELL_ASSIGN(initial, sb.row(h0, d));
     } else {
-      initial = sb.constant(ir::makeF32({rc.B, rc.H}, std::vector<float>(size_t(rc.B * rc.H), 0.0f)), "zero_state");
+      initial =
+          sb.constant(ir::makeF32({rc.B, rc.H}, std::vector<float>(size_t(rc.B * rc.H), 0.0f)), "zero_state");
     }
-    NUTSHELL_ASSIGN(DirectionResult dr, runDirection(sb, rc, d, rc.reverseOnly || d == 1, x, w, r, bias, initial));
-    NUTSHELL_ASSIGN(ir::Value * s, sb.op(OpKind::Unsqueeze, {dr.states}, {{"axes", std::vector<int64_t>{1}}}));
+    NUTSHELL_ASSIGN(DirectionResult dr,
+                    runDirection(sb, rc, d, rc.reverseOnly || d == 1, x, w, r, bias, initial));
+    NUTSHELL_ASSIGN(ir::Value * s,
+                    sb.op(OpKind::Unsqueeze, {dr.states}, {{"axes", std::vector<int64_t>{1}}}));
     NUTSHELL_ASSIGN(ir::Value * l, sb.op(OpKind::Unsqueeze, {dr.last}, {{"axes", std::vector<int64_t>{0}}}));
     states.push_back(s);
     lasts.push_back(l);
@@ -280,8 +296,9 @@ Status importGruRnn(NodeView& node) {
     const bool transposed = layout == 1;
     ir::Value* v = parts[0];
     if (parts.size() > 1 || !transposed) {
-      NUTSHELL_ASSIGN(v, sb.op(parts.size() > 1 ? OpKind::Concat : OpKind::Identity, parts,
-                               parts.size() > 1 ? AttrMap{{"axis", axis}} : AttrMap{}, transposed ? "" : name));
+      NUTSHELL_ASSIGN(v,
+                      sb.op(parts.size() > 1 ? OpKind::Concat : OpKind::Identity, parts,
+                            parts.size() > 1 ? AttrMap{{"axis", axis}} : AttrMap{}, transposed ? "" : name));
     }
     if (transposed) {
       NUTSHELL_ASSIGN(v, sb.transpose(v, perm, name));

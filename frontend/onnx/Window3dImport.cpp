@@ -24,6 +24,9 @@ namespace {
 using ir::AttrMap;
 using ir::OpKind;
 
+/// Largest depth-tap gather table built at import.
+constexpr int64_t kMaxDepthTaps = int64_t(1) << 24;
+
 std::string intsStr(const std::vector<int64_t>& v) {
   std::string s = "[";
   for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
@@ -36,11 +39,12 @@ struct Window3d {
   std::vector<int64_t> kernel, strides{1, 1, 1}, dilations{1, 1, 1}, pads{0, 0, 0, 0, 0, 0};
 };
 
-Expected<std::vector<int64_t>> intsOfSize(const NodeView& node, const char* name, std::vector<int64_t> fallback,
-                                          int64_t minValue) {
+Expected<std::vector<int64_t>> intsOfSize(const NodeView& node, const char* name,
+                                          std::vector<int64_t> fallback, int64_t minValue) {
   NUTSHELL_ASSIGN(std::vector<int64_t> v, node.intsAttr(name, fallback));
   if (v.size() != fallback.size())
-    return node.error(fmt::format("attribute '{}' {} must have {} values (3-D)", name, intsStr(v), fallback.size()));
+    return node.error(
+        fmt::format("attribute '{}' {} must have {} values (3-D)", name, intsStr(v), fallback.size()));
   for (int64_t e : v)
     if (e < minValue || e > ir::kMaxElements)
       return node.error(fmt::format("attribute '{}' {} has an invalid value {}", name, intsStr(v), e));
@@ -59,7 +63,12 @@ Expected<Window3d> window3d(const NodeView& node, const ir::Value* x, std::vecto
     for (size_t a = 0; a < 3; ++a) {
       const int64_t in = x->type.dims[2 + a].size;
       const int64_t out = (in + w.strides[a] - 1) / w.strides[a];
-      const int64_t needed = std::max<int64_t>(0, (out - 1) * w.strides[a] + (w.kernel[a] - 1) * w.dilations[a] + 1 - in);
+      const __int128 total =
+          __int128(out - 1) * w.strides[a] + __int128(w.kernel[a] - 1) * w.dilations[a] + 1 - in;
+      if (total > ir::kMaxElements)
+        return node.error(
+            fmt::format("auto_pad {}: the window is too large for input {}", autoPad, x->type.str()));
+      const int64_t needed = std::max<int64_t>(0, int64_t(total));
       const int64_t small = needed / 2, large = needed - small;
       w.pads[a] = autoPad == "SAME_UPPER" ? small : large;
       w.pads[a + 3] = autoPad == "SAME_UPPER" ? large : small;
@@ -71,11 +80,15 @@ Expected<Window3d> window3d(const NodeView& node, const ir::Value* x, std::vecto
 }
 
 Status requireStatic3d(const NodeView& node, const ir::Value* x) {
-  for (size_t d = 1; d < 5; ++d)
+  __int128 size = 1;
+  for (size_t d = 1; d < 5; ++d) {
     if (!x->type.dims[d].isStatic())
       return node.error(
-          fmt::format("3-D {} needs static C, D, H, W, input is {}; bind them with --input-shape", node.opType(),
-                      x->type.str()));
+          fmt::format("3-D {} needs static C, D, H, W, input is {}; bind them with --input-shape",
+                      node.opType(), x->type.str()));
+    size *= x->type.dims[d].size;
+    if (size > ir::kMaxElements) return node.error(fmt::format("input {} is too large", x->type.str()));
+  }
   return Status::success();
 }
 
@@ -101,7 +114,8 @@ Status importPool3d(NodeView& node, bool isMax) {
   NUTSHELL_ASSIGN(std::vector<int64_t> kernel, intsOfSize(node, "kernel_shape", {1, 1, 1}, 1));
   NUTSHELL_ASSIGN(Window3d w, window3d(node, x, kernel));
   if (!isMax && w.dilations != std::vector<int64_t>{1, 1, 1})
-    return node.unsupported(fmt::format("dilations {} (nutshell's AveragePool has none)", intsStr(w.dilations)));
+    return node.unsupported(
+        fmt::format("dilations {} (nutshell's AveragePool has none)", intsStr(w.dilations)));
   NUTSHELL_ASSIGN(int64_t ceilMode, node.intAttr("ceil_mode", 0));
   NUTSHELL_ASSIGN(int64_t countIncludePad, node.intAttr("count_include_pad", 0));
   const int64_t C = x->type.dims[1].size, D = x->type.dims[2].size, H = x->type.dims[3].size,
@@ -117,14 +131,14 @@ Status importPool3d(NodeView& node, bool isMax) {
   };
   // (H, W) on [N, C*D, H, W].
   NUTSHELL_ASSIGN(ir::Value * planes, reshape(node, x, {0, C * D, H, W}));
-  NUTSHELL_ASSIGN(ir::Value * hw, pool2d(planes, {w.kernel[1], w.kernel[2]}, {w.strides[1], w.strides[2]},
-                                         {w.pads[1], w.pads[2], w.pads[4], w.pads[5]},
-                                         {w.dilations[1], w.dilations[2]}));
+  NUTSHELL_ASSIGN(ir::Value * hw,
+                  pool2d(planes, {w.kernel[1], w.kernel[2]}, {w.strides[1], w.strides[2]},
+                         {w.pads[1], w.pads[2], w.pads[4], w.pads[5]}, {w.dilations[1], w.dilations[2]}));
   const int64_t OH = hw->type.dims[2].size, OW = hw->type.dims[3].size;
   // D on [N, C, D, H'*W'] with a (kd, 1) window.
   NUTSHELL_ASSIGN(ir::Value * columns, reshape(node, hw, {0, C, D, OH * OW}));
-  NUTSHELL_ASSIGN(ir::Value * depth, pool2d(columns, {w.kernel[0], 1}, {w.strides[0], 1}, {w.pads[0], 0, w.pads[3], 0},
-                                            {w.dilations[0], 1}));
+  NUTSHELL_ASSIGN(ir::Value * depth, pool2d(columns, {w.kernel[0], 1}, {w.strides[0], 1},
+                                            {w.pads[0], 0, w.pads[3], 0}, {w.dilations[0], 1}));
   const int64_t OD = depth->type.dims[2].size;
   NUTSHELL_ASSIGN(ir::Value * y, reshape(node, depth, {0, C, OD, OH, OW}, node.proto.output(0)));
   node.bindOutput(0, y);
@@ -144,17 +158,25 @@ Status importConv3d(NodeView& node) {
   if (node.hasAttr("kernel_shape")) {
     NUTSHELL_ASSIGN(std::vector<int64_t> given, intsOfSize(node, "kernel_shape", {1, 1, 1}, 1));
     if (given != kernel)
-      return node.error(fmt::format("kernel_shape {} does not match weight {}", intsStr(given), w->type.str()));
+      return node.error(
+          fmt::format("kernel_shape {} does not match weight {}", intsStr(given), w->type.str()));
   }
   NUTSHELL_ASSIGN(int64_t group, node.intAttr("group", 1));
   if (group < 1 || C != Cg * group || K % group != 0)
-    return node.error(fmt::format("group {} and weight {} do not fit input {}", group, w->type.str(), x->type.str()));
+    return node.error(
+        fmt::format("group {} and weight {} do not fit input {}", group, w->type.str(), x->type.str()));
   NUTSHELL_ASSIGN(Window3d win, window3d(node, x, kernel));
   const int64_t kd = kernel[0], paddedD = D + win.pads[0] + win.pads[3];
+  if (__int128(kd) * win.dilations[0] > ir::kMaxElements)
+    return node.error(fmt::format("kernel depth {} with dilation {} is too large", kd, win.dilations[0]));
   const int64_t reach = (kd - 1) * win.dilations[0] + 1;
   if (paddedD < reach)
-    return node.error(fmt::format("the depth window ({}) is larger than the padded input depth {}", reach, paddedD));
+    return node.error(
+        fmt::format("the depth window ({}) is larger than the padded input depth {}", reach, paddedD));
   const int64_t OD = (paddedD - reach) / win.strides[0] + 1;
+  if (__int128(OD) * kd > kMaxDepthTaps || __int128(Cg) * kd > ir::kMaxElements)
+    return node.unsupported(
+        fmt::format("{} output depths x {} depth taps (at most {} gathered planes)", OD, kd, kMaxDepthTaps));
   // Depth taps into channels.
   ir::Value* padded = x;
   if (win.pads[0] || win.pads[3]) {
@@ -169,8 +191,8 @@ Status importConv3d(NodeView& node) {
   ir::Value* index = node.ctx.graph.addConstant(ir::makeI64({OD * kd}, taps), node.helperName("depth_taps"));
   NUTSHELL_ASSIGN(ir::Value * gathered, addOp(node, OpKind::Gather, {padded, index}, {{"axis", int64_t(2)}}));
   NUTSHELL_ASSIGN(ir::Value * split, reshape(node, gathered, {0, C, OD, kd, H, W}));
-  NUTSHELL_ASSIGN(ir::Value * moved,
-                  addOp(node, OpKind::Transpose, {split}, {{"perm", std::vector<int64_t>{0, 2, 1, 3, 4, 5}}}));
+  NUTSHELL_ASSIGN(ir::Value * moved, addOp(node, OpKind::Transpose, {split},
+                                           {{"perm", std::vector<int64_t>{0, 2, 1, 3, 4, 5}}}));
   NUTSHELL_ASSIGN(ir::Value * slices, reshape(node, moved, {-1, C * kd, H, W}));
   NUTSHELL_ASSIGN(ir::Value * w2, reshape(node, w, {K, Cg * kd, kernel[1], kernel[2]}));
   std::vector<ir::Value*> operands{slices, w2};
@@ -186,8 +208,9 @@ Status importConv3d(NodeView& node) {
   NUTSHELL_ASSIGN(ir::Value * conv, addOp(node, OpKind::Conv2d, operands, attrs));
   const int64_t OH = conv->type.dims[2].size, OW = conv->type.dims[3].size;
   NUTSHELL_ASSIGN(ir::Value * unfolded, reshape(node, conv, {-1, OD, K, OH, OW}));
-  NUTSHELL_ASSIGN(ir::Value * y, addOp(node, OpKind::Transpose, {unfolded},
-                                       {{"perm", std::vector<int64_t>{0, 2, 1, 3, 4}}}, node.proto.output(0)));
+  NUTSHELL_ASSIGN(ir::Value * y,
+                  addOp(node, OpKind::Transpose, {unfolded}, {{"perm", std::vector<int64_t>{0, 2, 1, 3, 4}}},
+                        node.proto.output(0)));
   node.bindOutput(0, y);
   return Status::success();
 }

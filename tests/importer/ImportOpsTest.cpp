@@ -287,7 +287,8 @@ TEST_CASE("Conv auto_pad resolves to explicit pads", "[importer][ops]") {
     mb.input("x", {1, 2, 4, 4, 4}).output("y");
     mb.initF32("w", {2, 1, 1, 1, 1}, {1, 1});
     mb.node("ConvTranspose", {"x", "w"}, {"y"}, "deconv3d");
-    CHECK_THAT(importFail(mb), Catch::Contains("node 'deconv3d' (ConvTranspose): unsupported: 3-D ConvTranspose"));
+    CHECK_THAT(importFail(mb),
+               Catch::Contains("node 'deconv3d' (ConvTranspose): unsupported: 3-D ConvTranspose"));
   }
 }
 

@@ -39,8 +39,9 @@ void checkClose(const Tensor& got, const std::vector<float>& want) {
 }
 
 /// A Resize-13 model of x[dims] with constant scales or sizes.
-test::ModelBuilder resizeModel(std::vector<int64_t> dims, const std::string& mode, const std::string& transform,
-                               std::vector<float> scales, std::vector<int64_t> sizes = {}) {
+test::ModelBuilder resizeModel(std::vector<int64_t> dims, const std::string& mode,
+                               const std::string& transform, std::vector<float> scales,
+                               std::vector<int64_t> sizes = {}) {
   test::ModelBuilder mb(13);
   mb.input("x", dims).output("y");
   std::vector<std::string> inputs{"x", ""};
@@ -145,7 +146,9 @@ TEST_CASE("Resize rejects what it cannot lower, naming it", "[importer][resize]"
 
 namespace {
 
-std::vector<float> values(const Tensor& t) { return std::vector<float>(t.f32(), t.f32() + t.numElements()); }
+std::vector<float> values(const Tensor& t) {
+  return std::vector<float>(t.f32(), t.f32() + t.numElements());
+}
 
 /// ConvTranspose by its definition: every input element scatters its
 /// weighted kernel into the output.
@@ -171,20 +174,24 @@ std::vector<float> directConvTranspose(const Tensor& x, const Tensor& w, const s
                     double(w.f32()[((c * Mg + m) * KH + kh) * KW + kw]);
               }
   std::vector<float> result;
-  for (size_t i = 0; i < out.size(); ++i) result.push_back(float(out[i] + bias[(i / size_t(OH * OW)) % size_t(M)]));
+  for (size_t i = 0; i < out.size(); ++i)
+    result.push_back(float(out[i] + bias[(i / size_t(OH * OW)) % size_t(M)]));
   return result;
 }
 
 }  // namespace
 
-TEST_CASE("ConvTranspose is the conv of the stride-spread input with flipped weights", "[importer][convtranspose]") {
+TEST_CASE("ConvTranspose is the conv of the stride-spread input with flipped weights",
+          "[importer][convtranspose]") {
   auto rng = cputest::makeRng("convtranspose");
   const int64_t N = 2, C = 4, H = 3, W = 5, Mg = 3, group = 2, KH = 3, KW = 2;
   Tensor w = cputest::randomTensor({C, Mg, KH, KW}, rng);
   Tensor b = cputest::randomTensor({Mg * group}, rng);
   const std::vector<int64_t> strides{2, 3}, pads{1, 0, 2, 1}, dilations{2, 1}, outputPadding{1, 0};
-  const int64_t OH = strides[0] * (H - 1) + outputPadding[0] + (KH - 1) * dilations[0] + 1 - pads[0] - pads[2];
-  const int64_t OW = strides[1] * (W - 1) + outputPadding[1] + (KW - 1) * dilations[1] + 1 - pads[1] - pads[3];
+  const int64_t OH =
+      strides[0] * (H - 1) + outputPadding[0] + (KH - 1) * dilations[0] + 1 - pads[0] - pads[2];
+  const int64_t OW =
+      strides[1] * (W - 1) + outputPadding[1] + (KW - 1) * dilations[1] + 1 - pads[1] - pads[3];
   for (bool constantWeights : {true, false}) {
     INFO("constant weights: " << constantWeights);
     test::ModelBuilder mb(13);
@@ -212,7 +219,8 @@ TEST_CASE("ConvTranspose is the conv of the stride-spread input with flipped wei
     TensorMap inputs{{"x", cputest::randomTensor({N, C, H, W}, rng)}};
     if (!constantWeights) inputs["w"] = w, inputs["b"] = b;
     TensorMap out = runBoth(*g, inputs);
-    checkClose(out.at("y"), directConvTranspose(inputs.at("x"), w, values(b), group, strides, pads, dilations, OH, OW));
+    checkClose(out.at("y"),
+               directConvTranspose(inputs.at("x"), w, values(b), group, strides, pads, dilations, OH, OW));
   }
 }
 
@@ -250,7 +258,8 @@ TEST_CASE("ConvTranspose output_shape and SAME pads", "[importer][convtranspose]
     if (std::string(autoPad) == "NOTSET") pads = {0, 1};
     TensorMap inputs{{"x", cputest::randomTensor({1, 2, 4, 3}, rng)}};
     TensorMap out = runBoth(*g, inputs);
-    checkClose(out.at("y"), directConvTranspose(inputs.at("x"), w, {0, 0, 0}, 1, {2, 2}, pads, {1, 1}, OH, OW));
+    checkClose(out.at("y"),
+               directConvTranspose(inputs.at("x"), w, {0, 0, 0}, 1, {2, 2}, pads, {1, 1}, OH, OW));
   }
 }
 
@@ -296,15 +305,17 @@ TEST_CASE("1-D Conv, MaxPool and AveragePool are 2-D over a unit height", "[impo
   for (int64_t n = 0; n < N; ++n)
     for (int64_t c = 0; c < C; ++c)
       for (int64_t o = 0; o < 5; ++o)
-        pool1d.push_back(std::max({x[(n * C + c) * L + 2 * o], x[(n * C + c) * L + 2 * o + 1],
-                                   x[(n * C + c) * L + 2 * o + 2]}));
+        pool1d.push_back(std::max(
+            {x[(n * C + c) * L + 2 * o], x[(n * C + c) * L + 2 * o + 1], x[(n * C + c) * L + 2 * o + 2]}));
   checkClose(out.at("y"), conv1d);
   checkClose(out.at("p"), pool1d);
 }
 
 namespace {
 
-double sigmoid(double v) { return 1.0 / (1.0 + std::exp(-v)); }
+double sigmoid(double v) {
+  return 1.0 / (1.0 + std::exp(-v));
+}
 
 /// GRU (gates z, r, h) or RNN (tanh, or relu) by the ONNX equations, on
 /// sequence-major X [T,B,I]; returns Y [T,D,B,H] and fills Y_h [D,B,H].
@@ -344,7 +355,8 @@ std::vector<float> directRecurrence(bool gru, bool relu, bool linearBeforeReset,
             next[size_t(j)] = relu ? std::max(pre, 0.0) : std::tanh(pre);
           }
         } else {
-          std::vector<double> z(static_cast<size_t>(H)), rr(static_cast<size_t>(H)), rhProduct(static_cast<size_t>(H));
+          std::vector<double> z(static_cast<size_t>(H)), rr(static_cast<size_t>(H)),
+              rhProduct(static_cast<size_t>(H));
           for (int64_t j = 0; j < H; ++j) {
             z[size_t(j)] = sigmoid(xw(j) + rh(j, h) + Rb[j]);
             rr[size_t(j)] = sigmoid(xw(H + j) + rh(H + j, h) + Rb[H + j]);
@@ -383,7 +395,8 @@ TEST_CASE("GRU and RNN unroll to the ONNX equations, every direction and both la
                  Case{"RNN", "reverse", 0, 0, "Relu"}}) {
     const bool gru = std::string(c.op) == "GRU";
     const int64_t D = std::string(c.direction) == "bidirectional" ? 2 : 1, G = gru ? 3 : 1;
-    INFO(c.op << " " << c.direction << " layout " << c.layout << " linear_before_reset " << c.linearBeforeReset);
+    INFO(c.op << " " << c.direction << " layout " << c.layout << " linear_before_reset "
+              << c.linearBeforeReset);
     Tensor w = cputest::randomTensor({D, G * H, I}, rng, -0.7f, 0.7f);
     Tensor r = cputest::randomTensor({D, G * H, H}, rng, -0.7f, 0.7f);
     Tensor bias = cputest::randomTensor({D, 2 * G * H}, rng, -0.5f, 0.5f);
@@ -394,7 +407,8 @@ TEST_CASE("GRU and RNN unroll to the ONNX equations, every direction and both la
       for (int64_t a = 0; a < t.shape()[0]; ++a)
         for (int64_t b = 0; b < t.shape()[1]; ++b)
           for (int64_t k = 0; k < t.shape()[2]; ++k)
-            out.f32()[(b * t.shape()[0] + a) * t.shape()[2] + k] = t.f32()[(a * t.shape()[1] + b) * t.shape()[2] + k];
+            out.f32()[(b * t.shape()[0] + a) * t.shape()[2] + k] =
+                t.f32()[(a * t.shape()[1] + b) * t.shape()[2] + k];
       return out;
     };
     test::ModelBuilder mb(14);
@@ -420,8 +434,8 @@ TEST_CASE("GRU and RNN unroll to the ONNX equations, every direction and both la
     TensorMap inputs{{"x", batchFirst ? batchMajor(x) : x}, {"h0", batchFirst ? batchMajor(h0) : h0}};
     TensorMap out = runBoth(*g, inputs);
     std::vector<float> yh;
-    std::vector<float> y = directRecurrence(gru, *c.activation != 0, c.linearBeforeReset != 0, c.direction, x, w, r,
-                                            bias, h0, yh);
+    std::vector<float> y = directRecurrence(gru, *c.activation != 0, c.linearBeforeReset != 0, c.direction, x,
+                                            w, r, bias, h0, yh);
     if (batchFirst) {
       // Y [T,D,B,H] -> [B,T,D,H]; Y_h [D,B,H] -> [B,D,H].
       std::vector<float> yb(y.size()), yhb(yh.size());
@@ -585,7 +599,8 @@ TEST_CASE("3-D MaxPool and AveragePool pool (H, W), then depth", "[importer][con
       if (!isMax) test::setInt(n, "count_include_pad", includePad);
       auto g = importOk(mb);
       std::vector<int64_t> in{D, H, W}, outDims;
-      for (size_t a = 0; a < 3; ++a) outDims.push_back((in[a] + pads[a] + pads[a + 3] - kernel[a]) / strides[a] + 1);
+      for (size_t a = 0; a < 3; ++a)
+        outDims.push_back((in[a] + pads[a] + pads[a + 3] - kernel[a]) / strides[a] + 1);
       REQUIRE(g->outputs[0]->type == ir::TensorType::f32({N, C, outDims[0], outDims[1], outDims[2]}));
       TensorMap inputs{{"x", cputest::randomTensor({N, C, D, H, W}, rng)}};
       TensorMap out = runBoth(*g, inputs);
@@ -615,4 +630,24 @@ TEST_CASE("3-D MaxPool and AveragePool pool (H, W), then depth", "[importer][con
             }
       checkClose(out.at("y"), want);
     }
+}
+
+TEST_CASE("lowerings refuse sizes that would build huge tables or graphs", "[importer][limits]") {
+  SECTION("Resize to a 2^30-wide axis") {
+    test::ModelBuilder mb =
+        resizeModel({1, 1, 1, 4}, "linear", "half_pixel", {}, {1, 1, 1, int64_t(1) << 30});
+    auto g = mb.import();
+    REQUIRE_FALSE(g);
+    CHECK_THAT(g.message(), Catch::Contains("weight table would have"));
+  }
+  SECTION("GRU over 5000 steps") {
+    test::ModelBuilder mb(14);
+    mb.input("x", {5000, 1, 2}).output("yh");
+    mb.initF32("w", {1, 6, 2}, std::vector<float>(12, 0.1f));
+    mb.initF32("r", {1, 6, 2}, std::vector<float>(12, 0.1f));
+    mb.node("GRU", {"x", "w", "r"}, {"", "yh"});
+    auto g = mb.import();
+    REQUIRE_FALSE(g);
+    CHECK_THAT(g.message(), Catch::Contains("5000 time steps") && Catch::Contains("at most 4096"));
+  }
 }
