@@ -5,12 +5,15 @@
 // weights depending only on i, the sizes, the scale and the attributes. So a
 // resize is lowered at import, one resized axis at a time:
 // - nearest: a gather of the picked input indices along the axis (exact);
+//   with tf_crop_and_resize a 0/1 matrix, as below;
 // - linear and cubic: a matmul with the constant [out, in] interpolation
 //   matrix of the axis (out x in weights, of which 2 or 4 per row are
 //   non-zero), applied on the right (x · Wᵀ) for the last axis, on the left
 //   (W · x) for the one before it, and between transposes otherwise.
 // The weights follow the ONNX reference implementation exactly (coordinate
-// transformation, edge replication, exclude_outside, cubic_coeff_a), so the
+// transformation, edge replication, exclude_outside, cubic_coeff_a; for
+// tf_crop_and_resize the roi, and extrapolation_value added as a constant
+// where an output lands outside the input), so the
 // lowering needs no op of its own and runs on every backend. Sizes must be
 // static where an axis is resized, and scales/sizes/roi constants.
 #include <cmath>
@@ -36,7 +39,14 @@ struct ResizeMode {
   std::string nearestMode = "round_prefer_floor";
   double cubicA = -0.75;
   bool excludeOutside = false;
+  // tf_crop_and_resize: the axis's roi (as fractions of in - 1) and the value
+  // of outputs that land outside the input.
+  double roiStart = 0.0, roiEnd = 1.0, extrapolation = 0.0;
 };
+
+bool cropsAndResizes(const ResizeMode& m) {
+  return m.transform == "tf_crop_and_resize";
+}
 
 /// Where output index `i` lands in the input, per the coordinate
 /// transformation (`outLength` is scale * inLength, not rounded: as the ONNX
@@ -48,6 +58,10 @@ double sourceCoordinate(const ResizeMode& m, int64_t i, double scale, int64_t in
   if (m.transform == "asymmetric") return x / scale;
   if (m.transform == "pytorch_half_pixel") return outLength == 1 ? -0.5 : (x + 0.5) / scale - 0.5;
   if (m.transform == "tf_half_pixel_for_nn") return (x + 0.5) / scale;
+  if (cropsAndResizes(m)) {
+    const double span = (m.roiEnd - m.roiStart) * double(inLength - 1);
+    return (outLength == 1 ? span / 2 : x * span / (outLength - 1)) + m.roiStart * double(inLength - 1);
+  }
   return (x + 0.5) / scale - 0.5;  // half_pixel
 }
 
@@ -91,11 +105,20 @@ Taps tapsFor(const ResizeMode& m, double source) {
   return t;
 }
 
-/// The [out, in] interpolation matrix of one axis (row-major).
-std::vector<float> axisMatrix(const ResizeMode& m, int64_t in, int64_t out, double scale) {
+/// The [out, in] interpolation matrix of one axis (row-major). With
+/// tf_crop_and_resize, rows that land outside the input are zero and
+/// `extrapolated` (when given) marks them.
+std::vector<float> axisMatrix(const ResizeMode& m, int64_t in, int64_t out, double scale,
+                              std::vector<bool>* extrapolated = nullptr) {
   std::vector<float> w(size_t(out * in), 0.0f);
+  if (extrapolated) extrapolated->assign(size_t(out), false);
   for (int64_t i = 0; i < out; ++i) {
-    Taps t = tapsFor(m, sourceCoordinate(m, i, scale, in));
+    const double source = sourceCoordinate(m, i, scale, in);
+    if (cropsAndResizes(m) && (source < 0.0 || source > double(in - 1))) {
+      if (extrapolated) (*extrapolated)[size_t(i)] = true;
+      continue;
+    }
+    Taps t = tapsFor(m, source);
     if (m.excludeOutside) {
       double sum = 0.0;
       for (size_t k = 0; k < t.weights.size(); ++k) {
@@ -144,9 +167,12 @@ bool isIdentity(const std::vector<float>& w, int64_t n) {
 /// Whether resizing an axis from `in` to `out` elements changes nothing.
 bool axisIsIdentity(const ResizeMode& m, int64_t in, int64_t out, double scale) {
   if (out != in) return false;
-  if (m.mode == "nearest") return isIdentity(axisIndices(m, in, out, scale));
+  if (m.mode == "nearest" && !cropsAndResizes(m)) return isIdentity(axisIndices(m, in, out, scale));
   return isIdentity(axisMatrix(m, in, out, scale), in);
 }
+
+Expected<ir::Value*> applyMatrix(const NodeView& node, ir::Value* x, size_t axis, int64_t in, int64_t out,
+                                 const std::vector<float>& w, const std::vector<std::string>& names);
 
 /// x with `axis` resized from `in` to `out` elements; the result is named
 /// `name` (empty: a helper name).
@@ -155,13 +181,33 @@ Expected<ir::Value*> resizeAxis(const NodeView& node, const ResizeMode& m, ir::V
   const size_t rank = x->type.rank();
   std::vector<std::string> names;
   if (!name.empty()) names.push_back(name);
-  if (m.mode == "nearest") {
+  if (m.mode == "nearest" && !cropsAndResizes(m)) {
     std::vector<int64_t> indices = axisIndices(m, in, out, scale);
     ir::Value* table = node.ctx.graph.addConstant(ir::makeI64({out}, indices), node.helperName("indices"));
     NUTSHELL_ASSIGN(ir::Node * g, node.add(OpKind::Gather, {x, table}, {{"axis", int64_t(axis)}}, names));
     return g->result();
   }
-  std::vector<float> w = axisMatrix(m, in, out, scale);
+  std::vector<bool> extrapolated;
+  std::vector<float> w = axisMatrix(m, in, out, scale, &extrapolated);
+  if (std::find(extrapolated.begin(), extrapolated.end(), true) != extrapolated.end()) {
+    // y = W x + e: the zero rows of W take the extrapolation value. The
+    // weights of every other row sum to 1, so later axes keep it.
+    NUTSHELL_ASSIGN(ir::Value * interpolated, applyMatrix(node, x, axis, in, out, w, {}));
+    std::vector<float> e;
+    for (bool outside : extrapolated) e.push_back(outside ? float(m.extrapolation) : 0.0f);
+    std::vector<int64_t> shape(rank - axis, 1);
+    shape[0] = out;
+    ir::Value* c = node.ctx.graph.addConstant(ir::makeF32(shape, e), node.helperName("extrapolation"));
+    NUTSHELL_ASSIGN(ir::Node * add, node.add(OpKind::Add, {interpolated, c}, {}, names));
+    return add->result();
+  }
+  return applyMatrix(node, x, axis, in, out, w, names);
+}
+
+/// W [out, in] applied along `axis` of x.
+Expected<ir::Value*> applyMatrix(const NodeView& node, ir::Value* x, size_t axis, int64_t in, int64_t out,
+                                 const std::vector<float>& w, const std::vector<std::string>& names) {
+  const size_t rank = x->type.rank();
   if (axis + 1 == rank) {
     std::vector<float> wt(w.size());
     for (int64_t i = 0; i < out; ++i)
@@ -186,8 +232,14 @@ Expected<ir::Value*> resizeAxis(const NodeView& node, const ResizeMode& m, ir::V
 }
 
 /// Resizes x to `sizes` with per-axis `scales` and binds output 0.
-Status lowerResize(NodeView& node, const ResizeMode& m, ir::Value* x, const std::vector<int64_t>& sizes,
-                   const std::vector<double>& scales) {
+/// `roi` is [starts..., ends...] (tf_crop_and_resize; else empty).
+Status lowerResize(NodeView& node, const ResizeMode& mode, ir::Value* x, const std::vector<int64_t>& sizes,
+                   const std::vector<double>& scales, const std::vector<double>& roi) {
+  auto axisMode = [&](size_t axis) {
+    ResizeMode m = mode;
+    if (!roi.empty()) m.roiStart = roi[axis], m.roiEnd = roi[axis + sizes.size()];
+    return m;
+  };
   std::vector<size_t> resized;
   for (size_t axis = 0; axis < sizes.size(); ++axis) {
     const ir::Dim& d = x->type.dims[axis];
@@ -199,21 +251,21 @@ Status lowerResize(NodeView& node, const ResizeMode& m, ir::Value* x, const std:
     if (sizes[axis] < 1 || sizes[axis] > ir::kMaxElements)
       return node.error(fmt::format("output size {} of axis {} (input {}) is out of range", sizes[axis], axis,
                                     x->type.str()));
-    const __int128 table = m.mode == "nearest" ? __int128(sizes[axis]) : __int128(sizes[axis]) * d.size;
+    const bool gathers = mode.mode == "nearest" && !cropsAndResizes(mode);
+    const __int128 table = gathers ? __int128(sizes[axis]) : __int128(sizes[axis]) * d.size;
     if (table > kMaxResizeTable)
-      return node.unsupported(
-          fmt::format("resizing axis {} of {} to {}: its {} table would have {} elements (at most {})", axis,
-                      x->type.str(), sizes[axis], m.mode == "nearest" ? "index" : "weight", int64_t(table),
-                      kMaxResizeTable));
-    if (!axisIsIdentity(m, d.size, sizes[axis], scales[axis])) resized.push_back(axis);
+      return node.unsupported(fmt::format(
+          "resizing axis {} of {} to {}: its {} table would have {} elements (at most {})", axis,
+          x->type.str(), sizes[axis], gathers ? "index" : "weight", int64_t(table), kMaxResizeTable));
+    if (!axisIsIdentity(axisMode(axis), d.size, sizes[axis], scales[axis])) resized.push_back(axis);
   }
   const std::string& output = node.proto.output(0);
   if (resized.empty()) return node.emit(OpKind::Identity, {x});
   ir::Value* y = x;
   for (size_t axis : resized) {
     const std::string name = axis == resized.back() ? output : std::string();
-    NUTSHELL_ASSIGN(y,
-                    resizeAxis(node, m, y, axis, x->type.dims[axis].size, sizes[axis], scales[axis], name));
+    NUTSHELL_ASSIGN(y, resizeAxis(node, axisMode(axis), y, axis, x->type.dims[axis].size, sizes[axis],
+                                  scales[axis], name));
   }
   node.bindOutput(0, y);
   return Status::success();
@@ -237,12 +289,11 @@ Expected<ResizeMode> resizeMode(const NodeView& node) {
   NUTSHELL_ASSIGN(m.cubicA, node.floatAttr("cubic_coeff_a", -0.75));
   NUTSHELL_ASSIGN(int64_t exclude, node.intAttr("exclude_outside", 0));
   m.excludeOutside = exclude != 0;
-  if (m.transform == "tf_crop_and_resize")
-    return node.unsupported("coordinate_transformation_mode tf_crop_and_resize (roi and extrapolation)");
+  NUTSHELL_ASSIGN(m.extrapolation, node.floatAttr("extrapolation_value", 0.0));
   if (m.transform == "half_pixel_symmetric")
     return node.unsupported("coordinate_transformation_mode half_pixel_symmetric");
   if (m.transform != "half_pixel" && m.transform != "align_corners" && m.transform != "asymmetric" &&
-      m.transform != "pytorch_half_pixel" && m.transform != "tf_half_pixel_for_nn")
+      m.transform != "pytorch_half_pixel" && m.transform != "tf_half_pixel_for_nn" && !cropsAndResizes(m))
     return node.error(fmt::format("unknown coordinate_transformation_mode '{}'", m.transform));
   if (m.nearestMode != "round_prefer_floor" && m.nearestMode != "round_prefer_ceil" &&
       m.nearestMode != "floor" && m.nearestMode != "ceil")
@@ -325,7 +376,14 @@ Status importResize(NodeView& node) {
     for (double& s : scales) s = double(float(s));
     NUTSHELL_ASSIGN(sizes, sizesFromScales(node, x, scales));
   }
-  return lowerResize(node, m, x, sizes, scales);
+  std::vector<double> roi;
+  if (cropsAndResizes(m)) {
+    NUTSHELL_ASSIGN(roi, floatsOf(node, 1, "roi"));
+    if (roi.size() != 2 * rank)
+      return node.error(fmt::format("roi has {} values; tf_crop_and_resize needs {} (starts, then ends)",
+                                    roi.size(), 2 * rank));
+  }
+  return lowerResize(node, m, x, sizes, scales, roi);
 }
 
 }  // namespace

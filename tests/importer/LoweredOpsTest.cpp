@@ -137,11 +137,29 @@ TEST_CASE("Upsample-9 nearest repeats elements", "[importer][resize]") {
              {1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4});
 }
 
+TEST_CASE("Resize tf_crop_and_resize samples the roi and extrapolates outside the input",
+          "[importer][resize]") {
+  test::ModelBuilder mb(13);
+  mb.input("x", {1, 1, 1, 4}).output("y");
+  mb.initF32("roi", {8}, {0, 0, 0, 0.5f, 1, 1, 1, 1.5f});
+  mb.initI64("sizes", {4}, {1, 1, 1, 3});
+  auto& n = mb.node("Resize", {"x", "roi", "", "sizes"}, {"y"});
+  test::setString(n, "mode", "linear");
+  test::setString(n, "coordinate_transformation_mode", "tf_crop_and_resize");
+  test::setFloat(n, "extrapolation_value", 10.0f);
+  auto g = importOk(mb);
+  TensorMap inputs{{"x", Tensor(ElementType::F32, {1, 1, 1, 4})}};
+  for (int i = 0; i < 4; ++i) inputs.at("x").f32()[i] = float(i + 1);
+  // Source columns i * 1.0 * 3 / 2 + 0.5 * 3 = 1.5, 3, 4.5: the last is outside.
+  checkClose(runBoth(*g, inputs).at("y"), {2.5f, 4.0f, 10.0f});
+}
+
 TEST_CASE("Resize rejects what it cannot lower, naming it", "[importer][resize]") {
-  test::ModelBuilder mb = resizeModel({1, 1, 2, 2}, "linear", "tf_crop_and_resize", {1.0f, 1.0f, 2.0f, 2.0f});
+  test::ModelBuilder mb =
+      resizeModel({1, 1, 2, 2}, "linear", "half_pixel_symmetric", {1.0f, 1.0f, 2.0f, 2.0f});
   auto g = mb.import();
   REQUIRE_FALSE(g);
-  CHECK_THAT(g.message(), Catch::Contains("tf_crop_and_resize"));
+  CHECK_THAT(g.message(), Catch::Contains("half_pixel_symmetric"));
 }
 
 namespace {
