@@ -175,7 +175,7 @@ Expected<ir::Value*> applyMatrix(const NodeView& node, ir::Value* x, size_t axis
                                  const std::vector<float>& w, const std::vector<std::string>& names);
 
 /// x with `axis` resized from `in` to `out` elements; the result is named
-/// `name` (empty: a helper name).
+/// `name` (empty: a fresh name).
 Expected<ir::Value*> resizeAxis(const NodeView& node, const ResizeMode& m, ir::Value* x, size_t axis,
                                 int64_t in, int64_t out, double scale, const std::string& name) {
   const size_t rank = x->type.rank();

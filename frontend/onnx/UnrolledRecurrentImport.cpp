@@ -44,7 +44,7 @@ Expected<OpKind> activationOp(const NodeView& node, const std::string& name) {
   return node.unsupported(fmt::format("activation '{}' (Sigmoid, Tanh and Relu are supported)", name));
 }
 
-/// Small helpers that add one node and hand back its result.
+/// Adds the nodes of the step graphs, one call per node, handing back its result.
 class StepBuilder {
 public:
   explicit StepBuilder(const NodeView& node) : node_(node) {}
