@@ -165,6 +165,13 @@ void addMathConverters(ConverterTable& table);
 void addNormConverters(ConverterTable& table);
 void addShapeConverters(ConverterTable& table);
 void addRecurrentConverters(ConverterTable& table);
+void addResizeConverters(ConverterTable& table);
+void addUnrolledRecurrentConverters(ConverterTable& table);
+
+/// 3-D Conv and MaxPool/AveragePool (rank-5 input), lowered onto the 2-D
+/// window ops (Window3dImport.cpp); called by the Conv and pool converters.
+Status importConv3d(NodeView& node);
+Status importPool3d(NodeView& node, bool isMax);
 
 /// The table of every supported ONNX op type (default domain).
 const ConverterTable& converterTable();

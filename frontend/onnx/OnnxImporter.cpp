@@ -422,6 +422,8 @@ const ConverterTable& converterTable() {
     addNormConverters(t);
     addShapeConverters(t);
     addRecurrentConverters(t);
+    addResizeConverters(t);
+    addUnrolledRecurrentConverters(t);
     return t;
   }();
   return table;

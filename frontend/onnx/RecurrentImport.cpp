@@ -1,6 +1,7 @@
 // Converter for LSTM. nutshell's `lstm` always takes B, initial_h and
-// initial_c, so absent optional inputs become zeros here. Supported: layout 0,
-// the default activations, sequence_lens absent or all equal to T.
+// initial_c, so absent optional inputs become zeros here. Supported: the
+// default activations, sequence_lens absent or all equal to T; layout 1
+// (batch-major) is transposed to the lstm's sequence-major form and back.
 #include <fmt/format.h>
 
 #include "frontend/onnx/ImportContext.h"
@@ -45,8 +46,14 @@ Status importLstm(NodeView& node) {
     return node.error(fmt::format("has {} outputs, LSTM has 3", node.proto.output_size()));
 
   NUTSHELL_ASSIGN(int64_t layout, node.intAttr("layout", 0));
-  if (layout != 0)
-    return node.unsupported("layout=1 (batch-major); nutshell's lstm is sequence-major (layout=0)");
+  if (layout != 0 && layout != 1) return node.error(fmt::format("layout {} must be 0 or 1", layout));
+  auto transposed = [&](ir::Value* v, std::vector<int64_t> perm,
+                        const std::string& name) -> Expected<ir::Value*> {
+    std::vector<std::string> names;
+    if (!name.empty()) names.push_back(name);
+    NUTSHELL_ASSIGN(ir::Node * t, node.add(OpKind::Transpose, {v}, {{"perm", std::move(perm)}}, names));
+    return t->result();
+  };
   if (node.hasAttr("activation_alpha") || node.hasAttr("activation_beta"))
     return node.unsupported("activation_alpha/activation_beta (only the default activations are supported)");
   NUTSHELL_ASSIGN(std::string direction, node.stringAttr("direction", "forward"));
@@ -66,6 +73,9 @@ Status importLstm(NodeView& node) {
   NUTSHELL_ASSIGN(ir::Value * w, node.input(1));
   NUTSHELL_ASSIGN(ir::Value * r, node.input(2));
   if (x->type.rank() != 3) return node.error(fmt::format("X must be [T,B,I], got {}", x->type.str()));
+  if (layout == 1) {
+    NUTSHELL_ASSIGN(x, transposed(x, {1, 0, 2}, ""));
+  }
   if (r->type.rank() != 3) return node.error(fmt::format("R must be [D,4H,H], got {}", r->type.str()));
 
   int64_t hidden = -1;
@@ -110,7 +120,11 @@ Status importLstm(NodeView& node) {
   }
   ir::Value* zeros = nullptr;
   auto state = [&](int index) -> Expected<ir::Value*> {
-    if (node.hasInput(index)) return node.input(index);
+    if (node.hasInput(index)) {
+      NUTSHELL_ASSIGN(ir::Value * given, node.input(index));
+      if (layout == 1) return transposed(given, {1, 0, 2}, "");
+      return given;
+    }
     if (!zeros) {
       NUTSHELL_ASSIGN(zeros, zeroState(node, x, directions, hidden));
     }
@@ -128,7 +142,16 @@ Status importLstm(NodeView& node) {
   if (direction != "forward") attrs["direction"] = direction;
   if (clip != 0.0) attrs["clip"] = clip;
   if (inputForget) attrs["input_forget"] = inputForget;
-  return node.emit(OpKind::Lstm, operands, attrs);
+  if (layout == 0) return node.emit(OpKind::Lstm, operands, attrs);
+  // Batch-major results: Y [B,T,D,H], Y_h and Y_c [B,D,H].
+  NUTSHELL_ASSIGN(ir::Node * lstm, node.add(OpKind::Lstm, operands, attrs));
+  for (int i = 0; i < node.proto.output_size() && i < 3; ++i) {
+    if (node.proto.output(i).empty()) continue;
+    std::vector<int64_t> perm = i == 0 ? std::vector<int64_t>{2, 0, 1, 3} : std::vector<int64_t>{1, 0, 2};
+    NUTSHELL_ASSIGN(ir::Value * out, transposed(lstm->results[size_t(i)], perm, node.proto.output(i)));
+    node.bindOutput(i, out);
+  }
+  return Status::success();
 }
 
 }  // namespace

@@ -76,6 +76,12 @@ TEST_CASE("cpu: matmul with batch broadcasting and vectors", "[cpu][dense]") {
   checkOp(OpKind::MatMul, {{2, 1, 3, 4}, {5, 4, 2}}, {}, rng);
   checkOp(OpKind::MatMul, {{4}, {4, 6}}, {}, rng);
   checkOp(OpKind::MatMul, {{3, 4}, {4}}, {}, rng);
+  // Attention: scores [B,H,S,D] x [B,H,D,S], then context [B,H,S,S] x [B,H,S,D];
+  // a head-shared key broadcasts over the heads.
+  checkOp(OpKind::MatMul, {{2, 4, 9, 16}, {2, 4, 16, 9}}, {}, rng);
+  checkOp(OpKind::MatMul, {{2, 4, 9, 9}, {2, 4, 9, 16}}, {}, rng);
+  checkOp(OpKind::MatMul, {{2, 4, 9, 16}, {2, 1, 16, 9}}, {}, rng);
+  checkOp(OpKind::MatMul, {{5}, {2, 3, 5, 7}}, {}, rng);
 }
 
 TEST_CASE("cpu: softmax and log_softmax", "[cpu][softmax]") {
@@ -86,6 +92,8 @@ TEST_CASE("cpu: softmax and log_softmax", "[cpu][softmax]") {
     checkOp(kind, {{2, 5, 7}}, {{"axis", int64_t(1)}}, rng);
     checkOp(kind, {{2, 5, 20}}, {{"axis", int64_t(0)}}, rng);
     checkOp(kind, {{1, 1000}}, {}, rng);
+    checkOp(kind, {{2, 4, 9, 9}}, {{"axis", int64_t(3)}}, rng);  // attention scores, per row
+    checkOp(kind, {{2, 4, 9, 9}}, {{"axis", int64_t(1)}}, rng);
   }
 }
 

@@ -217,14 +217,14 @@ std::vector<BadCase> structuralCases() {
            if (a.name() == "transB") a.set_i(0);
        },
        {"(Gemm)"}},
-      {"conv1d",
+      {"1-D input, 2-D weight",
        "bigconv",
        [](auto& m) {
          auto* dims =
              m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
          dims->mutable_dim()->RemoveLast();
        },
-       {"(Conv): unsupported: 1-D Conv", "2-D windows on NCHW"}},
+       {"(Conv): weight", "must have rank 3 (OIL)"}},
       {"computed Unsqueeze axes",
        "lstm",
        [](auto& m) {
@@ -308,10 +308,10 @@ std::vector<BadCase> structuralCases() {
        "logreg",
        [](auto& m) { *m.mutable_graph()->add_initializer() = m.graph().initializer(0); },
        {"is defined twice"}},
-      {"LSTM with batch-major layout",
+      {"LSTM with an unknown layout",
        "lstm",
-       [](auto& m) { test::setInt(*nodeOfType(m, "LSTM"), "layout", 1); },
-       {"(LSTM): unsupported: layout=1"}},
+       [](auto& m) { test::setInt(*nodeOfType(m, "LSTM"), "layout", 2); },
+       {"(LSTM): layout 2 must be 0 or 1"}},
   };
 }
 

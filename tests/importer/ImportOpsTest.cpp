@@ -276,7 +276,19 @@ TEST_CASE("Conv auto_pad resolves to explicit pads", "[importer][ops]") {
     mb.input("x", {1, 2, 4, 4, 4}).output("y");
     mb.initF32("w", {1, 2, 1, 1, 1}, {1, 1});
     mb.node("Conv", {"x", "w"}, {"y"}, "conv3d");
-    CHECK_THAT(importFail(mb), Catch::Contains("node 'conv3d' (Conv): unsupported: 3-D Conv"));
+    // 3-D: depth taps gathered into the channels of one conv2d.
+    auto g = importOk(mb);
+    CHECK(countOp(*g, ir::OpKind::Conv2d) == 1);
+    CHECK(countOp(*g, ir::OpKind::Gather) == 1);
+    CHECK(g->outputs[0]->type == ir::TensorType::f32({1, 1, 4, 4, 4}));
+  }
+  {
+    ModelBuilder mb(13);
+    mb.input("x", {1, 2, 4, 4, 4}).output("y");
+    mb.initF32("w", {2, 1, 1, 1, 1}, {1, 1});
+    mb.node("ConvTranspose", {"x", "w"}, {"y"}, "deconv3d");
+    CHECK_THAT(importFail(mb),
+               Catch::Contains("node 'deconv3d' (ConvTranspose): unsupported: 3-D ConvTranspose"));
   }
 }
 
