@@ -91,13 +91,14 @@ Expected<KernelSource> emitConv2d(const ir::Node& node) {
   // Epilogue: bias and activation per conv output, then the pool.
   b += "  const float bias = " + std::string(hasBias ? "x2[oc]" : "0.0f") + ";\n";
   b += "  float result = " + std::string(pool && pool->isMax ? "-__int_as_float(0x7f800000)" : "0.0f") + ";\n";
-  b += "  int valid = 0, padded = 0;\n";
+  const bool counts = pool && !pool->isMax;  // avg divides by a count
+  if (counts) b += "  int valid = 0, padded = 0;\n";
   b += "  for (int q = 0; q < " + std::to_string(window) + "; ++q) {\n";
   b += "    const long long oy = py * " + ll(pool ? pool->strideH : 1) + " - " + ll(pool ? pool->padTop : 0) +
        " + q / " + ll(poolW) + ";\n";
   b += "    const long long ox = px * " + ll(pool ? pool->strideW : 1) + " - " + ll(pool ? pool->padLeft : 0) +
        " + q % " + ll(poolW) + ";\n";
-  if (pool)
+  if (counts)
     b += "    if (oy >= -" + ll(pool->padTop) + " && oy < " + ll(OH + pool->padBottom) + " && ox >= -" +
          ll(pool->padLeft) + " && ox < " + ll(OW + pool->padRight) + ") ++padded;\n";
   b += "    if (oy < 0 || oy >= " + ll(OH) + " || ox < 0 || ox >= " + ll(OW) + ") continue;\n";
@@ -107,7 +108,7 @@ Expected<KernelSource> emitConv2d(const ir::Node& node) {
     b += "    if (v > result || v != v) result = (result != result) ? result : v;\n";
   else
     b += "    result += v;\n";
-  b += "    ++valid;\n  }\n";
+  b += counts ? "    ++valid;\n  }\n" : "  }\n";
   if (pool && !pool->isMax) {
     std::string count = pool->countIncludePad ? "padded" : "valid";
     b += "  result = " + count + " == 0 ? 0.0f : result / (float)" + count + ";\n";

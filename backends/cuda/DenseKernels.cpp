@@ -39,7 +39,8 @@ KernelSource sgemm(const GemmShape& g, const std::string& what) {
   b += "  __shared__ float as[16][17];\n  __shared__ float bs[16][17];\n";
   b += "  const int tx = threadIdx.x, ty = threadIdx.y;\n";
   b += "  const long long m = (long long)blockIdx.y * 16 + ty, n = (long long)blockIdx.x * 16 + tx;\n";
-  b += "  long long batch = blockIdx.z, aOff = 0, bOff = 0;\n";
+  b += "  long long aOff = 0, bOff = 0;\n";
+  if (!g.batchDims.empty()) b += "  long long batch = blockIdx.z;\n";
   for (size_t d = g.batchDims.size(); d-- > 0;) {
     b += "  { const long long c = batch % " + ll(g.batchDims[d]) + "; batch /= " + ll(g.batchDims[d]) +
          "; aOff += c * " + ll(g.aBatchStrides[d]) + "; bOff += c * " + ll(g.bBatchStrides[d]) + "; }\n";

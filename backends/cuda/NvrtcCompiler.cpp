@@ -74,7 +74,7 @@ std::vector<std::string> optionList(const NvrtcOptions& options, bool forPtx) {
   std::string number = options.arch.substr(3);
   std::vector<std::string> list = {
       forPtx ? "--gpu-architecture=compute_" + number : "--gpu-architecture=" + options.arch,
-      "--std=c++17", "--default-device", "--use_fast_math=false", "--restrict"};
+      "--std=c++17", "-default-device"};
   if (options.fastCompile) list.push_back("--Ofast-compile=max");
   return list;
 }

@@ -20,17 +20,20 @@ Expected<KernelSource> emitPool2d(const ir::Node& node) {
   std::string b = "  " + gridStrideLoop("i", total) + " {\n";
   b += "    const long long ow = i % " + ll(OW) + ", oh = (i / " + ll(OW) + ") % " + ll(OH) + ", nc = i / " + ll(OH * OW) + ";\n";
   b += "    const float* plane = x0 + nc * " + ll(H * W) + ";\n";
-  b += "    float best = -__int_as_float(0x7f800000), sum = 0.0f;\n    int valid = 0, padded = 0;\n";
+  b += p.isMax ? "    float best = -__int_as_float(0x7f800000);\n" : "    float sum = 0.0f;\n    int valid = 0, padded = 0;\n";
   b += "    for (int r = 0; r < " + std::to_string(p.kernelH) + "; ++r) {\n";
   b += "      const long long ih = oh * " + ll(p.strideH) + " - " + ll(p.padTop) + " + r * " + ll(p.dilationH) + ";\n";
-  b += "      const bool rowInPad = ih >= -" + ll(p.padTop) + " && ih < " + ll(H + p.padBottom) + ";\n";
+  if (!p.isMax)
+    b += "      const bool rowInPad = ih >= -" + ll(p.padTop) + " && ih < " + ll(H + p.padBottom) + ";\n";
   b += "      for (int s = 0; s < " + std::to_string(p.kernelW) + "; ++s) {\n";
   b += "        const long long iw = ow * " + ll(p.strideW) + " - " + ll(p.padLeft) + " + s * " + ll(p.dilationW) + ";\n";
-  b += "        if (rowInPad && iw >= -" + ll(p.padLeft) + " && iw < " + ll(W + p.padRight) + ") ++padded;\n";
+  if (!p.isMax)
+    b += "        if (rowInPad && iw >= -" + ll(p.padLeft) + " && iw < " + ll(W + p.padRight) + ") ++padded;\n";
   b += "        if (ih < 0 || ih >= " + ll(H) + " || iw < 0 || iw >= " + ll(W) + ") continue;\n";
   b += "        const float v = plane[ih * " + ll(W) + " + iw];\n";
-  b += "        if (v > best || v != v) best = (best != best) ? best : v;\n";
-  b += "        sum += v;\n        ++valid;\n      }\n    }\n";
+  b += p.isMax ? "        if (v > best || v != v) best = (best != best) ? best : v;\n"
+               : "        sum += v;\n        ++valid;\n";
+  b += "      }\n    }\n";
   if (p.isMax) {
     b += "    y0[i] = best;\n";
   } else {

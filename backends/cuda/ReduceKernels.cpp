@@ -59,7 +59,10 @@ Expected<KernelSource> emitReduce(const ir::Node& node) {
   for (int64_t d = 0; d < rank; ++d) (reduced[size_t(d)] ? count : outCount) *= shape[size_t(d)];
 
   KernelSource k;
-  std::string b = "  " + gridStrideLoop("i", outCount) + " {\n    long long r = i, base = 0;\n";
+  bool keepsAny = false;
+  for (int64_t d = 0; d < rank; ++d) keepsAny = keepsAny || !reduced[size_t(d)];
+  std::string b = "  " + gridStrideLoop("i", outCount) + " {\n    long long base = 0;\n";
+  if (keepsAny) b += "    long long r = i;\n";
   for (int64_t d = rank; d-- > 0;)
     if (!reduced[size_t(d)])
       b += "    base += (r % " + ll(shape[size_t(d)]) + ") * " + ll(strides[size_t(d)]) + "; r /= " +
