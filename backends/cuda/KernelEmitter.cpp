@@ -95,9 +95,10 @@ Expected<KernelSource> emitKernel(const ir::Node& node) {
     // Not written yet: the renderer lists every such node of a model at once.
     case K::ArgMax:
     case K::ArgMin:
-    case K::Lrn:
-    case K::LayerNorm:
-    case K::GroupNorm:
+      return emitArgReduce(node);
+    case K::Lrn: return emitLrn(node);
+    case K::LayerNorm: return emitLayerNorm(node);
+    case K::GroupNorm: return emitGroupNorm(node);
     case K::Shape:
     case K::ConstantOfShape:
     case K::Cast:

@@ -75,6 +75,10 @@ Expected<KernelSource> emitConcat(const ir::Node& node);
 Expected<KernelSource> emitGather(const ir::Node& node);
 Expected<KernelSource> emitCopy(const ir::Node& node);
 Expected<KernelSource> emitLstm(const ir::Node& node);
+Expected<KernelSource> emitLayerNorm(const ir::Node& node);
+Expected<KernelSource> emitGroupNorm(const ir::Node& node);
+Expected<KernelSource> emitLrn(const ir::Node& node);
+Expected<KernelSource> emitArgReduce(const ir::Node& node);
 
 /// The kernel of `node` (a switch over every op; no `default:`). An
 /// Unsupported error for ops without a kernel yet.

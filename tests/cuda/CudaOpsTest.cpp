@@ -130,6 +130,34 @@ TEST_CASE("cuda (emulated): softmax and reductions", "[cuda-emulated][ops]") {
   checkAgainstReference(g, inputs);
 }
 
+TEST_CASE("cuda (emulated): layer_norm, group_norm, lrn, arg_max and arg_min", "[cuda-emulated][ops]") {
+  auto rng = makeRng("cuda-norm");
+  ir::Graph g;
+  ir::Value* x = g.addInput("x", ir::TensorType::f32({2, 6, 4, 5}));
+  ir::Node* layerNorm = addOp(g, OpKind::LayerNorm, {x, constant(g, randomData({4, 5}, rng)),
+                                                     constant(g, randomData({4, 5}, rng))},
+                              {{"axis", int64_t(2)}});
+  for (ir::Value* result : layerNorm->results) g.outputs.push_back(result);
+  ir::Node* noBias = addOp(g, OpKind::LayerNorm, {x, constant(g, randomData({5}, rng))});
+  g.outputs.push_back(noBias->results[0]);
+  g.outputs.push_back(op(g, OpKind::GroupNorm, {x, constant(g, randomData({6}, rng)), constant(g, randomData({6}, rng))},
+                         {{"num_groups", int64_t(3)}}));
+  g.outputs.push_back(op(g, OpKind::Lrn, {x}, {{"size", int64_t(3)}, {"alpha", 0.01}}));
+  g.outputs.push_back(op(g, OpKind::Lrn, {x}, {{"size", int64_t(4)}, {"bias", 2.0}}));
+  g.outputs.push_back(op(g, OpKind::ArgMax, {x}, {{"axis", int64_t(1)}}));
+  g.outputs.push_back(op(g, OpKind::ArgMin, {x}, {{"axis", int64_t(-1)}, {"keepdims", int64_t(0)}}));
+  ir::Value* ties = g.addInput("ties", ir::TensorType::f32({3, 4}));
+  g.outputs.push_back(op(g, OpKind::ArgMax, {ties}, {{"axis", int64_t(1)}, {"select_last_index", int64_t(1)}}));
+  g.outputs.push_back(op(g, OpKind::ArgMin, {ties}, {{"axis", int64_t(1)}}));
+  TensorMap inputs;
+  inputs["x"] = randomTensor({2, 6, 4, 5}, rng);
+  Tensor t(ElementType::F32, {3, 4});
+  const float values[] = {1, 3, 3, 0, 2, 2, 2, 2, -1, 5, -1, 5};
+  std::memcpy(t.f32(), values, sizeof values);
+  inputs["ties"] = t;
+  checkAgainstReference(g, inputs);
+}
+
 TEST_CASE("cuda (emulated): layout ops, concat, reshape and gather", "[cuda-emulated][ops]") {
   auto rng = makeRng("cuda-layout");
   ir::Graph g;
@@ -190,15 +218,15 @@ TEST_CASE("cuda: ops without a kernel yet fail together, by name", "[cuda-emulat
   ir::Graph g;
   ir::Value* x = g.addInput("x", ir::TensorType::f32({2, 8, 3, 3}));
   g.outputs.push_back(op(g, OpKind::Relu, {x}));
-  g.outputs.push_back(op(g, OpKind::ArgMax, {x}, {{"axis", int64_t(1)}}));
-  g.outputs.push_back(op(g, OpKind::Lrn, {x}, {{"size", int64_t(3)}}));
+  g.outputs.push_back(op(g, OpKind::Shape, {x}));
+  g.outputs.push_back(op(g, OpKind::Cast, {x}, {{"to", std::string("i64")}}));
   auto compiled = compileEmulated(g);
   REQUIRE_FALSE(compiled.ok());
   INFO(compiled.message());
   CHECK(compiled.error().kind == ErrorKind::Unsupported);
   CHECK(compiled.message().find("no CUDA kernel yet for 2 node(s)") != std::string::npos);
-  CHECK(compiled.message().find("arg_max %") != std::string::npos);
-  CHECK(compiled.message().find("lrn %") != std::string::npos);
+  CHECK(compiled.message().find("shape %") != std::string::npos);
+  CHECK(compiled.message().find("cast %") != std::string::npos);
 }
 
 TEST_CASE("cuda: settings are checked", "[cuda-emulated]") {
