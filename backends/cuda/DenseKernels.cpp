@@ -106,11 +106,16 @@ Expected<KernelSource> emitGemm(const ir::Node& node) {
 Expected<KernelSource> emitMatMul(const ir::Node& node) {
   std::vector<int64_t> a = node.operands[0]->type.shape(), bShape = node.operands[1]->type.shape();
   const std::vector<int64_t> out = node.results[0]->type.shape();
-  if (a.size() < 2 || bShape.size() < 2 || out.size() < 2) return noKernel(node, "1-D operands");
+  if (a.empty() || bShape.empty()) return noKernel(node, "0-D operands");
+  // numpy: a 1-D a is a row [1,K], a 1-D b a column [K,1]; the added dim
+  // is dropped from the result, which leaves its element order unchanged.
+  const bool rowA = a.size() == 1, columnB = bShape.size() == 1;
+  if (rowA) a.insert(a.begin(), 1);
+  if (columnB) bShape.push_back(1);
   GemmShape g;
   g.M = a[a.size() - 2], g.K = a.back(), g.N = bShape.back();
   g.sam = g.K, g.sak = 1, g.sbk = g.N, g.sbn = 1;
-  const size_t batchRank = out.size() - 2;
+  const size_t batchRank = out.size() - (rowA ? 0 : 1) - (columnB ? 0 : 1);
   auto batchStrides = [&](const std::vector<int64_t>& shape, int64_t matrix) {
     std::vector<int64_t> strides(batchRank, 0);
     int64_t stride = matrix;
@@ -122,7 +127,7 @@ Expected<KernelSource> emitMatMul(const ir::Node& node) {
     }
     return strides;
   };
-  g.batchDims.assign(out.begin(), out.end() - 2);
+  g.batchDims.assign(out.begin(), out.begin() + long(batchRank));
   g.aBatchStrides = batchStrides(a, g.M * g.K);
   g.bBatchStrides = batchStrides(bShape, g.K * g.N);
   return sgemm(g, "matmul");

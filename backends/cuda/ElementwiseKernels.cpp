@@ -22,9 +22,38 @@ Status requireF32(const ir::Node& node) {
 
 }  // namespace
 
+namespace {
+
+/// i64 shape arithmetic as the reference does it: wrap-around (in
+/// unsigned), division truncating toward zero; a division by zero, which the
+/// reference rejects, gives 0 on the device.
+Expected<std::string> binaryI64Expr(const ir::Node& node, const std::string& a, const std::string& b) {
+  using K = ir::OpKind;
+  auto wrap = [&](const char* op) {
+    return "(long long)((unsigned long long)" + a + " " + op + " (unsigned long long)" + b + ")";
+  };
+  switch (node.op) {
+    case K::Add: return wrap("+");
+    case K::Sub: return wrap("-");
+    case K::Mul: return wrap("*");
+    case K::Max: return "(" + a + " > " + b + " ? " + a + " : " + b + ")";
+    case K::Min: return "(" + a + " < " + b + " ? " + a + " : " + b + ")";
+    case K::Div:
+      return "(" + b + " == 0 ? 0LL : (" + b + " == -1 ? (long long)(0ULL - (unsigned long long)" + a + ") : " + a +
+             " / " + b + "))";
+    default: return noKernel(node, "i64 operands");
+  }
+}
+
+}  // namespace
+
 Expected<KernelSource> emitElementwise(const ir::Node& node) {
-  NUTSHELL_TRY(requireF32(node));
+  const bool isI64 = node.results[0]->type.dtype == ir::DType::I64;
+  if (!isI64) NUTSHELL_TRY(requireF32(node));
+  for (const ir::Value* v : node.operands)
+    if (isI64 && v->type.dtype != ir::DType::I64) return noKernel(node, "mixed dtypes");
   NUTSHELL_ASSIGN(std::vector<ir::ChainStep> steps, ir::chainSteps(node));
+  if (isI64 && (steps.size() != 1 || !steps[0].isBinary())) return noKernel(node, "i64 operands");
   std::vector<std::vector<int64_t>> shapes;
   for (const ir::Value* v : node.operands) shapes.push_back(v->type.shape());
   const std::vector<int64_t> outShape = node.results[0]->type.shape();
@@ -40,14 +69,15 @@ Expected<KernelSource> emitElementwise(const ir::Node& node) {
         body += " o" + std::to_string(op) + " += c * " + std::to_string(plan.strides[op][d]) + "LL;";
     body += " }\n";
   }
-  body += "    float acc = x0[o0];\n";
+  body += std::string("    ") + (isI64 ? "long long" : "float") + " acc = x0[o0];\n";
   size_t next = 1;
   for (const ir::ChainStep& step : steps) {
     if (step.isBinary()) {
       std::string b = "x" + std::to_string(next) + "[o" + std::to_string(next) + "]";
       ++next;
-      NUTSHELL_ASSIGN(std::string e, binaryExpr(step.op, "acc", b));
-      body += "    acc = " + e + ";\n";
+      Expected<std::string> e = isI64 ? binaryI64Expr(node, "acc", b) : binaryExpr(step.op, "acc", b);
+      if (!e) return e.error();
+      body += "    acc = " + *e + ";\n";
     } else {
       body += "    acc = " + activationExpr(step.act, "acc") + ";\n";
     }
@@ -55,7 +85,8 @@ Expected<KernelSource> emitElementwise(const ir::Node& node) {
   body += "    y0[i] = acc;\n  }\n";
   k.body = body;
   launchElementwise(k, total);
-  k.summary = "elementwise, " + std::to_string(steps.size()) + " step(s), " + std::to_string(plan.dims.size()) + "-d broadcast";
+  k.summary = std::string(isI64 ? "i64 " : "") + "elementwise, " + std::to_string(steps.size()) + " step(s), " +
+              std::to_string(plan.dims.size()) + "-d broadcast";
   return k;
 }
 

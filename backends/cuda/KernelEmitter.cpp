@@ -92,7 +92,6 @@ Expected<KernelSource> emitKernel(const ir::Node& node) {
     case K::Concat: return emitConcat(node);
     case K::Gather: return emitGather(node);
     case K::Lstm: return emitLstm(node);
-    // Not written yet: the renderer lists every such node of a model at once.
     case K::ArgMax:
     case K::ArgMin:
       return emitArgReduce(node);
@@ -102,7 +101,7 @@ Expected<KernelSource> emitKernel(const ir::Node& node) {
     case K::Shape:
     case K::ConstantOfShape:
     case K::Cast:
-      return noKernel(node);
+      return emitShapeOp(node);
   }
   return noKernel(node, "unknown op");
 }

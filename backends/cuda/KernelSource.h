@@ -73,6 +73,7 @@ Expected<KernelSource> emitReduce(const ir::Node& node);
 Expected<KernelSource> emitLayout(const ir::Node& node);
 Expected<KernelSource> emitConcat(const ir::Node& node);
 Expected<KernelSource> emitGather(const ir::Node& node);
+Expected<KernelSource> emitShapeOp(const ir::Node& node);
 Expected<KernelSource> emitCopy(const ir::Node& node);
 Expected<KernelSource> emitLstm(const ir::Node& node);
 Expected<KernelSource> emitLayerNorm(const ir::Node& node);

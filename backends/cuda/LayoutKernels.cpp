@@ -2,6 +2,8 @@
 // space_to_depth are all out[o] = in[sum_d table_d[o_d]] with the offset
 // tables of backends/common/LayoutPlan.h as device arrays (a negative sum
 // reads pad's value); concat copies each operand into its slice of rows.
+#include <algorithm>
+
 #include "backends/common/LayoutPlan.h"
 #include "backends/cuda/KernelSource.h"
 
@@ -33,7 +35,7 @@ Expected<common::OffsetTables> tablesOf(const ir::Node& node) {
 }  // namespace
 
 Expected<KernelSource> emitLayout(const ir::Node& node) {
-  if (node.operands[0]->type.dtype != ir::DType::F32) return noKernel(node, "i64 data");
+  const bool isI64 = node.operands[0]->type.dtype == ir::DType::I64;
   NUTSHELL_ASSIGN(common::OffsetTables tables, tablesOf(node));
   const std::vector<int64_t> out = node.results[0]->type.shape();
   const int64_t total = node.results[0]->type.numElements();
@@ -43,7 +45,9 @@ Expected<KernelSource> emitLayout(const ir::Node& node) {
   for (size_t d = out.size(); d-- > 0;)
     body += "    src += $K_t" + std::to_string(d) + "[r % " + std::to_string(out[d]) + "LL]; r /= " +
             std::to_string(out[d]) + "LL;\n";
-  std::string padValue = node.op == ir::OpKind::Pad ? floatLiteral(node.getFloat("value")) : "0.0f";
+  std::string padValue = node.op != ir::OpKind::Pad ? "0"
+                         : isI64 ? std::to_string(int64_t(node.getFloat("value"))) + "LL"
+                                 : floatLiteral(node.getFloat("value"));
   body += common::hasPadEntries(tables) ? "    y0[i] = src < 0 ? " + padValue + " : x0[src];\n  }\n"
                                         : "    y0[i] = x0[src];\n  }\n";
   k.body = body;
@@ -54,10 +58,7 @@ Expected<KernelSource> emitLayout(const ir::Node& node) {
 
 Expected<KernelSource> emitConcat(const ir::Node& node) {
   std::vector<std::vector<int64_t>> shapes;
-  for (const ir::Value* v : node.operands) {
-    if (v->type.dtype != ir::DType::F32) return noKernel(node, "i64 data");
-    shapes.push_back(v->type.shape());
-  }
+  for (const ir::Value* v : node.operands) shapes.push_back(v->type.shape());
   NUTSHELL_ASSIGN(common::ConcatPlan plan,
                   common::planConcat(node.results[0]->type.shape(), shapes, node.getInt("axis")));
   const int64_t total = node.results[0]->type.numElements();
@@ -80,7 +81,7 @@ Expected<KernelSource> emitConcat(const ir::Node& node) {
 namespace nutshell::cuda {
 
 Expected<KernelSource> emitGather(const ir::Node& node) {
-  if (node.operands[0]->type.dtype != ir::DType::F32) return noKernel(node, "i64 data");
+  const bool isI64 = node.operands[0]->type.dtype == ir::DType::I64;
   const std::vector<int64_t> data = node.operands[0]->type.shape();
   const int64_t rank = int64_t(data.size());
   int64_t axis = node.getInt("axis");
@@ -96,10 +97,55 @@ Expected<KernelSource> emitGather(const ir::Node& node) {
   std::string b = "  " + gridStrideLoop("i", total) + " {\n";
   b += "    const long long in = i % " + n + ", j = (i / " + n + ") % " + c + ", o = i / (" + n + " * " + c + ");\n";
   b += "    long long at = x1[j];\n    if (at < 0) at += " + d + ";\n";
-  b += "    y0[i] = (at < 0 || at >= " + d + ") ? 0.0f : x0[(o * " + d + " + at) * " + n + " + in];\n  }\n";
+  b += "    y0[i] = (at < 0 || at >= " + d + ") ? " + (isI64 ? "0LL" : "0.0f") + " : x0[(o * " + d + " + at) * " + n +
+       " + in];\n  }\n";
   k.body = b;
   launchElementwise(k, total);
   k.summary = "gather along axis " + std::to_string(axis);
+  return k;
+}
+
+}  // namespace nutshell::cuda
+
+namespace nutshell::cuda {
+
+Expected<KernelSource> emitShapeOp(const ir::Node& node) {
+  using K = ir::OpKind;
+  const int64_t total = node.results[0]->type.numElements();
+  const bool toI64 = node.results[0]->type.dtype == ir::DType::I64;
+  const bool fromI64 = node.operands[0]->type.dtype == ir::DType::I64;
+  KernelSource k;
+  std::string value;
+  switch (node.op) {
+    case K::Shape: {
+      // The dims are known here: the kernel writes them.
+      const std::vector<int64_t> shape = node.operands[0]->type.shape();
+      const int64_t rank = int64_t(shape.size());
+      auto clamp = [&](int64_t v) { return std::max<int64_t>(0, std::min<int64_t>(rank, v < 0 ? v + rank : v)); };
+      const int64_t start = clamp(node.getInt("start"));
+      k.prelude = deviceTable("dims", std::vector<int64_t>(shape.begin() + start, shape.begin() + start + total));
+      value = "$K_dims[i]";
+      break;
+    }
+    case K::ConstantOfShape:
+      value = toI64 ? std::to_string(int64_t(node.getFloat("value"))) + "LL" : floatLiteral(node.getFloat("value"));
+      break;
+    case K::Cast:
+      if (toI64 == fromI64) {
+        value = "x0[i]";
+      } else if (!toI64) {
+        value = "(float)x0[i]";
+      } else {
+        // Toward zero; NaN 0; out of range saturates (the reference's rules).
+        value = "(x0[i] != x0[i] ? 0LL : (x0[i] < -9223372036854775808.0f ? (long long)(1ULL << 63) : "
+                "(x0[i] >= 9223372036854775808.0f ? (long long)(~0ULL >> 1) : (long long)x0[i])))";
+      }
+      break;
+    default: return noKernel(node, "not a shape op");
+  }
+  k.body = "  " + gridStrideLoop("i", total) + " y0[i] = " + value + ";\n";
+  launchElementwise(k, total);
+  k.summary = std::string(node.info().name);
   return k;
 }
 
