@@ -1,10 +1,10 @@
 #include "runtime/CudaDriver.h"
 
-#include <dlfcn.h>
-
 #include <cstdlib>
 #include <map>
 #include <mutex>
+
+#include <dlfcn.h>
 
 namespace nutshell::cuda {
 
@@ -106,7 +106,8 @@ Expected<std::shared_ptr<CudaDriver>> CudaDriver::loadFrom(const std::string& pa
   return *it->second;
 }
 
-Expected<std::shared_ptr<CudaDriver>> CudaDriver::fromTable(const DriverTable& table, std::string description) {
+Expected<std::shared_ptr<CudaDriver>> CudaDriver::fromTable(const DriverTable& table,
+                                                            std::string description) {
   bool emulated = description == "emulated";
   auto driver = std::shared_ptr<CudaDriver>(new CudaDriver(table, std::move(description), emulated));
   if (!table.init) return makeError("cuda: the driver table has no cuInit");

@@ -9,11 +9,10 @@
 // Exit status: 0 success, 2 any error (message on stderr).
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <fstream>
 
 #include "aot/AotCompiler.h"
 #include "backends/BackendRegistry.h"

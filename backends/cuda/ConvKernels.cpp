@@ -16,7 +16,9 @@ namespace nutshell::cuda {
 
 namespace {
 
-std::string ll(int64_t v) { return std::to_string(v) + "LL"; }
+std::string ll(int64_t v) {
+  return std::to_string(v) + "LL";
+}
 
 constexpr int64_t kThreads = 128;
 /// Filter floats staged per chunk (8 KiB of shared memory).
@@ -64,40 +66,45 @@ Expected<KernelSource> emitConv2d(const ir::Node& node) {
   b += "  const float* xn = x0 + (n * " + ll(C) + " + group * " + ll(Cg) + ") * " + ll(H * W) + ";\n";
   b += "  const float* wk = x1 + oc * " + ll(Cg * R * S) + ";\n";
   b += "  for (long long c0 = 0; c0 < " + ll(Cg) + "; c0 += " + ll(chunk) + ") {\n";
-  b += "    const long long cn = " + ll(Cg) + " - c0 < " + ll(chunk) + " ? " + ll(Cg) + " - c0 : " + ll(chunk) + ";\n";
+  b += "    const long long cn = " + ll(Cg) + " - c0 < " + ll(chunk) + " ? " + ll(Cg) +
+       " - c0 : " + ll(chunk) + ";\n";
   b += "    __syncthreads();\n";
-  b += "    for (long long t = threadIdx.x; t < cn * " + ll(R * S) + "; t += " + ll(kThreads) + ") ws[t] = wk[c0 * " +
-       ll(R * S) + " + t];\n";
+  b += "    for (long long t = threadIdx.x; t < cn * " + ll(R * S) + "; t += " + ll(kThreads) +
+       ") ws[t] = wk[c0 * " + ll(R * S) + " + t];\n";
   b += "    __syncthreads();\n";
   b += "    if (!active) continue;\n";
   b += "    for (int q = 0; q < " + std::to_string(window) + "; ++q) {\n";
-  b += "      const long long oy = py * " + ll(pool ? pool->strideH : 1) + " - " + ll(pool ? pool->padTop : 0) +
-       " + q / " + ll(poolW) + ";\n";
-  b += "      const long long ox = px * " + ll(pool ? pool->strideW : 1) + " - " + ll(pool ? pool->padLeft : 0) +
-       " + q % " + ll(poolW) + ";\n";
+  b += "      const long long oy = py * " + ll(pool ? pool->strideH : 1) + " - " +
+       ll(pool ? pool->padTop : 0) + " + q / " + ll(poolW) + ";\n";
+  b += "      const long long ox = px * " + ll(pool ? pool->strideW : 1) + " - " +
+       ll(pool ? pool->padLeft : 0) + " + q % " + ll(poolW) + ";\n";
   b += "      if (oy < 0 || oy >= " + ll(OH) + " || ox < 0 || ox >= " + ll(OW) + ") continue;\n";
   b += "      float sum = acc[q];\n";
   b += "      for (long long c = 0; c < cn; ++c) {\n";
   b += "        const float* xc = xn + (c0 + c) * " + ll(H * W) + ";\n";
   b += "        const float* wc = ws + c * " + ll(R * S) + ";\n";
   b += "        for (int r = 0; r < " + std::to_string(R) + "; ++r) {\n";
-  b += "          const long long iy = oy * " + ll(g.strideH) + " - " + ll(g.padTop) + " + r * " + ll(g.dilationH) + ";\n";
+  b += "          const long long iy = oy * " + ll(g.strideH) + " - " + ll(g.padTop) + " + r * " +
+       ll(g.dilationH) + ";\n";
   b += "          if (iy < 0 || iy >= " + ll(H) + ") continue;\n";
   b += "          for (int s = 0; s < " + std::to_string(S) + "; ++s) {\n";
-  b += "            const long long ix = ox * " + ll(g.strideW) + " - " + ll(g.padLeft) + " + s * " + ll(g.dilationW) + ";\n";
-  b += "            if (ix >= 0 && ix < " + ll(W) + ") sum += xc[iy * " + ll(W) + " + ix] * wc[r * " + std::to_string(S) + " + s];\n";
+  b += "            const long long ix = ox * " + ll(g.strideW) + " - " + ll(g.padLeft) + " + s * " +
+       ll(g.dilationW) + ";\n";
+  b += "            if (ix >= 0 && ix < " + ll(W) + ") sum += xc[iy * " + ll(W) + " + ix] * wc[r * " +
+       std::to_string(S) + " + s];\n";
   b += "          }\n        }\n      }\n      acc[q] = sum;\n    }\n  }\n";
   b += "  if (!active) return;\n";
   // Epilogue: bias and activation per conv output, then the pool.
   b += "  const float bias = " + std::string(hasBias ? "x2[oc]" : "0.0f") + ";\n";
-  b += "  float result = " + std::string(pool && pool->isMax ? "-__int_as_float(0x7f800000)" : "0.0f") + ";\n";
+  b +=
+      "  float result = " + std::string(pool && pool->isMax ? "-__int_as_float(0x7f800000)" : "0.0f") + ";\n";
   const bool counts = pool && !pool->isMax;  // avg divides by a count
   if (counts) b += "  int valid = 0, padded = 0;\n";
   b += "  for (int q = 0; q < " + std::to_string(window) + "; ++q) {\n";
   b += "    const long long oy = py * " + ll(pool ? pool->strideH : 1) + " - " + ll(pool ? pool->padTop : 0) +
        " + q / " + ll(poolW) + ";\n";
-  b += "    const long long ox = px * " + ll(pool ? pool->strideW : 1) + " - " + ll(pool ? pool->padLeft : 0) +
-       " + q % " + ll(poolW) + ";\n";
+  b += "    const long long ox = px * " + ll(pool ? pool->strideW : 1) + " - " +
+       ll(pool ? pool->padLeft : 0) + " + q % " + ll(poolW) + ";\n";
   if (counts)
     b += "    if (oy >= -" + ll(pool->padTop) + " && oy < " + ll(OH + pool->padBottom) + " && ox >= -" +
          ll(pool->padLeft) + " && ox < " + ll(OW + pool->padRight) + ") ++padded;\n";
@@ -113,10 +120,12 @@ Expected<KernelSource> emitConv2d(const ir::Node& node) {
     std::string count = pool->countIncludePad ? "padded" : "valid";
     b += "  result = " + count + " == 0 ? 0.0f : result / (float)" + count + ";\n";
   }
-  b += "  y0[((n * " + ll(Kd) + " + " + ll(destOffset) + " + oc) * " + ll(PH) + " + py) * " + ll(PW) + " + px] = result;\n";
+  b += "  y0[((n * " + ll(Kd) + " + " + ll(destOffset) + " + oc) * " + ll(PH) + " + py) * " + ll(PW) +
+       " + px] = result;\n";
   k.body = b;
-  k.summary = "direct conv " + std::to_string(R) + "x" + std::to_string(S) + ", filter staged in shared memory (" +
-              std::to_string(chunk) + " channels a chunk)" + (pool ? ", pool epilogue" : "") +
+  k.summary = "direct conv " + std::to_string(R) + "x" + std::to_string(S) +
+              ", filter staged in shared memory (" + std::to_string(chunk) + " channels a chunk)" +
+              (pool ? ", pool epilogue" : "") +
               (destOffset ? ", into dest channel " + std::to_string(destOffset) : "");
   return k;
 }

@@ -1,12 +1,12 @@
 #include "backends/cuda/CudaBackend.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+
+#include <unistd.h>
 
 #include "backends/common/BufferAssignment.h"
 #include "backends/common/CompileCache.h"
@@ -110,7 +110,8 @@ public:
 
   Expected<CUdeviceptr> allocate(size_t bytes, const std::string& what) {
     CUdeviceptr p = 0;
-    NUTSHELL_TRY(driver->check(driver->api().memAlloc(&p, std::max<size_t>(bytes, 4)), "cuMemAlloc of " + what));
+    NUTSHELL_TRY(
+        driver->check(driver->api().memAlloc(&p, std::max<size_t>(bytes, 4)), "cuMemAlloc of " + what));
     allocations.push_back(p);
     return p;
   }
@@ -129,9 +130,10 @@ public:
     const DriverTable& api = driver->api();
     for (size_t i = 0; i < model.plan.launches.size(); ++i) {
       const KernelLaunch& l = model.plan.launches[i];
-      NUTSHELL_TRY(driver->check(api.launchKernel(functions[i], l.grid[0], l.grid[1], l.grid[2], l.block[0], l.block[1],
-                                                  l.block[2], l.sharedBytes, stream, argPointers[i].data(), nullptr),
-                                 "cuLaunchKernel of " + l.kernel));
+      NUTSHELL_TRY(driver->check(
+          api.launchKernel(functions[i], l.grid[0], l.grid[1], l.grid[2], l.block[0], l.block[1], l.block[2],
+                           l.sharedBytes, stream, argPointers[i].data(), nullptr),
+          "cuLaunchKernel of " + l.kernel));
     }
     return Status::success();
   }
@@ -151,8 +153,9 @@ public:
       NUTSHELL_TRY(launchAll());
     NUTSHELL_TRY(driver->check(api.streamSynchronize(stream), "running the model (cuStreamSynchronize)"));
     for (const OutputCopy& copy : model.plan.outputCopies)
-      NUTSHELL_TRY(driver->check(api.memcpyDtoD(outputs[size_t(copy.output)], pointerOf(copy.from), size_t(copy.bytes)),
-                                 "cuMemcpyDtoD of an output"));
+      NUTSHELL_TRY(driver->check(
+          api.memcpyDtoD(outputs[size_t(copy.output)], pointerOf(copy.from), size_t(copy.bytes)),
+          "cuMemcpyDtoD of an output"));
     for (size_t i = 0; i < hostOutputs.size(); ++i)
       NUTSHELL_TRY(driver->check(api.memcpyDtoH(hostOutputs[i], outputs[i], byteSize(model.outputs[i])),
                                  "cuMemcpyDtoH of output '" + model.outputs[i].name + "'"));
@@ -225,15 +228,16 @@ Expected<std::string> moduleImage(const RenderedModel& model, const CudaSettings
   if (settings.emulated) {
     NUTSHELL_ASSIGN(image, compileForEmulator(model.source));
   } else {
-    NUTSHELL_ASSIGN(NvrtcOutput out, compileWithNvrtc(model.source, "model.cu", {settings.arch, settings.fastCompile, false}));
+    NUTSHELL_ASSIGN(NvrtcOutput out,
+                    compileWithNvrtc(model.source, "model.cu", {settings.arch, settings.fastCompile, false}));
     if (!out.log.empty()) report.warnings.push_back("NVRTC: " + out.log);
     image = std::move(out.cubin);
   }
   double compileMs = msSince(start);
   report.phases.push_back({settings.emulated ? "host-compile" : "nvrtc", compileMs});
   if (debugLevel() >= 1)
-    std::fprintf(stderr, "[cuda] %s: %.1f ms, %zu bytes\n", settings.emulated ? "host compile (emulator)" : "NVRTC",
-                 compileMs, image.size());
+    std::fprintf(stderr, "[cuda] %s: %.1f ms, %zu bytes\n",
+                 settings.emulated ? "host compile (emulator)" : "NVRTC", compileMs, image.size());
   if (cache.enabled()) {
     Status stored = cache.store(kind, key, image);
     if (!stored) report.warnings.push_back(stored.message() + " (the compile is not cached)");
@@ -262,7 +266,8 @@ Expected<CUmodule> loadModule(CudaDriver& driver, const std::string& image) {
 }
 
 Expected<std::unique_ptr<DeviceModel>> compileVariant(const ir::Graph& graph, const CudaSettings& settings,
-                                                      const common::CompileCache& cache, CompileReport& report) {
+                                                      const common::CompileCache& cache,
+                                                      CompileReport& report) {
   // The device first: without one there is nothing to compile for.
   std::shared_ptr<CudaDriver> driver;
   if (settings.emulated) {
@@ -278,8 +283,9 @@ Expected<std::unique_ptr<DeviceModel>> compileVariant(const ir::Graph& graph, co
   report.phases.push_back({"render", msSince(start)});
   report.kernels = model.kernels;
   if (debugLevel() >= 1)
-    std::fprintf(stderr, "[cuda] render: %zu kernels, %zu launches, arena %lld bytes (%.1f ms)\n", model.kernels.size(),
-                 model.plan.launches.size(), static_cast<long long>(model.plan.arenaBytes), msSince(start));
+    std::fprintf(stderr, "[cuda] render: %zu kernels, %zu launches, arena %lld bytes (%.1f ms)\n",
+                 model.kernels.size(), model.plan.launches.size(),
+                 static_cast<long long>(model.plan.arenaBytes), msSince(start));
   if (debugLevel() >= 2)
     for (const std::string& line : model.kernels) std::fprintf(stderr, "[cuda]   %s\n", line.c_str());
   if (debugLevel() >= 4) std::fprintf(stderr, "[cuda] CUDA source:\n%s\n", model.source.c_str());
@@ -296,7 +302,8 @@ Expected<std::unique_ptr<DeviceModel>> compileVariant(const ir::Graph& graph, co
     return makeError("cuda backend: no device " + std::to_string(settings.device) + " (this machine has " +
                      std::to_string(count) + ")");
   NUTSHELL_TRY(driver->check(api.deviceGet(&dm->device, settings.device), "cuDeviceGet"));
-  NUTSHELL_TRY(driver->check(api.devicePrimaryCtxRetain(&dm->context, dm->device), "cuDevicePrimaryCtxRetain"));
+  NUTSHELL_TRY(
+      driver->check(api.devicePrimaryCtxRetain(&dm->context, dm->device), "cuDevicePrimaryCtxRetain"));
   NUTSHELL_TRY(driver->check(api.ctxSetCurrent(dm->context), "cuCtxSetCurrent"));
   NUTSHELL_TRY(driver->check(api.streamCreate(&dm->stream, 0), "cuStreamCreate"));
   NUTSHELL_ASSIGN(dm->module, loadModule(*driver, image));
@@ -308,7 +315,8 @@ Expected<std::unique_ptr<DeviceModel>> compileVariant(const ir::Graph& graph, co
   }
   // Weights uploaded once; inputs, outputs and the arena allocated once per variant.
   for (const ir::TensorDataPtr& c : model.constants) {
-    const void* data = c->type.dtype == ir::DType::F32 ? static_cast<const void*>(c->f32.data()) : c->i64.data();
+    const void* data =
+        c->type.dtype == ir::DType::F32 ? static_cast<const void*>(c->f32.data()) : c->i64.data();
     size_t bytes = size_t(c->numElements()) * ir::elementSize(c->type.dtype);
     NUTSHELL_ASSIGN(CUdeviceptr p, dm->allocate(bytes, "a constant"));
     NUTSHELL_TRY(driver->check(api.memcpyHtoD(p, data, bytes), "cuMemcpyHtoD of a constant"));
@@ -368,13 +376,15 @@ public:
     std::vector<Tensor> outputs;
     std::vector<void*> hostOutputs;
     for (const TensorSignature& out : dm->model.outputs) {
-      NUTSHELL_ASSIGN(Tensor t, Tensor::allocate(common::elementTypeOf(out.dtype), out.shape, "output '" + out.name + "'"));
+      NUTSHELL_ASSIGN(Tensor t, Tensor::allocate(common::elementTypeOf(out.dtype), out.shape,
+                                                 "output '" + out.name + "'"));
       outputs.push_back(std::move(t));
     }
     for (Tensor& t : outputs) hostOutputs.push_back(t.data());
     NUTSHELL_TRY(dm->run(hostInputs, hostOutputs));
     TensorMap result;
-    for (size_t j = 0; j < outputs.size(); ++j) result.emplace(dm->model.outputs[j].name, std::move(outputs[j]));
+    for (size_t j = 0; j < outputs.size(); ++j)
+      result.emplace(dm->model.outputs[j].name, std::move(outputs[j]));
     return result;
   }
 
@@ -394,8 +404,8 @@ public:
     NUTSHELL_ASSIGN(CudaSettings settings, parseSettings(options));
     common::CacheSettings cacheSettings = common::CacheSettings::fromEnvironment();
     cacheSettings.enabled = cacheSettings.enabled && options.cache;
-    auto executable =
-        std::make_unique<CudaExecutable>(graph.clone(), settings, common::CompileCache(std::move(cacheSettings)));
+    auto executable = std::make_unique<CudaExecutable>(graph.clone(), settings,
+                                                       common::CompileCache(std::move(cacheSettings)));
     CompileReport report;
     NUTSHELL_TRY(executable->compileEagerly(report));
     CompileResult result;
@@ -409,10 +419,13 @@ public:
 
   /// Ahead of time: the CUDA source (EmitFormat::IrText, nutshell-compile
   /// --emit=cuda). A standalone GPU executable is later work.
-  Expected<EmitResult> emit(const ir::Graph& graph, const BackendOptions& options, const EmitRequest& request) override {
+  Expected<EmitResult> emit(const ir::Graph& graph, const BackendOptions& options,
+                            const EmitRequest& request) override {
     NUTSHELL_ASSIGN(CudaSettings settings, parseSettings(options));
     if (request.format != EmitFormat::IrText)
-      return makeError("backend 'cuda' emits its CUDA source only (--emit=cuda); objects and executables are not written yet");
+      return makeError(
+          "backend 'cuda' emits its CUDA source only (--emit=cuda); objects and executables are not written "
+          "yet");
     auto start = Clock::now();
     std::unique_ptr<ir::Graph> planned;
     NUTSHELL_ASSIGN(const ir::Graph* withPlan, common::withMemoryPlan(graph, planned));
@@ -432,6 +445,8 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Backend> createCudaBackend() { return std::make_unique<CudaBackend>(); }
+std::unique_ptr<Backend> createCudaBackend() {
+  return std::make_unique<CudaBackend>();
+}
 
 }  // namespace nutshell::cuda

@@ -10,7 +10,9 @@ namespace nutshell::cuda {
 
 namespace {
 
-std::string ll(int64_t v) { return std::to_string(v) + "LL"; }
+std::string ll(int64_t v) {
+  return std::to_string(v) + "LL";
+}
 
 constexpr int64_t kTile = 16;
 
@@ -48,10 +50,10 @@ KernelSource sgemm(const GemmShape& g, const std::string& what) {
   b += "  float acc = 0.0f;\n";
   b += "  for (long long k0 = 0; k0 < " + ll(g.K) + "; k0 += 16) {\n";
   b += "    const long long ka = k0 + tx, kb = k0 + ty;\n";
-  b += "    as[ty][tx] = (m < " + ll(g.M) + " && ka < " + ll(g.K) + ") ? x0[aOff + m * " + ll(g.sam) + " + ka * " +
-       ll(g.sak) + "] : 0.0f;\n";
-  b += "    bs[ty][tx] = (kb < " + ll(g.K) + " && n < " + ll(g.N) + ") ? x1[bOff + kb * " + ll(g.sbk) + " + n * " +
-       ll(g.sbn) + "] : 0.0f;\n";
+  b += "    as[ty][tx] = (m < " + ll(g.M) + " && ka < " + ll(g.K) + ") ? x0[aOff + m * " + ll(g.sam) +
+       " + ka * " + ll(g.sak) + "] : 0.0f;\n";
+  b += "    bs[ty][tx] = (kb < " + ll(g.K) + " && n < " + ll(g.N) + ") ? x1[bOff + kb * " + ll(g.sbk) +
+       " + n * " + ll(g.sbn) + "] : 0.0f;\n";
   b += "    __syncthreads();\n";
   b += "    for (int kk = 0; kk < 16; ++kk) acc += as[ty][kk] * bs[kk][tx];\n";
   b += "    __syncthreads();\n  }\n";
@@ -61,8 +63,8 @@ KernelSource sgemm(const GemmShape& g, const std::string& what) {
   b += "  v = " + activationExpr(g.act, "v") + ";\n";
   b += "  y0[(long long)blockIdx.z * " + ll(g.M * g.N) + " + m * " + ll(g.N) + " + n] = v;\n";
   k.body = b;
-  k.summary = what + " as tiled SGEMM " + std::to_string(g.M) + "x" + std::to_string(g.N) + "x" + std::to_string(g.K) +
-              (batches > 1 ? ", " + std::to_string(batches) + " batches" : "");
+  k.summary = what + " as tiled SGEMM " + std::to_string(g.M) + "x" + std::to_string(g.N) + "x" +
+              std::to_string(g.K) + (batches > 1 ? ", " + std::to_string(batches) + " batches" : "");
   return k;
 }
 
@@ -97,7 +99,8 @@ Expected<KernelSource> emitGemm(const ir::Node& node) {
     std::vector<int64_t> c = node.operands[2]->type.shape();
     while (c.size() < 2) c.insert(c.begin(), 1);
     if (c.size() != 2) return noKernel(node, "C of rank above 2");
-    std::string index = "(" + std::string(c[0] == 1 ? "0" : "m * " + ll(c[1])) + " + " + (c[1] == 1 ? "0" : "n") + ")";
+    std::string index =
+        "(" + std::string(c[0] == 1 ? "0" : "m * " + ll(c[1])) + " + " + (c[1] == 1 ? "0" : "n") + ")";
     g.addend = (beta == 1.0 ? "" : floatLiteral(beta) + " * ") + "x2[" + index + "]";
   }
   return sgemm(g, "gemm");

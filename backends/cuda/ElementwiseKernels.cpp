@@ -39,8 +39,8 @@ Expected<std::string> binaryI64Expr(const ir::Node& node, const std::string& a, 
     case K::Max: return "(" + a + " > " + b + " ? " + a + " : " + b + ")";
     case K::Min: return "(" + a + " < " + b + " ? " + a + " : " + b + ")";
     case K::Div:
-      return "(" + b + " == 0 ? 0LL : (" + b + " == -1 ? (long long)(0ULL - (unsigned long long)" + a + ") : " + a +
-             " / " + b + "))";
+      return "(" + b + " == 0 ? 0LL : (" + b + " == -1 ? (long long)(0ULL - (unsigned long long)" + a +
+             ") : " + a + " / " + b + "))";
     default: return noKernel(node, "i64 operands");
   }
 }
@@ -63,7 +63,8 @@ Expected<KernelSource> emitElementwise(const ir::Node& node) {
   std::string body = "  " + gridStrideLoop("i", total) + " {\n    long long r = i;\n";
   for (size_t op = 0; op < shapes.size(); ++op) body += "    long long o" + std::to_string(op) + " = 0;\n";
   for (size_t d = plan.dims.size(); d-- > 0;) {
-    body += "    { long long c = r % " + std::to_string(plan.dims[d]) + "LL; r /= " + std::to_string(plan.dims[d]) + "LL;";
+    body += "    { long long c = r % " + std::to_string(plan.dims[d]) +
+            "LL; r /= " + std::to_string(plan.dims[d]) + "LL;";
     for (size_t op = 0; op < shapes.size(); ++op)
       if (plan.strides[op][d] != 0)
         body += " o" + std::to_string(op) + " += c * " + std::to_string(plan.strides[op][d]) + "LL;";
@@ -85,8 +86,8 @@ Expected<KernelSource> emitElementwise(const ir::Node& node) {
   body += "    y0[i] = acc;\n  }\n";
   k.body = body;
   launchElementwise(k, total);
-  k.summary = std::string(isI64 ? "i64 " : "") + "elementwise, " + std::to_string(steps.size()) + " step(s), " +
-              std::to_string(plan.dims.size()) + "-d broadcast";
+  k.summary = std::string(isI64 ? "i64 " : "") + "elementwise, " + std::to_string(steps.size()) +
+              " step(s), " + std::to_string(plan.dims.size()) + "-d broadcast";
   return k;
 }
 
@@ -98,8 +99,8 @@ Expected<KernelSource> emitBatchNorm(const ir::Node& node) {
   for (size_t d = 2; d < shape.size(); ++d) inner *= shape[d];
   const int64_t total = node.results[0]->type.numElements();
   KernelSource k;
-  k.body = "  " + gridStrideLoop("i", total) + " {\n    long long c = (i / " + std::to_string(inner) + "LL) % " +
-           std::to_string(shape[1]) + "LL;\n    y0[i] = (x0[i] - x3[c]) / sqrtf(x4[c] + " +
+  k.body = "  " + gridStrideLoop("i", total) + " {\n    long long c = (i / " + std::to_string(inner) +
+           "LL) % " + std::to_string(shape[1]) + "LL;\n    y0[i] = (x0[i] - x3[c]) / sqrtf(x4[c] + " +
            floatLiteral(node.getFloat("epsilon")) + ") * x1[c] + x2[c];\n  }\n";
   launchElementwise(k, total);
   k.summary = "batch_norm per channel";

@@ -1,9 +1,5 @@
 #include "backends/cuda/EmulatedDriver.h"
 
-#include <dlfcn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +9,10 @@
 #include <mutex>
 #include <sstream>
 #include <vector>
+
+#include <dlfcn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "backends/cuda/EmulatorShim.h"
 
@@ -48,7 +48,9 @@ struct EmuGraph {
 
 constexpr CUresult kInvalidValue = 1, kNotFound = 500, kInvalidImage = 200, kOutOfMemory = 2;
 
-CUresult emuInit(unsigned) { return kCudaSuccess; }
+CUresult emuInit(unsigned) {
+  return kCudaSuccess;
+}
 CUresult emuDeviceGetCount(int* count) {
   *count = 1;
   return kCudaSuccess;
@@ -71,8 +73,12 @@ CUresult emuPrimaryCtxRetain(CUcontext* context, CUdevice) {
   *context = reinterpret_cast<CUcontext>(&contextToken);
   return kCudaSuccess;
 }
-CUresult emuPrimaryCtxRelease(CUdevice) { return kCudaSuccess; }
-CUresult emuCtxSetCurrent(CUcontext) { return kCudaSuccess; }
+CUresult emuPrimaryCtxRelease(CUdevice) {
+  return kCudaSuccess;
+}
+CUresult emuCtxSetCurrent(CUcontext) {
+  return kCudaSuccess;
+}
 CUresult emuModuleLoadData(CUmodule* module, const void* image) {
   void* handle = dlopen(static_cast<const char*>(image), RTLD_NOW | RTLD_LOCAL);
   if (!handle) return kInvalidImage;
@@ -141,7 +147,9 @@ CUresult emuStreamDestroy(CUstream stream) {
   delete reinterpret_cast<EmuStream*>(stream);
   return kCudaSuccess;
 }
-CUresult emuStreamSynchronize(CUstream) { return kCudaSuccess; }
+CUresult emuStreamSynchronize(CUstream) {
+  return kCudaSuccess;
+}
 CUresult emuStreamBeginCapture(CUstream stream, int) {
   auto* s = reinterpret_cast<EmuStream*>(stream);
   if (!s || s->capturing) return kInvalidValue;
@@ -241,7 +249,9 @@ Expected<std::shared_ptr<CudaDriver>> emulatedDriver() {
   return driver;
 }
 
-std::string emulatorCompileCommand() { return hostCompiler() + " " + kEmulatorFlags; }
+std::string emulatorCompileCommand() {
+  return hostCompiler() + " " + kEmulatorFlags;
+}
 
 Expected<std::string> compileForEmulator(const std::string& source) {
   namespace fs = std::filesystem;
@@ -249,7 +259,8 @@ Expected<std::string> compileForEmulator(const std::string& source) {
   fs::path base = fs::temp_directory_path(ec);
   if (ec) base = "/tmp";
   std::string pattern = (base / "nutshell-cuda-emu-XXXXXX").string();
-  if (!mkdtemp(pattern.data())) return makeError("cuda emulator: cannot make a temporary directory in " + base.string());
+  if (!mkdtemp(pattern.data()))
+    return makeError("cuda emulator: cannot make a temporary directory in " + base.string());
   fs::path dir = pattern;
   struct Cleanup {
     fs::path dir;
@@ -260,8 +271,8 @@ Expected<std::string> compileForEmulator(const std::string& source) {
   } cleanup{dir};
   std::ofstream(dir / "shim.h") << emulatorShimSource();
   std::ofstream(dir / "model.cu") << source;
-  std::string command = "cd '" + dir.string() + "' && " + emulatorCompileCommand() +
-                        " model.cu -o model.so > log.txt 2>&1";
+  std::string command =
+      "cd '" + dir.string() + "' && " + emulatorCompileCommand() + " model.cu -o model.so > log.txt 2>&1";
   int status = std::system(command.c_str());
   if (status != 0) {
     std::ifstream logFile(dir / "log.txt");

@@ -9,26 +9,20 @@ Expected<KernelSource> emitKernel(const ir::Node& node) {
   using K = ir::OpKind;
   switch (node.op) {
     case K::Const:
-    case K::Empty:
-      return KernelSource{};  // a device constant / an arena buffer a later kernel fills
+    case K::Empty: return KernelSource{};  // a device constant / an arena buffer a later kernel fills
     case K::Identity:
     case K::Reshape:
     case K::Flatten:
     case K::Squeeze:
-    case K::Unsqueeze:
-      return emitCopy(node);
+    case K::Unsqueeze: return emitCopy(node);
     case K::Conv2d:
-    case K::FusedConv2d:
-      return emitConv2d(node);
+    case K::FusedConv2d: return emitConv2d(node);
     case K::MaxPool2d:
-    case K::AvgPool2d:
-      return emitPool2d(node);
+    case K::AvgPool2d: return emitPool2d(node);
     case K::GlobalAvgPool:
-    case K::GlobalMaxPool:
-      return emitGlobalPool(node);
+    case K::GlobalMaxPool: return emitGlobalPool(node);
     case K::Dense:
-    case K::FusedDense:
-      return emitDense(node);
+    case K::FusedDense: return emitDense(node);
     case K::Maxout: return emitMaxout(node);
     case K::Gemm: return emitGemm(node);
     case K::MatMul: return emitMatMul(node);
@@ -65,11 +59,9 @@ Expected<KernelSource> emitKernel(const ir::Node& node) {
     case K::Round:
     case K::Sign:
     case K::Shrink:
-    case K::FusedElementwise:
-      return emitElementwise(node);
+    case K::FusedElementwise: return emitElementwise(node);
     case K::Softmax:
-    case K::LogSoftmax:
-      return emitSoftmax(node);
+    case K::LogSoftmax: return emitSoftmax(node);
     case K::ReduceMax:
     case K::ReduceMean:
     case K::ReduceSum:
@@ -78,8 +70,7 @@ Expected<KernelSource> emitKernel(const ir::Node& node) {
     case K::ReduceL1:
     case K::ReduceL2:
     case K::ReduceSumSquare:
-    case K::ReduceLogSumExp:
-      return emitReduce(node);
+    case K::ReduceLogSumExp: return emitReduce(node);
     case K::BatchNorm: return emitBatchNorm(node);
     case K::Transpose:
     case K::Slice:
@@ -87,21 +78,18 @@ Expected<KernelSource> emitKernel(const ir::Node& node) {
     case K::Tile:
     case K::Expand:
     case K::DepthToSpace:
-    case K::SpaceToDepth:
-      return emitLayout(node);
+    case K::SpaceToDepth: return emitLayout(node);
     case K::Concat: return emitConcat(node);
     case K::Gather: return emitGather(node);
     case K::Lstm: return emitLstm(node);
     case K::ArgMax:
-    case K::ArgMin:
-      return emitArgReduce(node);
+    case K::ArgMin: return emitArgReduce(node);
     case K::Lrn: return emitLrn(node);
     case K::LayerNorm: return emitLayerNorm(node);
     case K::GroupNorm: return emitGroupNorm(node);
     case K::Shape:
     case K::ConstantOfShape:
-    case K::Cast:
-      return emitShapeOp(node);
+    case K::Cast: return emitShapeOp(node);
   }
   return noKernel(node, "unknown op");
 }

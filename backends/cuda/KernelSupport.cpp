@@ -10,7 +10,8 @@
 namespace nutshell::cuda {
 
 Error noKernel(const ir::Node& node, const std::string& why) {
-  return makeUnsupported(std::string(node.info().name) + " %" + node.name() + (why.empty() ? "" : " (" + why + ")"));
+  return makeUnsupported(std::string(node.info().name) + " %" + node.name() +
+                         (why.empty() ? "" : " (" + why + ")"));
 }
 
 std::string floatLiteral(double value) {
@@ -31,12 +32,14 @@ std::string activationExpr(const ir::Activation& act, const std::string& v) {
     case K::LeakyRelu: return "(" + v + " < 0.0f ? " + p0 + " * " + v + " : " + v + ")";
     case K::Sigmoid: return "(1.0f / (1.0f + expf(-" + v + ")))";
     case K::Tanh: return "tanhf(" + v + ")";
-    case K::Clip: return "(" + v + " < " + p0 + " ? " + p0 + " : (" + v + " > " + p1 + " ? " + p1 + " : " + v + "))";
+    case K::Clip:
+      return "(" + v + " < " + p0 + " ? " + p0 + " : (" + v + " > " + p1 + " ? " + p1 + " : " + v + "))";
     case K::Exp: return "expf(" + v + ")";
     case K::HardSigmoid: return "fmaxf(0.0f, fminf(1.0f, " + p0 + " * " + v + " + " + p1 + "))";
     case K::HardSwish: return "(" + v + " * fmaxf(0.0f, fminf(1.0f, " + v + " / 6.0f + 0.5f)))";
     case K::Elu: return "(" + v + " < 0.0f ? " + p0 + " * expm1f(" + v + ") : " + v + ")";
-    case K::Selu: return "(" + v + " > 0.0f ? " + p1 + " * " + v + " : " + p1 + " * " + p0 + " * expm1f(" + v + "))";
+    case K::Selu:
+      return "(" + v + " > 0.0f ? " + p1 + " * " + v + " : " + p1 + " * " + p0 + " * expm1f(" + v + "))";
     case K::Softplus: return "(fmaxf(" + v + ", 0.0f) + log1pf(expf(-fabsf(" + v + "))))";
     case K::Softsign: return "(" + v + " / (1.0f + fabsf(" + v + ")))";
     case K::Neg: return "(-" + v + ")";
@@ -53,8 +56,8 @@ std::string activationExpr(const ir::Activation& act, const std::string& v) {
     case K::Round: return "rintf(" + v + ")";
     case K::Sign: return "(" + v + " > 0.0f ? 1.0f : (" + v + " < 0.0f ? -1.0f : " + v + "))";
     case K::Shrink:
-      return "(" + v + " < -" + p0 + " ? " + v + " + " + p1 + " : (" + v + " > " + p0 + " ? " + v + " - " + p1 +
-             " : 0.0f))";
+      return "(" + v + " < -" + p0 + " ? " + v + " + " + p1 + " : (" + v + " > " + p0 + " ? " + v + " - " +
+             p1 + " : 0.0f))";
     default: return v;  // none: ir::Activation holds no other op
   }
 }
@@ -68,8 +71,12 @@ Expected<std::string> binaryExpr(ir::OpKind op, const std::string& a, const std:
     case K::Div: return "(" + a + " / " + b + ")";
     case K::Pow: return "powf(" + a + ", " + b + ")";
     // numpy's maximum / minimum: a NaN operand gives NaN.
-    case K::Max: return "((" + a + " != " + a + " || " + b + " != " + b + ") ? " + a + " + " + b + " : fmaxf(" + a + ", " + b + "))";
-    case K::Min: return "((" + a + " != " + a + " || " + b + " != " + b + ") ? " + a + " + " + b + " : fminf(" + a + ", " + b + "))";
+    case K::Max:
+      return "((" + a + " != " + a + " || " + b + " != " + b + ") ? " + a + " + " + b + " : fmaxf(" + a +
+             ", " + b + "))";
+    case K::Min:
+      return "((" + a + " != " + a + " || " + b + " != " + b + ") ? " + a + " + " + b + " : fminf(" + a +
+             ", " + b + "))";
     case K::PRelu: return "(" + a + " < 0.0f ? " + b + " * " + a + " : " + a + ")";
     default: return makeError("no binary expression for " + std::string(ir::opInfo(op).name));
   }
@@ -83,7 +90,8 @@ std::string gridStrideLoop(const std::string& index, int64_t total) {
 void launchElementwise(KernelSource& kernel, int64_t total) {
   constexpr int64_t kThreads = 256, kMaxBlocks = 65535;
   kernel.block[0] = unsigned(kThreads);
-  kernel.grid[0] = unsigned(std::max<int64_t>(1, std::min<int64_t>((total + kThreads - 1) / kThreads, kMaxBlocks)));
+  kernel.grid[0] =
+      unsigned(std::max<int64_t>(1, std::min<int64_t>((total + kThreads - 1) / kThreads, kMaxBlocks)));
 }
 
 std::string deviceTable(const std::string& name, const std::vector<int64_t>& values) {

@@ -43,11 +43,11 @@ Expected<KernelSource> emitLayout(const ir::Node& node) {
   for (size_t d = 0; d < tables.size(); ++d) k.prelude += deviceTable("t" + std::to_string(d), tables[d]);
   std::string body = "  " + gridStrideLoop("i", total) + " {\n    long long r = i, src = 0;\n";
   for (size_t d = out.size(); d-- > 0;)
-    body += "    src += $K_t" + std::to_string(d) + "[r % " + std::to_string(out[d]) + "LL]; r /= " +
-            std::to_string(out[d]) + "LL;\n";
+    body += "    src += $K_t" + std::to_string(d) + "[r % " + std::to_string(out[d]) +
+            "LL]; r /= " + std::to_string(out[d]) + "LL;\n";
   std::string padValue = node.op != ir::OpKind::Pad ? "0"
-                         : isI64 ? std::to_string(int64_t(node.getFloat("value"))) + "LL"
-                                 : floatLiteral(node.getFloat("value"));
+                         : isI64                    ? std::to_string(int64_t(node.getFloat("value"))) + "LL"
+                                                    : floatLiteral(node.getFloat("value"));
   body += common::hasPadEntries(tables) ? "    y0[i] = src < 0 ? " + padValue + " : x0[src];\n  }\n"
                                         : "    y0[i] = x0[src];\n  }\n";
   k.body = body;
@@ -64,10 +64,12 @@ Expected<KernelSource> emitConcat(const ir::Node& node) {
   const int64_t total = node.results[0]->type.numElements();
   KernelSource k;
   std::string body = "  " + gridStrideLoop("i", total) + " {\n    long long row = i / " +
-                     std::to_string(plan.rowElems) + "LL, at = i % " + std::to_string(plan.rowElems) + "LL;\n";
+                     std::to_string(plan.rowElems) + "LL, at = i % " + std::to_string(plan.rowElems) +
+                     "LL;\n";
   for (size_t p = 0; p < plan.pieceElems.size(); ++p) {
     std::string n = std::to_string(plan.pieceElems[p]) + "LL";
-    body += "    if (at < " + n + ") { y0[i] = x" + std::to_string(p) + "[row * " + n + " + at]; continue; }\n";
+    body +=
+        "    if (at < " + n + ") { y0[i] = x" + std::to_string(p) + "[row * " + n + " + at]; continue; }\n";
     body += "    at -= " + n + ";\n";
   }
   k.body = body + "  }\n";
@@ -92,13 +94,15 @@ Expected<KernelSource> emitGather(const ir::Node& node) {
   for (int64_t d = axis + 1; d < rank; ++d) inner *= data[size_t(d)];
   const int64_t dim = data[size_t(axis)], count = node.operands[1]->type.numElements();
   const int64_t total = node.results[0]->type.numElements();
-  const std::string n = std::to_string(inner) + "LL", c = std::to_string(count) + "LL", d = std::to_string(dim) + "LL";
+  const std::string n = std::to_string(inner) + "LL", c = std::to_string(count) + "LL",
+                    d = std::to_string(dim) + "LL";
   KernelSource k;
   std::string b = "  " + gridStrideLoop("i", total) + " {\n";
-  b += "    const long long in = i % " + n + ", j = (i / " + n + ") % " + c + ", o = i / (" + n + " * " + c + ");\n";
+  b += "    const long long in = i % " + n + ", j = (i / " + n + ") % " + c + ", o = i / (" + n + " * " + c +
+       ");\n";
   b += "    long long at = x1[j];\n    if (at < 0) at += " + d + ";\n";
-  b += "    y0[i] = (at < 0 || at >= " + d + ") ? " + (isI64 ? "0LL" : "0.0f") + " : x0[(o * " + d + " + at) * " + n +
-       " + in];\n  }\n";
+  b += "    y0[i] = (at < 0 || at >= " + d + ") ? " + (isI64 ? "0LL" : "0.0f") + " : x0[(o * " + d +
+       " + at) * " + n + " + in];\n  }\n";
   k.body = b;
   launchElementwise(k, total);
   k.summary = "gather along axis " + std::to_string(axis);
@@ -121,14 +125,18 @@ Expected<KernelSource> emitShapeOp(const ir::Node& node) {
       // The dims are known here: the kernel writes them.
       const std::vector<int64_t> shape = node.operands[0]->type.shape();
       const int64_t rank = int64_t(shape.size());
-      auto clamp = [&](int64_t v) { return std::max<int64_t>(0, std::min<int64_t>(rank, v < 0 ? v + rank : v)); };
+      auto clamp = [&](int64_t v) {
+        return std::max<int64_t>(0, std::min<int64_t>(rank, v < 0 ? v + rank : v));
+      };
       const int64_t start = clamp(node.getInt("start"));
-      k.prelude = deviceTable("dims", std::vector<int64_t>(shape.begin() + start, shape.begin() + start + total));
+      k.prelude =
+          deviceTable("dims", std::vector<int64_t>(shape.begin() + start, shape.begin() + start + total));
       value = "$K_dims[i]";
       break;
     }
     case K::ConstantOfShape:
-      value = toI64 ? std::to_string(int64_t(node.getFloat("value"))) + "LL" : floatLiteral(node.getFloat("value"));
+      value = toI64 ? std::to_string(int64_t(node.getFloat("value"))) + "LL"
+                    : floatLiteral(node.getFloat("value"));
       break;
     case K::Cast:
       if (toI64 == fromI64) {
@@ -137,8 +145,9 @@ Expected<KernelSource> emitShapeOp(const ir::Node& node) {
         value = "(float)x0[i]";
       } else {
         // Toward zero; NaN 0; out of range saturates (the reference's rules).
-        value = "(x0[i] != x0[i] ? 0LL : (x0[i] < -9223372036854775808.0f ? (long long)(1ULL << 63) : "
-                "(x0[i] >= 9223372036854775808.0f ? (long long)(~0ULL >> 1) : (long long)x0[i])))";
+        value =
+            "(x0[i] != x0[i] ? 0LL : (x0[i] < -9223372036854775808.0f ? (long long)(1ULL << 63) : "
+            "(x0[i] >= 9223372036854775808.0f ? (long long)(~0ULL >> 1) : (long long)x0[i])))";
       }
       break;
     default: return noKernel(node, "not a shape op");

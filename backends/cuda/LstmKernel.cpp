@@ -10,7 +10,9 @@
 namespace nutshell::cuda {
 
 namespace {
-std::string ll(int64_t v) { return std::to_string(v) + "LL"; }
+std::string ll(int64_t v) {
+  return std::to_string(v) + "LL";
+}
 }  // namespace
 
 Expected<KernelSource> emitLstm(const ir::Node& node) {
@@ -26,7 +28,8 @@ Expected<KernelSource> emitLstm(const ir::Node& node) {
   if (3 * H * 4 > 40 * 1024) return noKernel(node, "hidden_size too large for shared-memory state");
   const int64_t threads = std::min<int64_t>(256, (H + 31) / 32 * 32);
   auto bound = [&](const std::string& v) {
-    return clip > 0.0 ? "fminf(fmaxf(" + v + ", -" + floatLiteral(clip) + "), " + floatLiteral(clip) + ")" : v;
+    return clip > 0.0 ? "fminf(fmaxf(" + v + ", -" + floatLiteral(clip) + "), " + floatLiteral(clip) + ")"
+                      : v;
   };
   KernelSource k;
   k.syncs = true;
@@ -34,7 +37,8 @@ Expected<KernelSource> emitLstm(const ir::Node& node) {
   k.grid[0] = unsigned(B);
   k.grid[1] = unsigned(D);
   std::string b;
-  b += "  __shared__ float hs[2][" + std::to_string(H) + "];\n  __shared__ float cs[" + std::to_string(H) + "];\n";
+  b += "  __shared__ float hs[2][" + std::to_string(H) + "];\n  __shared__ float cs[" + std::to_string(H) +
+       "];\n";
   b += "  const long long bIdx = blockIdx.x, dir = blockIdx.y;\n";
   b += "  const bool reverse = " + std::string(reverseOnly ? "true" : "dir == 1") + ";\n";
   b += "  const float* W = x1 + dir * " + ll(4 * H * I) + ";\n";
@@ -53,8 +57,10 @@ Expected<KernelSource> emitLstm(const ir::Node& node) {
   b += "      for (int q = 0; q < 4; ++q) {\n";
   b += "        const long long row = q * " + ll(H) + " + j;\n";
   b += "        float acc = Wb[row] + Rb[row];\n";
-  b += "        for (long long kk = 0; kk < " + ll(I) + "; ++kk) acc += W[row * " + ll(I) + " + kk] * xt[kk];\n";
-  b += "        for (long long kk = 0; kk < " + ll(H) + "; ++kk) acc += R[row * " + ll(H) + " + kk] * hs[cur][kk];\n";
+  b += "        for (long long kk = 0; kk < " + ll(I) + "; ++kk) acc += W[row * " + ll(I) +
+       " + kk] * xt[kk];\n";
+  b += "        for (long long kk = 0; kk < " + ll(H) + "; ++kk) acc += R[row * " + ll(H) +
+       " + kk] * hs[cur][kk];\n";
   b += "        gate[q] = acc;\n      }\n";
   b += "      const float cPrev = cs[j];\n";
   std::string pi = peepholes ? "P[j]" : "0.0f", po = peepholes ? "P[" + ll(H) + " + j]" : "0.0f",

@@ -3,8 +3,8 @@
 #include <map>
 
 #include "backends/common/BufferAssignment.h"
-#include "ir/MemoryPlan.h"
 #include "backends/cuda/KernelSource.h"
+#include "ir/MemoryPlan.h"
 
 namespace nutshell::cuda {
 
@@ -16,7 +16,9 @@ std::string replaceAll(std::string text, const std::string& from, const std::str
   return text;
 }
 
-const char* elementType(ir::DType dtype) { return dtype == ir::DType::F32 ? "float" : "long long"; }
+const char* elementType(ir::DType dtype) {
+  return dtype == ir::DType::F32 ? "float" : "long long";
+}
 
 /// The node's buffers as kernel parameters: operands x0.. (fused_conv2d's
 /// dest excluded: the result is its buffer), then results y0...
@@ -35,7 +37,8 @@ Parameters parametersOf(const ir::Node& node) {
     p.values.push_back(v);
     std::string type = std::string(isConst ? "const " : "") + elementType(v->type.dtype) + "*";
     sig += (sig.empty() ? "" : ", ") + type + " " + name;
-    args += (args.empty() ? "" : ", ") + std::string("*(") + type + " const*)args[" + std::to_string(slot) + "]";
+    args +=
+        (args.empty() ? "" : ", ") + std::string("*(") + type + " const*)args[" + std::to_string(slot) + "]";
   };
   for (size_t i = 0; i < operands; ++i) add(node.operands[i], "x" + std::to_string(i), true);
   for (size_t i = 0; i < node.results.size(); ++i) add(node.results[i], "y" + std::to_string(i), false);
@@ -56,7 +59,8 @@ Expected<RenderedModel> renderModel(const ir::Graph& planned) {
   RenderedModel model;
   model.plan.arenaBytes = buffers.workspaceBytes;
   for (const ir::Value* v : planned.inputs) model.inputs.push_back({v->name, v->type.dtype, v->type.shape()});
-  for (const ir::Value* v : planned.outputs) model.outputs.push_back({v->name, v->type.dtype, v->type.shape()});
+  for (const ir::Value* v : planned.outputs)
+    model.outputs.push_back({v->name, v->type.dtype, v->type.shape()});
 
   std::map<const ir::Value*, int64_t> constantIndex;
   for (const auto& node : planned.nodes())
@@ -102,16 +106,15 @@ Expected<RenderedModel> renderModel(const ir::Graph& planned) {
     if (emitted->body.empty()) continue;
     Parameters params = parametersOf(node);
     unsigned threads = emitted->block[0] * emitted->block[1] * emitted->block[2];
-    std::string text = emitted->prelude + "extern \"C\" __global__ void __launch_bounds__(" + std::to_string(threads) +
-                       ") $K" + params.signature + " {\n" + emitted->body + "}\n";
+    std::string text = emitted->prelude + "extern \"C\" __global__ void __launch_bounds__(" +
+                       std::to_string(threads) + ") $K" + params.signature + " {\n" + emitted->body + "}\n";
     auto [it, isNew] = nameOfText.emplace(text, "");
     if (isNew) {
       it->second = "k" + std::to_string(nameOfText.size() - 1) + "_" + std::string(node.info().name);
       const std::string& name = it->second;
       kernels += "\n" + replaceAll(text, "$K", name);
       launchers += "NUTSHELL_EMULATOR_LAUNCHER(" + name + ", " + (emitted->syncs ? "true" : "false") + ", " +
-                   std::to_string(params.values.size()) + ", " + name +
-                   "(" + params.launcherArgs + "))\n";
+                   std::to_string(params.values.size()) + ", " + name + "(" + params.launcherArgs + "))\n";
       kernelOrder.push_back(name);
       summaryOfKernel[name] = emitted->summary;
     }
@@ -132,7 +135,8 @@ Expected<RenderedModel> renderModel(const ir::Graph& planned) {
     model.plan.outputCopies.push_back({argOf(value), int64_t(output), ir::valueBytes(value->type)});
   for (const std::string& name : kernelOrder)
     model.kernels.push_back(name + "  " + nodesOfKernel[name] + "  " + summaryOfKernel[name]);
-  model.source = std::string(kSourceHeader) + kernels + "\n#ifdef NUTSHELL_CUDA_EMULATOR\n" + launchers + "#endif\n";
+  model.source =
+      std::string(kSourceHeader) + kernels + "\n#ifdef NUTSHELL_CUDA_EMULATOR\n" + launchers + "#endif\n";
   return model;
 }
 

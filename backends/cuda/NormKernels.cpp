@@ -8,7 +8,9 @@
 namespace nutshell::cuda {
 
 namespace {
-std::string ll(int64_t v) { return std::to_string(v) + "LL"; }
+std::string ll(int64_t v) {
+  return std::to_string(v) + "LL";
+}
 }  // namespace
 
 Expected<KernelSource> emitLayerNorm(const ir::Node& node) {
@@ -21,7 +23,8 @@ Expected<KernelSource> emitLayerNorm(const ir::Node& node) {
   for (int64_t i = 0; i < rank; ++i) (i < axis ? rows : length) *= shape[size_t(i)];
   const bool hasBias = node.operands.size() > 2;
   KernelSource k;
-  std::string b = "  " + gridStrideLoop("r", rows) + " {\n    const float* x = x0 + r * " + ll(length) + ";\n";
+  std::string b =
+      "  " + gridStrideLoop("r", rows) + " {\n    const float* x = x0 + r * " + ll(length) + ";\n";
   b += "    float sum = 0.0f;\n    for (long long i = 0; i < " + ll(length) + "; ++i) sum += x[i];\n";
   b += "    const float mean = sum / " + floatLiteral(double(length)) + ";\n";
   b += "    float squares = 0.0f;\n    for (long long i = 0; i < " + ll(length) +
@@ -74,15 +77,17 @@ Expected<KernelSource> emitLrn(const ir::Node& node) {
   const int64_t total = node.results[0]->type.numElements();
   KernelSource k;
   std::string b = "  " + gridStrideLoop("i", total) + " {\n";
-  b += "    const long long s = i % " + ll(spatial) + ", c = (i / " + ll(spatial) + ") % " + ll(C) + ", n = i / " +
-       ll(C * spatial) + ";\n";
+  b += "    const long long s = i % " + ll(spatial) + ", c = (i / " + ll(spatial) + ") % " + ll(C) +
+       ", n = i / " + ll(C * spatial) + ";\n";
   b += "    const long long lo = c - " + ll(before) + " < 0 ? 0 : c - " + ll(before) + ";\n";
-  b += "    const long long hi = c + " + ll(after) + " > " + ll(C - 1) + " ? " + ll(C - 1) + " : c + " + ll(after) + ";\n";
+  b += "    const long long hi = c + " + ll(after) + " > " + ll(C - 1) + " ? " + ll(C - 1) + " : c + " +
+       ll(after) + ";\n";
   b += "    float sum = 0.0f;\n";
-  b += "    for (long long j = lo; j <= hi; ++j) { const float v = x0[(n * " + ll(C) + " + j) * " + ll(spatial) +
-       " + s]; sum += v * v; }\n";
+  b += "    for (long long j = lo; j <= hi; ++j) { const float v = x0[(n * " + ll(C) + " + j) * " +
+       ll(spatial) + " + s]; sum += v * v; }\n";
   b += "    y0[i] = x0[i] / powf(" + floatLiteral(node.getFloat("bias")) + " + " +
-       floatLiteral(node.getFloat("alpha") / double(size)) + " * sum, " + floatLiteral(node.getFloat("beta")) + ");\n  }\n";
+       floatLiteral(node.getFloat("alpha") / double(size)) + " * sum, " +
+       floatLiteral(node.getFloat("beta")) + ");\n  }\n";
   k.body = b;
   launchElementwise(k, total);
   k.summary = "lrn over " + std::to_string(size) + " channels";
@@ -105,9 +110,11 @@ Expected<KernelSource> emitArgReduce(const ir::Node& node) {
   const std::string tie = "(v == b || (v != v && b != b))";
   KernelSource k;
   std::string b = "  " + gridStrideLoop("i", outer * inner) + " {\n";
-  b += "    const long long base = (i / " + ll(inner) + ") * " + ll(D * inner) + " + i % " + ll(inner) + ";\n";
+  b +=
+      "    const long long base = (i / " + ll(inner) + ") * " + ll(D * inner) + " + i % " + ll(inner) + ";\n";
   b += "    long long at = 0;\n    float b = x0[base];\n";
-  b += "    for (long long d = 1; d < " + ll(D) + "; ++d) {\n      const float v = x0[base + d * " + ll(inner) + "];\n";
+  b += "    for (long long d = 1; d < " + ll(D) + "; ++d) {\n      const float v = x0[base + d * " +
+       ll(inner) + "];\n";
   b += "      if (" + better + (last ? " || " + tie : std::string()) + ") { b = v; at = d; }\n    }\n";
   b += "    y0[i] = at;\n  }\n";
   k.body = b;

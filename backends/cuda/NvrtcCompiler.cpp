@@ -1,10 +1,10 @@
 #include "backends/cuda/NvrtcCompiler.h"
 
-#include <dlfcn.h>
-
 #include <cstdlib>
 #include <mutex>
 #include <vector>
+
+#include <dlfcn.h>
 
 namespace nutshell::cuda {
 
@@ -73,8 +73,8 @@ Expected<const NvrtcTable*> nvrtc() {
 std::vector<std::string> optionList(const NvrtcOptions& options, bool forPtx) {
   std::string number = options.arch.substr(3);
   std::vector<std::string> list = {
-      forPtx ? "--gpu-architecture=compute_" + number : "--gpu-architecture=" + options.arch,
-      "--std=c++17", "-default-device"};
+      forPtx ? "--gpu-architecture=compute_" + number : "--gpu-architecture=" + options.arch, "--std=c++17",
+      "-default-device"};
   if (options.fastCompile) list.push_back("--Ofast-compile=max");
   return list;
 }
@@ -84,7 +84,8 @@ Expected<std::string> compileOnce(const NvrtcTable& api, const std::string& sour
                                   const NvrtcOptions& options, bool forPtx, std::string& log) {
   nvrtcProgram program = nullptr;
   nvrtcResult created = api.createProgram(&program, source.c_str(), name.c_str(), 0, nullptr, nullptr);
-  if (created != 0) return makeError(std::string("NVRTC: cannot create a program: ") + api.getErrorString(created));
+  if (created != 0)
+    return makeError(std::string("NVRTC: cannot create a program: ") + api.getErrorString(created));
   struct Destroy {
     const NvrtcTable& api;
     nvrtcProgram& program;

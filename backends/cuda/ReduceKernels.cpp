@@ -8,9 +8,13 @@ namespace nutshell::cuda {
 
 namespace {
 
-std::string ll(int64_t v) { return std::to_string(v) + "LL"; }
+std::string ll(int64_t v) {
+  return std::to_string(v) + "LL";
+}
 
-int64_t normalized(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
+int64_t normalized(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
 
 }  // namespace
 
@@ -26,14 +30,16 @@ Expected<KernelSource> emitSoftmax(const ir::Node& node) {
   const bool isLog = node.op == ir::OpKind::LogSoftmax;
   KernelSource k;
   std::string b = "  " + gridStrideLoop("row", outer * inner) + " {\n";
-  b += "    const long long base = (row / " + ll(inner) + ") * " + ll(D * inner) + " + row % " + ll(inner) + ";\n";
+  b += "    const long long base = (row / " + ll(inner) + ") * " + ll(D * inner) + " + row % " + ll(inner) +
+       ";\n";
   b += "    float m = -__int_as_float(0x7f800000);\n";
   b += "    for (long long d = 0; d < " + ll(D) + "; ++d) m = fmaxf(m, x0[base + d * " + ll(inner) + "]);\n";
   b += "    float sum = 0.0f;\n";
-  b += "    for (long long d = 0; d < " + ll(D) + "; ++d) sum += expf(x0[base + d * " + ll(inner) + "] - m);\n";
+  b += "    for (long long d = 0; d < " + ll(D) + "; ++d) sum += expf(x0[base + d * " + ll(inner) +
+       "] - m);\n";
   b += isLog ? "    const float logSum = logf(sum);\n" : "    const float scale = 1.0f / sum;\n";
-  b += "    for (long long d = 0; d < " + ll(D) + "; ++d) {\n      const float shifted = x0[base + d * " + ll(inner) +
-       "] - m;\n";
+  b += "    for (long long d = 0; d < " + ll(D) + "; ++d) {\n      const float shifted = x0[base + d * " +
+       ll(inner) + "] - m;\n";
   b += isLog ? "      y0[base + d * " + ll(inner) + "] = shifted - logSum;\n"
              : "      y0[base + d * " + ll(inner) + "] = expf(shifted) * scale;\n";
   k.body = b + "    }\n  }\n";
@@ -65,19 +71,19 @@ Expected<KernelSource> emitReduce(const ir::Node& node) {
   if (keepsAny) b += "    long long r = i;\n";
   for (int64_t d = rank; d-- > 0;)
     if (!reduced[size_t(d)])
-      b += "    base += (r % " + ll(shape[size_t(d)]) + ") * " + ll(strides[size_t(d)]) + "; r /= " +
-           ll(shape[size_t(d)]) + ";\n";
+      b += "    base += (r % " + ll(shape[size_t(d)]) + ") * " + ll(strides[size_t(d)]) +
+           "; r /= " + ll(shape[size_t(d)]) + ";\n";
   const K op = node.op;
-  std::string init = op == K::ReduceMax   ? "-__int_as_float(0x7f800000)"
-                     : op == K::ReduceMin ? "__int_as_float(0x7f800000)"
+  std::string init = op == K::ReduceMax    ? "-__int_as_float(0x7f800000)"
+                     : op == K::ReduceMin  ? "__int_as_float(0x7f800000)"
                      : op == K::ReduceProd ? "1.0f"
                                            : "0.0f";
   b += "    float acc = " + init + ", m = -__int_as_float(0x7f800000);\n";
   b += "    for (long long j = 0; j < " + ll(count) + "; ++j) {\n      long long q = j, off = base;\n";
   for (int64_t d = rank; d-- > 0;)
     if (reduced[size_t(d)])
-      b += "      off += (q % " + ll(shape[size_t(d)]) + ") * " + ll(strides[size_t(d)]) + "; q /= " +
-           ll(shape[size_t(d)]) + ";\n";
+      b += "      off += (q % " + ll(shape[size_t(d)]) + ") * " + ll(strides[size_t(d)]) +
+           "; q /= " + ll(shape[size_t(d)]) + ";\n";
   b += "      const float v = x0[off];\n";
   switch (op) {
     case K::ReduceMax: b += "      if (v > acc || v != v) acc = acc != acc ? acc : v;\n"; break;
@@ -95,7 +101,9 @@ Expected<KernelSource> emitReduce(const ir::Node& node) {
   b += "    }\n";
   if (op == K::ReduceMean) b += "    acc /= " + floatLiteral(double(count)) + ";\n";
   if (op == K::ReduceL2) b += "    acc = sqrtf(acc);\n";
-  if (op == K::ReduceLogSumExp) b += "    acc = (m == __int_as_float(0x7f800000) || m == -__int_as_float(0x7f800000)) ? m : logf(acc) + m;\n";
+  if (op == K::ReduceLogSumExp)
+    b += "    acc = (m == __int_as_float(0x7f800000) || m == -__int_as_float(0x7f800000)) ? m : logf(acc) + "
+         "m;\n";
   k.body = b + "    y0[i] = acc;\n  }\n";
   launchElementwise(k, outCount);
   k.summary = std::string(node.info().name) + " of " + std::to_string(count) + " per output";

@@ -27,11 +27,15 @@ TEST_CASE("cuda (device): a conv, dense and softmax graph matches the reference 
   ir::Value* x = g.addInput("x", ir::TensorType::f32({2, 3, 12, 12}));
   ir::Value* conv = op(g, OpKind::FusedConv2d,
                        {x, constant(g, randomData({8, 3, 3, 3}, rng)), constant(g, randomData({8}, rng))},
-                       {{"pads", Ints{1, 1, 1, 1}}, {"act", std::string("relu")}, {"pool", std::string("max")},
-                        {"pool_kernel", Ints{2, 2}}, {"pool_strides", Ints{2, 2}}});
+                       {{"pads", Ints{1, 1, 1, 1}},
+                        {"act", std::string("relu")},
+                        {"pool", std::string("max")},
+                        {"pool_kernel", Ints{2, 2}},
+                        {"pool_strides", Ints{2, 2}}});
   ir::Value* flat = op(g, OpKind::Flatten, {conv});
-  ir::Value* dense = op(g, OpKind::Dense, {flat, constant(g, randomData({8 * 6 * 6, 10}, rng)),
-                                           constant(g, randomData({10}, rng))});
+  ir::Value* dense =
+      op(g, OpKind::Dense,
+         {flat, constant(g, randomData({8 * 6 * 6, 10}, rng)), constant(g, randomData({10}, rng))});
   g.outputs.push_back(op(g, OpKind::Softmax, {dense}));
   TensorMap inputs;
   inputs["x"] = randomTensor({2, 3, 12, 12}, rng);

@@ -30,7 +30,8 @@ TEST_CASE("cuda driver: NUTSHELL_LIBCUDA names the library load() opens", "[cuda
   CHECK(driver.message().find("/nonexistent/other-libcuda.so not found") != std::string::npos);
 }
 
-TEST_CASE("cuda driver: the toolkit's stub library is refused with CUDA_ERROR_STUB_LIBRARY", "[cuda-driver]") {
+TEST_CASE("cuda driver: the toolkit's stub library is refused with CUDA_ERROR_STUB_LIBRARY",
+          "[cuda-driver]") {
   const std::string stub = NUTSHELL_CUDA_STUB_LIBRARY;
   if (stub.empty() || !std::filesystem::exists(stub)) {
     WARN("skipped: no CUDA toolkit stub libcuda.so was found when nutshell was configured");
@@ -39,8 +40,8 @@ TEST_CASE("cuda driver: the toolkit's stub library is refused with CUDA_ERROR_ST
   auto driver = cuda::CudaDriver::loadFrom(stub);
   REQUIRE_FALSE(driver.ok());
   INFO(driver.message());
-  CHECK(driver.message().rfind("no GPU: " + stub + " is the CUDA toolkit's stub library (CUDA_ERROR_STUB_LIBRARY)", 0) ==
-        0);
+  CHECK(driver.message().rfind(
+            "no GPU: " + stub + " is the CUDA toolkit's stub library (CUDA_ERROR_STUB_LIBRARY)", 0) == 0);
 }
 
 TEST_CASE("cuda driver: a table without cuInit is refused", "[cuda-driver]") {

@@ -18,9 +18,12 @@ using namespace nutshell::cudatest;
 
 namespace {
 
-const char* kModels[] = {"logreg", "mlp", "maxout", "lenet5", "trafficsign", "inception3a", "bigconv", "lstm"};
+const char* kModels[] = {"logreg",      "mlp",         "maxout",  "lenet5",
+                         "trafficsign", "inception3a", "bigconv", "lstm"};
 
-std::string modelDir(const std::string& name) { return std::string(NUTSHELL_TEST_DATA_DIR) + "/models/" + name; }
+std::string modelDir(const std::string& name) {
+  return std::string(NUTSHELL_TEST_DATA_DIR) + "/models/" + name;
+}
 
 /// The model imported, bound to `shape` for its first input (or batch 1),
 /// through -O2.
@@ -47,7 +50,8 @@ std::unique_ptr<ir::Graph> optimizedModel(const std::string& name, std::vector<i
 
 }  // namespace
 
-TEST_CASE("cuda: every model's CUDA source compiles with NVRTC for sm_90, no warnings", "[cuda-nvrtc][models]") {
+TEST_CASE("cuda: every model's CUDA source compiles with NVRTC for sm_90, no warnings",
+          "[cuda-nvrtc][models]") {
   for (const char* name : kModels) {
     INFO("model " << name);
     auto graph = optimizedModel(name);
@@ -74,7 +78,8 @@ TEST_CASE("cuda: NVRTC produces PTX beside the cubin when asked", "[cuda-nvrtc]"
   options.fastCompile = true;
   options.ptx = true;
   auto compiled = cuda::compileWithNvrtc(
-      "extern \"C\" __global__ void twice(float* y, const float* x) { y[threadIdx.x] = 2.0f * x[threadIdx.x]; }\n",
+      "extern \"C\" __global__ void twice(float* y, const float* x) { y[threadIdx.x] = 2.0f * "
+      "x[threadIdx.x]; }\n",
       "twice.cu", options);
   INFO((compiled ? std::string() : compiled.message()));
   REQUIRE(compiled.ok());
@@ -83,7 +88,8 @@ TEST_CASE("cuda: NVRTC produces PTX beside the cubin when asked", "[cuda-nvrtc]"
 }
 
 TEST_CASE("cuda: NVRTC reports a compile error with its log", "[cuda-nvrtc]") {
-  auto compiled = cuda::compileWithNvrtc("extern \"C\" __global__ void broken() { undefined_name = 1; }\n", "broken.cu", {});
+  auto compiled = cuda::compileWithNvrtc("extern \"C\" __global__ void broken() { undefined_name = 1; }\n",
+                                         "broken.cu", {});
   REQUIRE_FALSE(compiled.ok());
   CHECK(compiled.message().find("NVRTC could not compile broken.cu") != std::string::npos);
   CHECK(compiled.message().find("undefined_name") != std::string::npos);
@@ -104,7 +110,8 @@ TEST_CASE("cuda (emulated): every model matches the reference after -O2", "[cuda
     INFO("model " << name);
     auto graph = optimizedModel(name);
     TensorMap inputs;
-    for (const ir::Value* input : graph->inputs) inputs[input->name] = randomTensor(input->type.shape(), rng, -1.f, 1.f);
+    for (const ir::Value* input : graph->inputs)
+      inputs[input->name] = randomTensor(input->type.shape(), rng, -1.f, 1.f);
     // The cuda backend runs every convolution direct (its summary says so),
     // so it holds the direct tolerance even where -O2 chose FFT or Winograd.
     checkAgainstReference(*graph, inputs, kRtol, kAtol);

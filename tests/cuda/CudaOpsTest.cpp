@@ -11,25 +11,40 @@ using namespace nutshell::cudatest;
 using ir::OpKind;
 using Ints = std::vector<int64_t>;
 
-TEST_CASE("cuda (emulated): unary and binary elementwise ops, broadcasting, fused chains", "[cuda-emulated][ops]") {
+TEST_CASE("cuda (emulated): unary and binary elementwise ops, broadcasting, fused chains",
+          "[cuda-emulated][ops]") {
   auto rng = makeRng("cuda-elementwise");
   ir::Graph g;
   ir::Value* x = g.addInput("x", ir::TensorType::f32({3, 37}));
   ir::Value* p = g.addInput("p", ir::TensorType::f32({3, 37}));  // positive: log, sqrt, reciprocal
-  std::vector<std::pair<OpKind, ir::AttrMap>> unary = {
-      {OpKind::Relu, {}},        {OpKind::LeakyRelu, {{"alpha", 0.2}}},  {OpKind::Sigmoid, {}},
-      {OpKind::Tanh, {}},        {OpKind::Clip, {{"min", -0.5}, {"max", 0.75}}}, {OpKind::Exp, {}},
-      {OpKind::HardSigmoid, {}}, {OpKind::HardSwish, {}},              {OpKind::Elu, {{"alpha", 0.7}}},
-      {OpKind::Selu, {}},        {OpKind::Softplus, {}},               {OpKind::Softsign, {}},
-      {OpKind::ThresholdedRelu, {{"alpha", 0.3}}}, {OpKind::Celu, {{"alpha", 1.5}}}, {OpKind::Neg, {}},
-      {OpKind::Abs, {}},         {OpKind::Erf, {}},                    {OpKind::Floor, {}},
-      {OpKind::Ceil, {}},        {OpKind::Round, {}},                  {OpKind::Sign, {}},
-      {OpKind::Shrink, {{"lambd", 0.4}, {"bias", 0.1}}}};
+  std::vector<std::pair<OpKind, ir::AttrMap>> unary = {{OpKind::Relu, {}},
+                                                       {OpKind::LeakyRelu, {{"alpha", 0.2}}},
+                                                       {OpKind::Sigmoid, {}},
+                                                       {OpKind::Tanh, {}},
+                                                       {OpKind::Clip, {{"min", -0.5}, {"max", 0.75}}},
+                                                       {OpKind::Exp, {}},
+                                                       {OpKind::HardSigmoid, {}},
+                                                       {OpKind::HardSwish, {}},
+                                                       {OpKind::Elu, {{"alpha", 0.7}}},
+                                                       {OpKind::Selu, {}},
+                                                       {OpKind::Softplus, {}},
+                                                       {OpKind::Softsign, {}},
+                                                       {OpKind::ThresholdedRelu, {{"alpha", 0.3}}},
+                                                       {OpKind::Celu, {{"alpha", 1.5}}},
+                                                       {OpKind::Neg, {}},
+                                                       {OpKind::Abs, {}},
+                                                       {OpKind::Erf, {}},
+                                                       {OpKind::Floor, {}},
+                                                       {OpKind::Ceil, {}},
+                                                       {OpKind::Round, {}},
+                                                       {OpKind::Sign, {}},
+                                                       {OpKind::Shrink, {{"lambd", 0.4}, {"bias", 0.1}}}};
   for (auto& [kind, attrs] : unary) g.outputs.push_back(op(g, kind, {x}, attrs));
   for (OpKind kind : {OpKind::Log, OpKind::Sqrt, OpKind::Reciprocal}) g.outputs.push_back(op(g, kind, {p}));
   ir::Value* a = g.addInput("a", ir::TensorType::f32({2, 3, 1, 5}));
   ir::Value* b = g.addInput("b", ir::TensorType::f32({3, 4, 1}));
-  for (OpKind kind : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div, OpKind::Max, OpKind::Min, OpKind::Pow})
+  for (OpKind kind :
+       {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div, OpKind::Max, OpKind::Min, OpKind::Pow})
     g.outputs.push_back(op(g, kind, {b, a}));
   ir::Value* slope = constant(g, randomData({37}, rng));
   g.outputs.push_back(op(g, OpKind::PRelu, {x, slope}));
@@ -53,24 +68,42 @@ TEST_CASE("cuda (emulated): convolutions with every epilogue, pools, batch_norm"
   ir::Value* bias = constant(g, randomData({6}, rng));
   g.outputs.push_back(op(g, OpKind::Conv2d, {x, w, bias}, {{"pads", Ints{1, 1, 1, 1}}}));
   g.outputs.push_back(op(g, OpKind::Conv2d, {x, wg},
-                         {{"strides", Ints{2, 1}}, {"dilations", Ints{1, 2}}, {"groups", int64_t(2)},
+                         {{"strides", Ints{2, 1}},
+                          {"dilations", Ints{1, 2}},
+                          {"groups", int64_t(2)},
                           {"pads", Ints{0, 2, 1, 0}}}));
   g.outputs.push_back(op(g, OpKind::FusedConv2d, {x, w, bias},
-                         {{"pads", Ints{1, 1, 1, 1}}, {"act", std::string("relu")}, {"pool", std::string("max")},
-                          {"pool_kernel", Ints{2, 2}}, {"pool_strides", Ints{2, 2}}}));
+                         {{"pads", Ints{1, 1, 1, 1}},
+                          {"act", std::string("relu")},
+                          {"pool", std::string("max")},
+                          {"pool_kernel", Ints{2, 2}},
+                          {"pool_strides", Ints{2, 2}}}));
   g.outputs.push_back(op(g, OpKind::FusedConv2d, {x, w, bias},
-                         {{"act", std::string("leaky_relu")}, {"act_params", std::vector<double>{0.1}},
-                          {"pool", std::string("avg")}, {"pool_kernel", Ints{3, 3}}, {"pool_strides", Ints{2, 2}},
-                          {"pool_pads", Ints{1, 1, 1, 1}}, {"pool_count_include_pad", int64_t(1)}}));
+                         {{"act", std::string("leaky_relu")},
+                          {"act_params", std::vector<double>{0.1}},
+                          {"pool", std::string("avg")},
+                          {"pool_kernel", Ints{3, 3}},
+                          {"pool_strides", Ints{2, 2}},
+                          {"pool_pads", Ints{1, 1, 1, 1}},
+                          {"pool_count_include_pad", int64_t(1)}}));
   g.outputs.push_back(op(g, OpKind::FusedConv2d, {x, w, bias},
-                         {{"act", std::string("clip")}, {"act_params", std::vector<double>{-0.5, 0.5}},
-                          {"pool", std::string("avg")}, {"pool_kernel", Ints{2, 2}}, {"pool_strides", Ints{1, 1}},
+                         {{"act", std::string("clip")},
+                          {"act_params", std::vector<double>{-0.5, 0.5}},
+                          {"pool", std::string("avg")},
+                          {"pool_kernel", Ints{2, 2}},
+                          {"pool_strides", Ints{1, 1}},
                           {"pool_pads", Ints{1, 1, 0, 0}}}));
-  g.outputs.push_back(op(g, OpKind::MaxPool2d, {x}, {{"kernel", Ints{3, 3}}, {"strides", Ints{2, 2}},
-                                                     {"pads", Ints{1, 1, 1, 1}}, {"ceil_mode", int64_t(1)}}));
+  g.outputs.push_back(op(g, OpKind::MaxPool2d, {x},
+                         {{"kernel", Ints{3, 3}},
+                          {"strides", Ints{2, 2}},
+                          {"pads", Ints{1, 1, 1, 1}},
+                          {"ceil_mode", int64_t(1)}}));
   g.outputs.push_back(op(g, OpKind::MaxPool2d, {x}, {{"kernel", Ints{2, 2}}, {"dilations", Ints{2, 2}}}));
-  g.outputs.push_back(op(g, OpKind::AvgPool2d, {x}, {{"kernel", Ints{3, 2}}, {"strides", Ints{2, 2}},
-                                                     {"pads", Ints{1, 0, 1, 1}}, {"count_include_pad", int64_t(1)}}));
+  g.outputs.push_back(op(g, OpKind::AvgPool2d, {x},
+                         {{"kernel", Ints{3, 2}},
+                          {"strides", Ints{2, 2}},
+                          {"pads", Ints{1, 0, 1, 1}},
+                          {"count_include_pad", int64_t(1)}}));
   g.outputs.push_back(op(g, OpKind::AvgPool2d, {x}, {{"kernel", Ints{3, 3}}, {"pads", Ints{1, 1, 1, 1}}}));
   g.outputs.push_back(op(g, OpKind::GlobalAvgPool, {x}));
   g.outputs.push_back(op(g, OpKind::GlobalMaxPool, {x}));
@@ -94,7 +127,8 @@ TEST_CASE("cuda (emulated): dense, gemm, matmul and maxout as tiled SGEMM", "[cu
   g.outputs.push_back(op(g, OpKind::FusedDense, {x, w, bias}, {{"act", std::string("tanh")}}));
   ir::Value* bt = constant(g, randomData({19, 37}, rng));
   ir::Value* c = constant(g, randomData({19}, rng));
-  g.outputs.push_back(op(g, OpKind::Gemm, {x, bt, c}, {{"trans_b", int64_t(1)}, {"alpha", 0.5}, {"beta", 2.0}}));
+  g.outputs.push_back(
+      op(g, OpKind::Gemm, {x, bt, c}, {{"trans_b", int64_t(1)}, {"alpha", 0.5}, {"beta", 2.0}}));
   ir::Value* xt = g.addInput("xt", ir::TensorType::f32({37, 5}));
   ir::Value* c2 = constant(g, randomData({5, 1}, rng));
   g.outputs.push_back(op(g, OpKind::Gemm, {xt, w, c2}, {{"trans_a", int64_t(1)}}));
@@ -119,8 +153,9 @@ TEST_CASE("cuda (emulated): softmax and reductions", "[cuda-emulated][ops]") {
   g.outputs.push_back(op(g, OpKind::Softmax, {x}));
   g.outputs.push_back(op(g, OpKind::Softmax, {x}, {{"axis", int64_t(1)}}));
   g.outputs.push_back(op(g, OpKind::LogSoftmax, {x}, {{"axis", int64_t(0)}}));
-  for (OpKind kind : {OpKind::ReduceMax, OpKind::ReduceMean, OpKind::ReduceSum, OpKind::ReduceMin, OpKind::ReduceProd,
-                      OpKind::ReduceL1, OpKind::ReduceL2, OpKind::ReduceSumSquare, OpKind::ReduceLogSumExp}) {
+  for (OpKind kind :
+       {OpKind::ReduceMax, OpKind::ReduceMean, OpKind::ReduceSum, OpKind::ReduceMin, OpKind::ReduceProd,
+        OpKind::ReduceL1, OpKind::ReduceL2, OpKind::ReduceSumSquare, OpKind::ReduceLogSumExp}) {
     g.outputs.push_back(op(g, kind, {x}, {{"axes", Ints{0, 2}}, {"keepdims", int64_t(0)}}));
     g.outputs.push_back(op(g, kind, {x}, {{"axes", Ints{-2}}}));
   }
@@ -134,20 +169,22 @@ TEST_CASE("cuda (emulated): layer_norm, group_norm, lrn, arg_max and arg_min", "
   auto rng = makeRng("cuda-norm");
   ir::Graph g;
   ir::Value* x = g.addInput("x", ir::TensorType::f32({2, 6, 4, 5}));
-  ir::Node* layerNorm = addOp(g, OpKind::LayerNorm, {x, constant(g, randomData({4, 5}, rng)),
-                                                     constant(g, randomData({4, 5}, rng))},
+  ir::Node* layerNorm = addOp(g, OpKind::LayerNorm,
+                              {x, constant(g, randomData({4, 5}, rng)), constant(g, randomData({4, 5}, rng))},
                               {{"axis", int64_t(2)}});
   for (ir::Value* result : layerNorm->results) g.outputs.push_back(result);
   ir::Node* noBias = addOp(g, OpKind::LayerNorm, {x, constant(g, randomData({5}, rng))});
   g.outputs.push_back(noBias->results[0]);
-  g.outputs.push_back(op(g, OpKind::GroupNorm, {x, constant(g, randomData({6}, rng)), constant(g, randomData({6}, rng))},
+  g.outputs.push_back(op(g, OpKind::GroupNorm,
+                         {x, constant(g, randomData({6}, rng)), constant(g, randomData({6}, rng))},
                          {{"num_groups", int64_t(3)}}));
   g.outputs.push_back(op(g, OpKind::Lrn, {x}, {{"size", int64_t(3)}, {"alpha", 0.01}}));
   g.outputs.push_back(op(g, OpKind::Lrn, {x}, {{"size", int64_t(4)}, {"bias", 2.0}}));
   g.outputs.push_back(op(g, OpKind::ArgMax, {x}, {{"axis", int64_t(1)}}));
   g.outputs.push_back(op(g, OpKind::ArgMin, {x}, {{"axis", int64_t(-1)}, {"keepdims", int64_t(0)}}));
   ir::Value* ties = g.addInput("ties", ir::TensorType::f32({3, 4}));
-  g.outputs.push_back(op(g, OpKind::ArgMax, {ties}, {{"axis", int64_t(1)}, {"select_last_index", int64_t(1)}}));
+  g.outputs.push_back(
+      op(g, OpKind::ArgMax, {ties}, {{"axis", int64_t(1)}, {"select_last_index", int64_t(1)}}));
   g.outputs.push_back(op(g, OpKind::ArgMin, {ties}, {{"axis", int64_t(1)}}));
   TensorMap inputs;
   inputs["x"] = randomTensor({2, 6, 4, 5}, rng);
@@ -170,7 +207,8 @@ TEST_CASE("cuda (emulated): i64 shape arithmetic, shape ops, 1-D matmul", "[cuda
   g.outputs.push_back(op(g, OpKind::Shape, {x}, {{"start", int64_t(1)}, {"end", int64_t(-1)}}));
   g.outputs.push_back(op(g, OpKind::Cast, {x}, {{"to", std::string("i64")}}));
   g.outputs.push_back(op(g, OpKind::Cast, {n}, {{"to", std::string("f32")}}));
-  g.outputs.push_back(op(g, OpKind::ConstantOfShape, {constant(g, ir::makeI64({2}, {2, 3}))}, {{"value", 2.5}}));
+  g.outputs.push_back(
+      op(g, OpKind::ConstantOfShape, {constant(g, ir::makeI64({2}, {2, 3}))}, {{"value", 2.5}}));
   g.outputs.push_back(op(g, OpKind::Transpose, {n}));
   ir::Value* v = g.addInput("v", ir::TensorType::f32({4}));
   g.outputs.push_back(op(g, OpKind::MatMul, {x, v}));
@@ -192,16 +230,20 @@ TEST_CASE("cuda (emulated): layout ops, concat, reshape and gather", "[cuda-emul
   ir::Graph g;
   ir::Value* x = g.addInput("x", ir::TensorType::f32({2, 4, 6, 5}));
   g.outputs.push_back(op(g, OpKind::Transpose, {x}, {{"perm", Ints{0, 2, 3, 1}}}));
-  g.outputs.push_back(op(g, OpKind::Slice, {x},
-                         {{"starts", Ints{1, -1}}, {"ends", Ints{4, 0}}, {"axes", Ints{1, 3}}, {"steps", Ints{2, -2}}}));
+  g.outputs.push_back(
+      op(g, OpKind::Slice, {x},
+         {{"starts", Ints{1, -1}}, {"ends", Ints{4, 0}}, {"axes", Ints{1, 3}}, {"steps", Ints{2, -2}}}));
   g.outputs.push_back(op(g, OpKind::Pad, {x}, {{"pads", Ints{0, 1, 2, 0, 0, 0, 1, 2}}, {"value", 1.5}}));
-  g.outputs.push_back(op(g, OpKind::Pad, {x}, {{"pads", Ints{0, 0, 2, 1, 0, 0, 1, 2}}, {"mode", std::string("reflect")}}));
-  g.outputs.push_back(op(g, OpKind::Pad, {x}, {{"pads", Ints{0, 0, 2, 1, 0, 0, 1, 2}}, {"mode", std::string("edge")}}));
+  g.outputs.push_back(
+      op(g, OpKind::Pad, {x}, {{"pads", Ints{0, 0, 2, 1, 0, 0, 1, 2}}, {"mode", std::string("reflect")}}));
+  g.outputs.push_back(
+      op(g, OpKind::Pad, {x}, {{"pads", Ints{0, 0, 2, 1, 0, 0, 1, 2}}, {"mode", std::string("edge")}}));
   g.outputs.push_back(op(g, OpKind::Tile, {x}, {{"repeats", Ints{1, 2, 1, 3}}}));
   ir::Value* small = g.addInput("small", ir::TensorType::f32({4, 1, 5}));
   g.outputs.push_back(op(g, OpKind::Expand, {small}, {{"shape", Ints{2, 4, 6, 5}}}));
   g.outputs.push_back(op(g, OpKind::DepthToSpace, {x}, {{"blocksize", int64_t(2)}}));
-  g.outputs.push_back(op(g, OpKind::DepthToSpace, {x}, {{"blocksize", int64_t(2)}, {"mode", std::string("crd")}}));
+  g.outputs.push_back(
+      op(g, OpKind::DepthToSpace, {x}, {{"blocksize", int64_t(2)}, {"mode", std::string("crd")}}));
   ir::Value* even = g.addInput("even", ir::TensorType::f32({1, 2, 6, 4}));
   g.outputs.push_back(op(g, OpKind::SpaceToDepth, {even}, {{"blocksize", int64_t(2)}}));
   ir::Value* y = g.addInput("y", ir::TensorType::f32({2, 3, 6, 5}));
@@ -266,8 +308,10 @@ TEST_CASE("cuda: nodes without a kernel yet fail together, by name", "[cuda-emul
   INFO(compiled.message());
   CHECK(compiled.error().kind == ErrorKind::Unsupported);
   CHECK(compiled.message().find("no CUDA kernel yet for 2 node(s)") != std::string::npos);
-  CHECK(compiled.message().find("lstm %1 (hidden_size too large for shared-memory state)") != std::string::npos);
-  CHECK(compiled.message().find("lstm %4 (hidden_size too large for shared-memory state)") != std::string::npos);
+  CHECK(compiled.message().find("lstm %1 (hidden_size too large for shared-memory state)") !=
+        std::string::npos);
+  CHECK(compiled.message().find("lstm %4 (hidden_size too large for shared-memory state)") !=
+        std::string::npos);
 }
 
 TEST_CASE("cuda: settings are checked", "[cuda-emulated]") {

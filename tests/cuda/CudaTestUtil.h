@@ -25,9 +25,12 @@ namespace nutshell::cudatest {
 inline constexpr double kRtol = 1e-4;
 inline constexpr double kAtol = 1e-5;
 
-inline std::mt19937_64 makeRng(const std::string& name) { return std::mt19937_64(test::seedFor(name)); }
+inline std::mt19937_64 makeRng(const std::string& name) {
+  return std::mt19937_64(test::seedFor(name));
+}
 
-inline Tensor randomTensor(const std::vector<int64_t>& shape, std::mt19937_64& rng, float lo = -2.f, float hi = 2.f) {
+inline Tensor randomTensor(const std::vector<int64_t>& shape, std::mt19937_64& rng, float lo = -2.f,
+                           float hi = 2.f) {
   Tensor t(ElementType::F32, shape);
   std::uniform_real_distribution<float> dist(lo, hi);
   for (int64_t i = 0; i < t.numElements(); ++i) t.f32()[i] = dist(rng);
@@ -52,23 +55,29 @@ inline std::string compareTensors(const Tensor& actual, const Tensor& expected, 
     double e = expected.type() == ElementType::F32 ? expected.f32()[i] : double(expected.i64()[i]);
     bool ok = (std::isnan(a) && std::isnan(e)) || a == e || std::fabs(a - e) <= atol + rtol * std::fabs(e);
     if (!ok && bad++ < 5)
-      report += "  [" + std::to_string(i) + "] got " + std::to_string(a) + " expected " + std::to_string(e) + "\n";
+      report +=
+          "  [" + std::to_string(i) + "] got " + std::to_string(a) + " expected " + std::to_string(e) + "\n";
   }
-  if (bad) report = std::to_string(bad) + " of " + std::to_string(actual.numElements()) + " elements differ:\n" + report;
+  if (bad)
+    report =
+        std::to_string(bad) + " of " + std::to_string(actual.numElements()) + " elements differ:\n" + report;
   return report;
 }
 
 /// Appends a node whose result types come from the shape rules.
-inline ir::Node* addOp(ir::Graph& g, ir::OpKind op, std::vector<ir::Value*> operands, ir::AttrMap attrs = {}) {
+inline ir::Node* addOp(ir::Graph& g, ir::OpKind op, std::vector<ir::Value*> operands,
+                       ir::AttrMap attrs = {}) {
   int numResults = ir::opInfo(op).numResults;
-  ir::Node* node = g.addNode(op, operands, std::vector<ir::TensorType>(numResults, ir::TensorType::f32({1})), attrs);
+  ir::Node* node =
+      g.addNode(op, operands, std::vector<ir::TensorType>(numResults, ir::TensorType::f32({1})), attrs);
   auto types = ir::inferResultTypes(*node);
   INFO("shape inference of " << ir::opName(op) << ": " << (types ? std::string() : types.message()));
   REQUIRE(types.ok());
   for (int i = 0; i < numResults; ++i) node->results[i]->type = (*types)[i];
   return node;
 }
-inline ir::Value* op(ir::Graph& g, ir::OpKind kind, std::vector<ir::Value*> operands, ir::AttrMap attrs = {}) {
+inline ir::Value* op(ir::Graph& g, ir::OpKind kind, std::vector<ir::Value*> operands,
+                     ir::AttrMap attrs = {}) {
   return addOp(g, kind, std::move(operands), std::move(attrs))->result();
 }
 inline ir::Value* constant(ir::Graph& g, ir::TensorDataPtr data) {
