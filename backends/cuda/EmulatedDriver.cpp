@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <vector>
@@ -29,6 +30,13 @@ using LaunchFn = void (*)(const unsigned* grid, const unsigned* block, void** ar
 struct EmuFunction {
   LaunchFn launch = nullptr;
   int arity = 0;
+};
+
+/// A loaded module: the shared object and the functions handed out from it
+/// (freed with it).
+struct EmuModule {
+  void* handle = nullptr;
+  std::vector<std::unique_ptr<EmuFunction>> functions;
 };
 
 struct RecordedLaunch {
@@ -82,18 +90,22 @@ CUresult emuCtxSetCurrent(CUcontext) {
 CUresult emuModuleLoadData(CUmodule* module, const void* image) {
   void* handle = dlopen(static_cast<const char*>(image), RTLD_NOW | RTLD_LOCAL);
   if (!handle) return kInvalidImage;
-  *module = reinterpret_cast<CUmodule>(handle);
+  *module = reinterpret_cast<CUmodule>(new EmuModule{handle, {}});
   return kCudaSuccess;
 }
 CUresult emuModuleUnload(CUmodule module) {
-  dlclose(module);
+  auto* m = reinterpret_cast<EmuModule*>(module);
+  dlclose(m->handle);
+  delete m;
   return kCudaSuccess;
 }
 CUresult emuModuleGetFunction(CUfunction* function, CUmodule module, const char* name) {
-  auto launch = reinterpret_cast<LaunchFn>(dlsym(module, (std::string(name) + "__launch").c_str()));
-  auto arity = static_cast<const int*>(dlsym(module, (std::string(name) + "__arity").c_str()));
+  auto* m = reinterpret_cast<EmuModule*>(module);
+  auto launch = reinterpret_cast<LaunchFn>(dlsym(m->handle, (std::string(name) + "__launch").c_str()));
+  auto arity = static_cast<const int*>(dlsym(m->handle, (std::string(name) + "__arity").c_str()));
   if (!launch || !arity) return kNotFound;
-  *function = reinterpret_cast<CUfunction>(new EmuFunction{launch, *arity});  // lives as long as the module
+  m->functions.push_back(std::make_unique<EmuFunction>(EmuFunction{launch, *arity}));
+  *function = reinterpret_cast<CUfunction>(m->functions.back().get());
   return kCudaSuccess;
 }
 CUresult emuMemAlloc(CUdeviceptr* pointer, size_t bytes) {

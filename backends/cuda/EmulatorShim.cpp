@@ -102,12 +102,19 @@ static inline void yieldToScheduler() {
 #endif
 }
 
-// Stacks reused across launches on this host thread.
-static thread_local std::vector<char*> stacks;
+// The fiber stacks of one launch, reused by each of its blocks.
+struct Stacks {
+  std::vector<char*> stacks;
+  explicit Stacks(unsigned count) {
+    for (unsigned i = 0; i < count; ++i) stacks.push_back(static_cast<char*>(std::malloc(kStackBytes)));
+  }
+  ~Stacks() {
+    for (char* s : stacks) std::free(s);
+  }
+};
 
 template <class Body>
-static void runBlockWithFibers(unsigned threads, const Body& body) {
-  while (stacks.size() < threads) stacks.push_back(static_cast<char*>(std::malloc(kStackBytes)));
+static void runBlockWithFibers(unsigned threads, const Body& body, const std::vector<char*>& stacks) {
   std::vector<Fiber> fibers(threads);
 #if defined(__x86_64__)
   void* schedulerSp = nullptr;
@@ -160,12 +167,13 @@ static void launch(const unsigned* grid, const unsigned* block, bool syncs, cons
   gridDim = {grid[0], grid[1], grid[2]};
   blockDim = {block[0], block[1], block[2]};
   const unsigned threads = block[0] * block[1] * block[2];
+  Stacks stacks(syncs ? threads : 0);
   for (unsigned z = 0; z < grid[2]; ++z)
     for (unsigned y = 0; y < grid[1]; ++y)
       for (unsigned x = 0; x < grid[0]; ++x) {
         blockIdx = {x, y, z};
         if (syncs) {
-          runBlockWithFibers(threads, body);
+          runBlockWithFibers(threads, body, stacks.stacks);
         } else {
           for (unsigned t = 0; t < threads; ++t) {
             threadIdx = {t % block[0], (t / block[0]) % block[1], t / (block[0] * block[1])};

@@ -7,7 +7,7 @@
 //   - operands are the parameters x0, x1, ... (const float*), results y0,
 //     y1, ... (float*), in the node's order; fused_conv2d's dest is not a
 //     parameter (its result is written into dest's buffer);
-//   - "$K" stands for the kernel's name, so a table or helper at namespace
+//   - "$K" stands for the kernel's name, so a table or device function at namespace
 //     scope (the prelude) stays private to the kernel it belongs to;
 //   - fp32 only, no headers: expf, tanhf, ... are NVRTC's builtins and the
 //     emulator's <cmath>.
@@ -24,7 +24,7 @@
 namespace nutshell::cuda {
 
 struct KernelSource {
-  /// Namespace-scope text before the kernel (offset tables, helpers).
+  /// Namespace-scope text before the kernel (offset tables, device functions).
   std::string prelude;
   /// The statements inside the kernel.
   std::string body;

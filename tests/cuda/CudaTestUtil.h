@@ -1,4 +1,4 @@
-// Shared helpers of the cuda backend tests: the ONNX models after -O2, the
+// Shared pieces of the cuda backend tests: the ONNX models after -O2, the
 // backend on the emulated device, random inputs (a fixed seed, printed on
 // failure; NUTSHELL_TEST_SEED=S explores others) and the comparison with the
 // reference interpreter (|cuda - reference| <= atol + rtol * |reference|,
