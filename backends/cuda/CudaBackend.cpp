@@ -12,6 +12,7 @@
 #include "backends/common/CompileCache.h"
 #include "backends/common/ExecutableShell.h"
 #include "backends/cuda/EmulatedDriver.h"
+#include "backends/cuda/EmulatorShim.h"
 #include "backends/cuda/ModelRenderer.h"
 #include "backends/cuda/NvrtcCompiler.h"
 #include "ir/ShapeInference.h"
@@ -204,7 +205,8 @@ Expected<std::string> moduleImage(const RenderedModel& model, const CudaSettings
   if (cache.enabled()) {
     std::string compiler;
     if (settings.emulated) {
-      compiler = emulatorCompileCommand();
+      // The shim is part of what the shared object is made of.
+      compiler = emulatorCompileCommand() + "\n" + emulatorShimSource();
     } else {
       NUTSHELL_ASSIGN(std::string version, nvrtcVersion());
       NvrtcOptions options{settings.arch, settings.fastCompile, false};
