@@ -190,7 +190,7 @@ Expected<int> run(Options& options) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   };
   // A bad -o is found before the model compiles, not at link time.
-  NUTSHELL_TRY(aot::checkOutputPaths(options.aot));
+  if (!options.emitCuda) NUTSHELL_TRY(aot::checkOutputPaths(options.aot));
   const auto begin = Clock::now();
   auto start = begin;
   NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph, tools::loadModel(options.model, options.inputShapes));
