@@ -4,6 +4,9 @@
 #ifdef NUTSHELL_HAVE_CPU_BACKEND
 #include "backends/cpu/CpuBackend.h"
 #endif
+#ifdef NUTSHELL_HAVE_CUDA_BACKEND
+#include "backends/cuda/CudaBackend.h"
+#endif
 
 namespace nutshell {
 
@@ -14,13 +17,17 @@ struct BackendEntry {
   std::unique_ptr<Backend> (*create)();
 };
 
-/// Fastest first.
+/// Fastest first, except cuda: it is listed last so that the default (the
+/// first) is never a backend that needs a GPU the machine may not have.
 const std::vector<BackendEntry>& registry() {
   static const std::vector<BackendEntry> entries = {
 #ifdef NUTSHELL_HAVE_CPU_BACKEND
       {"cpu", &cpu::createCpuBackend},
 #endif
       {"reference", &reference::createReferenceBackend},
+#ifdef NUTSHELL_HAVE_CUDA_BACKEND
+      {"cuda", &cuda::createCudaBackend},
+#endif
   };
   return entries;
 }

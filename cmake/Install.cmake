@@ -29,11 +29,14 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/nutshell DESTINATION include COM
 # exported; consumers name only nutshell::api and nutshell::runtime.
 set(NUTSHELL_EXPORTED_LIBS nutshell_ir nutshell_backend_common nutshell_reference nutshell_passes nutshell_backends
                            nutshell_api)
-foreach(optional nutshell_cpu nutshell_onnx)
+foreach(optional nutshell_cpu nutshell_cuda nutshell_onnx)
   if(TARGET ${optional})
     list(APPEND NUTSHELL_EXPORTED_LIBS ${optional})
   endif()
 endforeach()
+if(TARGET nutshell_cuda)
+  list(APPEND NUTSHELL_EXPORTED_LIBS nutshell_cuda_driver)
+endif()
 install(TARGETS ${NUTSHELL_EXPORTED_LIBS} EXPORT nutshellTargets ARCHIVE DESTINATION lib COMPONENT dev)
 foreach(lib nutshell_runtime ${NUTSHELL_EXPORTED_LIBS})
   string(REGEX REPLACE "^nutshell_" "" name ${lib})

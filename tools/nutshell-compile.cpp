@@ -9,11 +9,13 @@
 // Exit status: 0 success, 2 any error (message on stderr).
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "aot/AotCompiler.h"
+#include "backends/BackendRegistry.h"
 #include "ir/Graph.h"
 #include "nutshell/Expected.h"
 #include "tools/ModelLoading.h"
@@ -38,6 +40,9 @@ const char* kUsage =
     "                            lib: static library (model + runtime) + C header\n"
     "                            (libmodel.a -> model.h)\n"
     "                            llvm-ir: optimized LLVM IR; asm: assembly\n"
+    "                            cuda: the cuda backend's CUDA C source (one .cu per model)\n"
+    "  --backend NAME            the backend that emits the code: cpu (default), or cuda\n"
+    "                            for --emit=cuda\n"
     "  --input-shape NAME=DxDx.. bind the symbolic dims of an input (required for each\n"
     "                            input with symbolic dims, e.g. x=1x3x32x32)\n"
     "  --target-cpu CPU          generate code for this LLVM CPU (default: this machine's,\n"
@@ -61,6 +66,8 @@ struct Options {
   std::string model;
   aot::AotOptions aot;
   std::string emitName = "exe";
+  /// --emit=cuda: the cuda backend's source instead of an AOT artifact.
+  bool emitCuda = false;
   tools::InputShapes inputShapes;
   bool timePhases = false;
   bool quiet = false;
@@ -96,7 +103,12 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
       options.aot.output = arg.substr(2);  // -oFILE
     } else if (flag == "--emit") {
       NUTSHELL_ASSIGN(options.emitName, takeValue());
-      NUTSHELL_ASSIGN(options.aot.emit, aot::parseEmitKind(options.emitName));
+      options.emitCuda = options.emitName == "cuda";
+      if (!options.emitCuda) {
+        NUTSHELL_ASSIGN(options.aot.emit, aot::parseEmitKind(options.emitName));
+      }
+    } else if (flag == "--backend") {
+      NUTSHELL_ASSIGN(options.aot.backend, takeValue());
     } else if (flag == "--input-shape") {
       NUTSHELL_ASSIGN(std::string text, takeValue());
       NUTSHELL_TRY(tools::addInputShape(flag, text, options.inputShapes));
@@ -128,6 +140,10 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
   if (options.model.empty()) return makeError("no model given (see --help)");
   if (options.aot.output.empty()) return makeError("no output given: -o OUT (see --help)");
   options.aot.modelFile = options.model;
+  if (options.emitCuda && options.aot.backend == "cpu") options.aot.backend = "cuda";
+  if (options.emitCuda != (options.aot.backend == "cuda"))
+    return makeError(options.emitCuda ? "--emit=cuda needs --backend=cuda"
+                                      : "--backend=" + options.aot.backend + " writes --emit=cuda only");
   return std::optional<Options>(std::move(options));
 }
 
@@ -149,13 +165,32 @@ Status checkShapesBound(const ir::Graph& graph, const std::string& model) {
                    "\nbind every one of them, e.g." + example);
 }
 
+/// --emit=cuda: the CUDA source the cuda backend renders for the graph.
+Expected<int> writeCudaSource(const ir::Graph& graph, const Options& options) {
+  NUTSHELL_ASSIGN(std::unique_ptr<Backend> backend, createBackend("cuda"));
+  EmitRequest request;
+  request.format = EmitFormat::IrText;
+  NUTSHELL_ASSIGN(EmitResult result, backend->emit(graph, BackendOptions{}, request));
+  if (options.aot.output == "-") {
+    std::fwrite(result.code.data(), 1, result.code.size(), stdout);
+    return 0;
+  }
+  std::ofstream out(options.aot.output, std::ios::binary);
+  out.write(result.code.data(), std::streamsize(result.code.size()));
+  if (!out) return makeError("cannot write '" + options.aot.output + "'");
+  if (!options.quiet)
+    std::fprintf(stderr, "nutshell-compile: wrote %s: CUDA source, %zu kernels\n", options.aot.output.c_str(),
+                 result.kernels.size());
+  return 0;
+}
+
 Expected<int> run(Options& options) {
   using Clock = std::chrono::steady_clock;
   auto msSince = [](Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   };
   // A bad -o is found before the model compiles, not at link time.
-  NUTSHELL_TRY(aot::checkOutputPaths(options.aot));
+  if (!options.emitCuda) NUTSHELL_TRY(aot::checkOutputPaths(options.aot));
   const auto begin = Clock::now();
   auto start = begin;
   NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph, tools::loadModel(options.model, options.inputShapes));
@@ -167,6 +202,8 @@ Expected<int> run(Options& options) {
   NUTSHELL_TRY(tools::runPipelineToStderr(*graph, options.pipeline));
 #endif
   double passesMs = msSince(start);
+
+  if (options.emitCuda) return writeCudaSource(*graph, options);
 
   // On a terminal, a compile that takes more than a second says what it is doing.
   // (-v prints as it goes: no progress line to tangle with.)

@@ -62,6 +62,9 @@ const char* kUsage =
     "  --bench N                 after a warm-up run, time N runs (N >= 1); prints median_ms,\n"
     "                            min_ms, max_ms and cpu_ms_per_run (process CPU time, all threads)\n"
     "  --target-cpu CPU          cpu backend: generate code for this LLVM CPU (default: host)\n"
+    "  --gpu-arch ARCH           cuda backend: compile kernels for this GPU (default sm_90)\n"
+    "  --device N                cuda backend: run on device N (default 0), or 'emulated': the\n"
+    "                            kernels compiled for and run on this CPU (a testing aid)\n"
     "  --max-memory SIZE         largest allocation a model or file may ask for, e.g. 8G\n"
     "                            (default: NUTSHELL_MAX_MEMORY or the machine's memory)\n"
     "  --setting KEY=VALUE       a backend-specific setting (repeatable), e.g. target-cpu=znver4\n"
@@ -170,6 +173,9 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
       NUTSHELL_TRY(setMemoryLimitFromFlag(flag, text));
     } else if (flag == "--target-cpu") {
       NUTSHELL_ASSIGN(options.targetCpu, takeValue());
+    } else if (flag == "--gpu-arch" || flag == "--device") {
+      NUTSHELL_ASSIGN(std::string text, takeValue());
+      options.settings.push_back({flag.substr(2), text});
     } else if (flag == "--setting") {
       NUTSHELL_ASSIGN(std::string text, takeValue());
       NUTSHELL_ASSIGN(auto assignment, tools::splitAssignment(flag, text));
