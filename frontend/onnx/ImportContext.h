@@ -165,6 +165,7 @@ void addMathConverters(ConverterTable& table);
 void addNormConverters(ConverterTable& table);
 void addShapeConverters(ConverterTable& table);
 void addRecurrentConverters(ConverterTable& table);
+void addLogicConverters(ConverterTable& table);
 
 /// The table of every supported ONNX op type (default domain).
 const ConverterTable& converterTable();
