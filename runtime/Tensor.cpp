@@ -155,8 +155,8 @@ double Tensor::valueAt(int64_t i) const {
 
 int64_t Tensor::intAt(int64_t i) const {
   switch (type_) {
-    case ElementType::F32: return int64_t(load<float>(data(), i));
-    case ElementType::F64: return int64_t(load<double>(data(), i));
+    case ElementType::F32: return saturate<int64_t>(load<float>(data(), i));
+    case ElementType::F64: return saturate<int64_t>(load<double>(data(), i));
     case ElementType::I64: return load<int64_t>(data(), i);
     case ElementType::I32: return load<int32_t>(data(), i);
     case ElementType::I8: return load<int8_t>(data(), i);
