@@ -104,27 +104,39 @@ Expected<std::unique_ptr<Model>> compileModel(const std::string& path, const Com
   auto start = Clock::now();
   if (!std::filesystem::exists(path)) return makeError(fmt::format("cannot open model '{}': no such file", path));
   std::unique_ptr<ir::Graph> graph;
+  std::map<std::string, ir::TensorDataPtr> bound;
+  for (const auto& [name, tensor] : options.bindings) bound[name] = common::tensorData(tensor);
   if (hasSuffix(path, ".onnx")) {
 #ifdef NUTSHELL_HAVE_ONNX
     onnx::ImportOptions importOptions;
     importOptions.inputShapes = options.inputShapes;
+    // At import, so that the importer's own folding sees the values.
+    importOptions.constantInputs = bound;
     NUTSHELL_ASSIGN(graph, onnx::importOnnxFile(path, importOptions));
 #else
     return makeError(fmt::format("'{}': this build has no ONNX importer", path));
 #endif
   } else if (hasSuffix(path, ".nsir")) {
     NUTSHELL_ASSIGN(graph, ir::parseGraphFile(path));
+    NUTSHELL_TRY(ir::bindInputValues(*graph, bound));
   } else {
     return makeError(fmt::format("'{}': unknown model format (expected .onnx or .nsir)", path));
   }
   double importMs = msSince(start);
-  NUTSHELL_ASSIGN(auto model, compileModel(*graph, options));
+  CompileOptions rest = options;
+  rest.bindings.clear();  // bound above
+  NUTSHELL_ASSIGN(auto model, compileModel(*graph, rest));
   model->timings_.importMs = importMs;
   return model;
 }
 
 Expected<std::unique_ptr<Model>> compileModel(const ir::Graph& source, const CompileOptions& options) {
   std::unique_ptr<ir::Graph> graph = source.clone();
+  if (!options.bindings.empty()) {
+    std::map<std::string, ir::TensorDataPtr> bound;
+    for (const auto& [name, tensor] : options.bindings) bound[name] = common::tensorData(tensor);
+    NUTSHELL_TRY(ir::bindInputValues(*graph, bound));
+  }
   if (!options.inputShapes.empty()) {
     std::map<std::string, std::vector<int64_t>> shapes;
     for (const ir::Value* input : graph->inputs) {

@@ -139,7 +139,7 @@ GraphBuilder::Handle GraphBuilder::constant(ir::TensorDataPtr data, const std::s
     fail(fmt::format("const: constant type {} must be static and fit in 2^40 elements", type.str()));
     return Handle();
   }
-  size_t stored = type.dtype == ir::DType::F32 ? data->f32.size() : data->i64.size();
+  size_t stored = data->storedCount();
   if (!data->elided && stored != size_t(count)) {
     fail(fmt::format("const: {} needs {} values, got {}", type.str(), count, stored));
     return Handle();

@@ -126,9 +126,11 @@ private:
 
   // ---- types ------------------------------------------------------------------------------
   Expected<TensorType> parseType() {
-    if (tok_.kind != Tok::Ident) return unexpected("a type (f32[...] or i64[...])");
+    if (tok_.kind != Tok::Ident) return unexpected("a type (f32[...], i64[...], bool[...] ...)");
     auto dtype = parseDType(tok_.text);
-    if (!dtype) return error(tok_, "unknown element type '" + tok_.text + "' (expected f32 or i64)");
+    if (!dtype)
+      return error(tok_,
+                   "unknown element type '" + tok_.text + "' (expected f32, i64, bool, i32, i8, u8 or f64)");
     bump();
     TensorType type;
     type.dtype = *dtype;
@@ -431,7 +433,7 @@ private:
         if (seen == count)
           return error(tok_, "dense payload has more than " + std::to_string(count) + " values for type " +
                                  text::formatType(type));
-        if (type.dtype == DType::F32) {
+        if (isFloatType(type.dtype)) {
           NUTSHELL_ASSIGN(float v, parseFloat32());
           data->f32.push_back(v);
         } else {
@@ -477,8 +479,10 @@ private:
       return error(at, "weights index " + std::to_string(index) + " out of range (the file holds " +
                            std::to_string(weights_->size()) + " tensors)");
     const text::RawWeights& raw = (*weights_)[size_t(index)];
-    uint32_t dtype = data.type.dtype == DType::F32 ? 0 : 1;
-    size_t expected = size_t(data.type.numElements()) * elementSize(data.type.dtype);
+    // The file holds payloads as TensorData stores them: f32 or i64 values.
+    uint32_t dtype = isFloatType(data.type.dtype) ? 0 : 1;
+    const size_t width = dtype == 0 ? 4 : 8;
+    size_t expected = size_t(data.type.numElements()) * width;
     if (raw.dtype != dtype || raw.bytes.size() != expected)
       return error(at, "weights tensor " + std::to_string(index) + " (" + (raw.dtype == 0 ? "f32" : "i64") + ", " +
                            std::to_string(raw.bytes.size()) + " bytes) does not match type " +
@@ -487,7 +491,6 @@ private:
     size_t n = size_t(data.type.numElements());
     for (size_t i = 0; i < n; ++i) {
       uint64_t v = 0;
-      size_t width = elementSize(data.type.dtype);
       for (size_t b = 0; b < width; ++b) v |= uint64_t(p[i * width + b]) << (8 * b);
       if (dtype == 0) {
         uint32_t bits = uint32_t(v);

@@ -144,7 +144,7 @@ private:
     }
     if (!weights_ && elidedBySize(*data, options_)) return "<elided>";
     std::string s = "dense<[";
-    if (type.dtype == DType::F32) {
+    if (isFloatType(type.dtype)) {
       for (size_t i = 0; i < data->f32.size(); ++i) {
         if (i) s += ',';
         s += formatFloat32(data->f32[i]);
@@ -188,7 +188,7 @@ std::string text::encodeWeights(const std::vector<TensorDataPtr>& tensors) {
   appendU32(out, kWeightsVersion);
   appendU32(out, uint32_t(tensors.size()));
   for (const TensorDataPtr& t : tensors) {
-    bool f32 = t->type.dtype == DType::F32;
+    bool f32 = isFloatType(t->type.dtype);
     size_t bytes = f32 ? t->f32.size() * 4 : t->i64.size() * 8;
     appendU32(out, f32 ? 0 : 1);
     appendU32(out, 0);

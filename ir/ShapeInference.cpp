@@ -219,4 +219,28 @@ Status bindInputShapes(Graph& graph, const std::map<std::string, std::vector<int
   return inferShapes(graph);
 }
 
+Status bindInputValues(Graph& graph, const std::map<std::string, TensorDataPtr>& values) {
+  for (const auto& [name, data] : values) {
+    auto it =
+        std::find_if(graph.inputs.begin(), graph.inputs.end(), [&](Value* v) { return v->name == name; });
+    if (it == graph.inputs.end())
+      return makeError("bound value: the graph has no input named '" + name + "'");
+    Value* input = *it;
+    if (!data || data->elided) return makeError("bound value for input '" + name + "' has no values");
+    bool fits = data->type.dtype == input->type.dtype && data->type.rank() == input->type.rank() &&
+                data->type.isStatic() && int64_t(data->storedCount()) == data->numElements();
+    for (size_t d = 0; fits && d < input->type.rank(); ++d)
+      fits = !input->type.dims[d].isStatic() || input->type.dims[d].size == data->type.dims[d].size;
+    if (!fits)
+      return makeError("input '" + name + "' has type " + input->type.str() + " but the value bound is " +
+                       data->type.str());
+    Value* constant = graph.nodes().empty()
+                          ? graph.addConstant(data, name)
+                          : graph.insertConstantBefore(graph.nodes().front().get(), data, name);
+    graph.replaceAllUsesWith(input, constant);
+    graph.inputs.erase(it);
+  }
+  return inferShapes(graph);
+}
+
 }  // namespace nutshell::ir

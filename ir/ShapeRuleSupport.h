@@ -51,6 +51,9 @@ Expected<Types> inferUnsqueeze(const Node& node);
 Expected<Types> inferSqueeze(const Node& node);
 Expected<Types> inferConstantOfShape(const Node& node);
 Expected<Types> inferCast(const Node& node);
+Expected<Types> inferCompare(const Node& node);
+Expected<Types> inferLogical(const Node& node);
+Expected<Types> inferWhere(const Node& node);
 
 /// The symbol of a dim that cannot be known before shapes are bound.
 inline constexpr std::string_view kUnknownSymbol = "?";

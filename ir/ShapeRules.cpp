@@ -381,6 +381,73 @@ Expected<Types> inferLstm(const Node& node) {
 
 }  // namespace rules
 
+/// Which element types an op's kernels are written for. Most ops compute on
+/// f32 (and some on i64) and their shape rules say which; the types added for
+/// comparisons, masks and model edges (bool, i32, i8, u8, f64) reach only the
+/// ops listed here, so no kernel meets a type it was not written for:
+///   any type: data movement (identity .. gather data), cast, equal, where's
+///     x and y;
+///   integers (i32, i8, u8) also: add, sub, mul, div, max, min and the
+///     ordered comparisons;
+///   bool also: not, and, or, xor, where's condition.
+/// f64 values are accepted by data movement and cast only: cast them to f32
+/// to compute.
+Status checkOperandDTypes(const Node& node) {
+  auto isMovement = [](OpKind op) {
+    switch (op) {
+      case OpKind::Const:
+      case OpKind::Identity:
+      case OpKind::Empty:
+      case OpKind::Reshape:
+      case OpKind::Flatten:
+      case OpKind::Transpose:
+      case OpKind::Concat:
+      case OpKind::Slice:
+      case OpKind::Tile:
+      case OpKind::Expand:
+      case OpKind::Unsqueeze:
+      case OpKind::Squeeze:
+      case OpKind::Shape:
+      case OpKind::Cast:
+      case OpKind::Equal:
+      case OpKind::Where:
+      case OpKind::Gather: return true;
+      default: return false;
+    }
+  };
+  auto isIntegerMath = [](OpKind op) {
+    switch (op) {
+      case OpKind::Add:
+      case OpKind::Sub:
+      case OpKind::Mul:
+      case OpKind::Div:
+      case OpKind::Max:
+      case OpKind::Min:
+      case OpKind::Less:
+      case OpKind::Greater:
+      case OpKind::LessEqual:
+      case OpKind::GreaterEqual: return true;
+      default: return false;
+    }
+  };
+  auto isLogic = [](OpKind op) {
+    return op == OpKind::Not || op == OpKind::And || op == OpKind::Or || op == OpKind::Xor;
+  };
+  for (size_t i = 0; i < node.operands.size(); ++i) {
+    DType dtype = node.operands[i]->type.dtype;
+    if (dtype == DType::F32 || dtype == DType::I64) continue;
+    bool accepted = isMovement(node.op) || (isIntegerType(dtype) && isIntegerMath(node.op)) ||
+                    (dtype == DType::Bool && isLogic(node.op));
+    if (node.op == OpKind::Gather && i == 1) accepted = dtype == DType::I32;  // indices: i64 or i32
+    if (!accepted)
+      return rules::nodeError(
+          node, node.info().operandName(i) + " is " + std::string(dtypeName(dtype)) + ", which " +
+                    std::string(opName(node.op)) + " does not accept" +
+                    (dtype == DType::F64 ? " (f64 is for model edges and cast: cast to f32)" : ""));
+  }
+  return Status::success();
+}
+
 Expected<std::vector<TensorType>> inferResultTypes(const Node& node) {
   const OpInfo& info = node.info();
   int count = int(node.operands.size());
@@ -398,6 +465,7 @@ Expected<std::vector<TensorType>> inferResultTypes(const Node& node) {
       if (d.isStatic() && d.size > kMaxElements)
         return rules::nodeError(node, "dims too large in operand %" + operand->name);
   NUTSHELL_TRY(verifyAttributes(node));
+  NUTSHELL_TRY(checkOperandDTypes(node));
 
   Expected<rules::Types> types = makeError("");
   switch (node.op) {

@@ -321,7 +321,7 @@ Expected<Types> inferShape(const Node& node) {
 }
 
 Expected<Types> inferGather(const Node& node) {
-  NUTSHELL_TRY(requireI64(node, 1));
+  if (node.operands[1]->type.dtype != DType::I32) NUTSHELL_TRY(requireI64(node, 1));  // i64 or i32 indices
   const TensorType& data = node.operands[0]->type;
   const TensorType& indices = node.operands[1]->type;
   if (data.rank() == 0) return nodeError(node, "data must have rank >= 1");
@@ -380,7 +380,7 @@ Expected<Types> inferSqueeze(const Node& node) {
 Expected<Types> inferConstantOfShape(const Node& node) {
   NUTSHELL_TRY(requireI64(node, 0));
   NUTSHELL_TRY(requireRank(node, 0, 1));
-  DType dtype = node.getString("dtype") == "i64" ? DType::I64 : DType::F32;
+  DType dtype = parseDType(node.getString("dtype")).value_or(DType::F32);
   const Dim& length = node.operands[0]->type.dims[0];
   if (!length.isStatic()) return nodeError(node, "shape operand must have a static length");
   auto values = knownValues(node.operands[0]);
@@ -396,8 +396,48 @@ Expected<Types> inferConstantOfShape(const Node& node) {
 
 Expected<Types> inferCast(const Node& node) {
   TensorType out = node.operands[0]->type;
-  out.dtype = node.getString("to") == "i64" ? DType::I64 : DType::F32;
+  out.dtype = parseDType(node.getString("to")).value_or(DType::F32);
   return Types{out};
+}
+
+/// The numpy broadcast of every operand's dims, with `dtype`.
+static Expected<Types> broadcastAll(const Node& node, size_t first, DType dtype) {
+  std::vector<Dim> dims = node.operands[first]->type.dims;
+  for (size_t i = first + 1; i < node.operands.size(); ++i) {
+    auto next = broadcastDims(dims, node.operands[i]->type.dims);
+    if (!next) return nodeError(node, next.message());
+    dims = next.take();
+  }
+  if (first > 0) {
+    auto next = broadcastDims(node.operands[0]->type.dims, dims);
+    if (!next) return nodeError(node, next.message());
+    dims = next.take();
+  }
+  return Types{TensorType(dtype, dims)};
+}
+
+Expected<Types> inferCompare(const Node& node) {
+  if (node.operands[0]->type.dtype != node.operands[1]->type.dtype)
+    return nodeError(node, "operand dtypes differ");
+  if (node.op != OpKind::Equal && node.operands[0]->type.dtype == DType::Bool)
+    return nodeError(node, "ordered comparison of bool values");
+  return broadcastAll(node, 0, DType::Bool);
+}
+
+Expected<Types> inferLogical(const Node& node) {
+  for (size_t i = 0; i < node.operands.size(); ++i)
+    if (node.operands[i]->type.dtype != DType::Bool)
+      return nodeError(node,
+                       node.info().operandName(i) + " must be bool, got " + node.operands[i]->type.str());
+  return broadcastAll(node, 0, DType::Bool);
+}
+
+Expected<Types> inferWhere(const Node& node) {
+  if (node.operands[0]->type.dtype != DType::Bool)
+    return nodeError(node, "cond must be bool, got " + node.operands[0]->type.str());
+  if (node.operands[1]->type.dtype != node.operands[2]->type.dtype)
+    return nodeError(node, "x and y dtypes differ");
+  return broadcastAll(node, 1, node.operands[1]->type.dtype);
 }
 
 }  // namespace nutshell::ir::rules

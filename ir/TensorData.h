@@ -8,7 +8,8 @@
 
 namespace nutshell::ir {
 
-/// Constant tensor data. Exactly one of f32/i64 is used, per `type.dtype`.
+/// Constant tensor data. Exactly one of f32/i64 is used, per `type.dtype`:
+/// f32 for the floating types (f32, f64), i64 for the integers and bool.
 /// `elided` marks a constant printed with --elide-constants and parsed back:
 /// its shape is known but not its values, so passes that only need shapes work
 /// and anything that needs the values (folding, running) reports an error.
@@ -20,7 +21,9 @@ struct TensorData {
 
   int64_t numElements() const { return type.numElements(); }
   /// Value at flat index i, as double (either dtype).
-  double at(int64_t i) const { return type.dtype == DType::F32 ? f32[i] : double(i64[i]); }
+  double at(int64_t i) const { return isFloatType(type.dtype) ? f32[i] : double(i64[i]); }
+  /// Values stored (the vector that `type.dtype` uses).
+  size_t storedCount() const { return isFloatType(type.dtype) ? f32.size() : i64.size(); }
 };
 
 using TensorDataPtr = std::shared_ptr<const TensorData>;

@@ -6,14 +6,32 @@ std::string_view dtypeName(DType dtype) {
   switch (dtype) {
     case DType::F32: return "f32";
     case DType::I64: return "i64";
+    case DType::Bool: return "bool";
+    case DType::I32: return "i32";
+    case DType::I8: return "i8";
+    case DType::U8: return "u8";
+    case DType::F64: return "f64";
   }
   return "?";
 }
 
 std::optional<DType> parseDType(std::string_view text) {
-  if (text == "f32") return DType::F32;
-  if (text == "i64") return DType::I64;
+  for (DType dtype : kAllDTypes)
+    if (text == dtypeName(dtype)) return dtype;
   return std::nullopt;
+}
+
+size_t elementSize(DType dtype) {
+  switch (dtype) {
+    case DType::Bool:
+    case DType::I8:
+    case DType::U8: return 1;
+    case DType::F32:
+    case DType::I32: return 4;
+    case DType::I64:
+    case DType::F64: return 8;
+  }
+  return 8;
 }
 
 TensorType TensorType::f32(const std::vector<int64_t>& shape) {

@@ -9,12 +9,27 @@
 
 namespace nutshell::ir {
 
-/// Element type. f32 for data, i64 for shape values and indices.
-enum class DType { F32, I64 };
+/// Element type. f32 for data, i64 for shape values and indices; bool for
+/// comparisons and masks; i32, i8, u8 and f64 where a model's inputs,
+/// outputs or casts use them (which ops accept which is in ShapeRules.cpp).
+enum class DType { F32, I64, Bool, I32, I8, U8, F64 };
 
-std::string_view dtypeName(DType dtype);  // "f32", "i64"
+std::string_view dtypeName(DType dtype);  // "f32", "i64", "bool", "i32", "i8", "u8", "f64"
 std::optional<DType> parseDType(std::string_view text);
-inline size_t elementSize(DType dtype) { return dtype == DType::F32 ? 4 : 8; }
+/// Bytes per element in buffers and weight files (bool is one byte, 0 or 1).
+size_t elementSize(DType dtype);
+/// f32 or f64. Constant payloads (TensorData) hold floating types as f32
+/// values and every integer type and bool as i64 values.
+inline bool isFloatType(DType dtype) {
+  return dtype == DType::F32 || dtype == DType::F64;
+}
+/// i64, i32, i8 or u8 (not bool).
+inline bool isIntegerType(DType dtype) {
+  return dtype == DType::I64 || dtype == DType::I32 || dtype == DType::I8 || dtype == DType::U8;
+}
+/// Every element type, in enum order (for tests and messages).
+inline constexpr DType kAllDTypes[] = {DType::F32, DType::I64, DType::Bool, DType::I32,
+                                       DType::I8,  DType::U8,  DType::F64};
 
 /// One dimension: a static size, or a named symbol (e.g. "N") until bound.
 struct Dim {

@@ -131,11 +131,22 @@ Status verifyConstPayload(const Node& node) {
   if (n < 0) return attrError(node, "dims too large: " + type.str());
   if (data.elided) return Status::success();
   size_t f32 = data.f32.size(), i64 = data.i64.size();
-  size_t have = type.dtype == DType::F32 ? f32 : i64;
-  size_t other = type.dtype == DType::F32 ? i64 : f32;
+  size_t have = isFloatType(type.dtype) ? f32 : i64;
+  size_t other = isFloatType(type.dtype) ? i64 : f32;
   if (int64_t(have) != n || other != 0)
     return attrError(node, "const payload has " + std::to_string(have) + " values, type " + type.str() + " needs " +
                                std::to_string(n));
+  // Integer payloads live in i64: each value must fit the declared type.
+  if (!isFloatType(type.dtype) && type.dtype != DType::I64) {
+    const int64_t lo = type.dtype == DType::I32 ? INT32_MIN : type.dtype == DType::I8 ? INT8_MIN : 0;
+    const int64_t hi = type.dtype == DType::I32  ? INT32_MAX
+                       : type.dtype == DType::I8 ? INT8_MAX
+                       : type.dtype == DType::U8 ? UINT8_MAX
+                                                 : 1;
+    for (int64_t v : data.i64)
+      if (v < lo || v > hi)
+        return attrError(node, "const value " + std::to_string(v) + " does not fit " + type.str());
+  }
   return Status::success();
 }
 

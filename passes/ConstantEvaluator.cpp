@@ -9,7 +9,7 @@ namespace nutshell::passes {
 namespace {
 
 ElementType elementTypeOf(ir::DType dtype) {
-  return dtype == ir::DType::F32 ? ElementType::F32 : ElementType::I64;
+  return reference::slotType(dtype);
 }
 
 std::optional<Tensor> toTensor(const ir::TensorData& data) {
@@ -17,7 +17,7 @@ std::optional<Tensor> toTensor(const ir::TensorData& data) {
   Expected<Tensor> tensor = Tensor::allocate(elementTypeOf(data.type.dtype), data.type.shape());
   if (!tensor) return std::nullopt;
   size_t n = size_t(data.numElements());
-  if (data.type.dtype == ir::DType::F32) {
+  if (ir::isFloatType(data.type.dtype)) {
     if (data.f32.size() != n) return std::nullopt;
     std::copy(data.f32.begin(), data.f32.end(), tensor->f32());
   } else {
@@ -27,10 +27,17 @@ std::optional<Tensor> toTensor(const ir::TensorData& data) {
   return tensor.take();
 }
 
-ir::TensorDataPtr toData(const Tensor& tensor) {
+/// The payload of a result the interpreter holds as `tensor` (see
+/// reference::slotType), typed as the node declares it.
+ir::TensorDataPtr toData(const Tensor& tensor, ir::DType declared) {
   size_t n = size_t(tensor.numElements());
-  if (tensor.type() == ElementType::F32) return ir::makeF32(tensor.shape(), {tensor.f32(), tensor.f32() + n});
-  return ir::makeI64(tensor.shape(), {tensor.i64(), tensor.i64() + n});
+  auto data = std::make_shared<ir::TensorData>();
+  data->type = ir::TensorType(declared, std::vector<ir::Dim>(tensor.shape().begin(), tensor.shape().end()));
+  if (tensor.type() == ElementType::F32)
+    data->f32.assign(tensor.f32(), tensor.f32() + n);
+  else
+    data->i64.assign(tensor.i64(), tensor.i64() + n);
+  return data;
 }
 
 }  // namespace
@@ -51,7 +58,11 @@ std::optional<std::vector<ir::TensorDataPtr>> evaluateConstantNode(const ir::Nod
   Expected<std::vector<Tensor>> results = reference::evaluateNode(node, pointers);
   if (!results) return std::nullopt;
   std::vector<ir::TensorDataPtr> folded;
-  for (const Tensor& result : *results) folded.push_back(toData(result));
+  for (size_t r = 0; r < results->size(); ++r) {
+    ir::DType declared = r < node.results.size() ? node.results[r]->type.dtype : ir::DType::F32;
+    if ((*results)[r].type() != elementTypeOf(declared)) return std::nullopt;
+    folded.push_back(toData((*results)[r], declared));
+  }
   return folded;
 }
 

@@ -36,7 +36,7 @@ size_t hashNode(const ir::Node& node) {
   }
   for (const ir::Value* result : node.results) mix(seed, std::hash<std::string>()(result->type.str()));
   if (const ir::TensorData* data = node.constant.get()) {
-    if (data->type.dtype == ir::DType::F32)
+    if (ir::isFloatType(data->type.dtype))
       mix(seed, hashBytes(data->f32.data(), data->f32.size() * sizeof(float)));
     else
       mix(seed, hashBytes(data->i64.data(), data->i64.size() * sizeof(int64_t)));
@@ -47,7 +47,7 @@ size_t hashNode(const ir::Node& node) {
 bool samePayload(const ir::TensorData& a, const ir::TensorData& b) {
   if (!(a.type == b.type)) return false;
   // Bytes, not values: -0.0 and 0.0 differ, equal NaNs match.
-  if (a.type.dtype == ir::DType::F32)
+  if (ir::isFloatType(a.type.dtype))
     return a.f32.size() == b.f32.size() && std::memcmp(a.f32.data(), b.f32.data(), a.f32.size() * sizeof(float)) == 0;
   return a.i64 == b.i64;
 }

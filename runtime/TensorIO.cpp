@@ -155,6 +155,20 @@ Expected<Storage> npyStorage(const std::string& descr, bool& swap) {
   return *storage;
 }
 
+/// numpy's dtype string of a runtime element type.
+const char* npyDescr(ElementType type) {
+  switch (type) {
+    case ElementType::F32: return "<f4";
+    case ElementType::F64: return "<f8";
+    case ElementType::I64: return "<i8";
+    case ElementType::I32: return "<i4";
+    case ElementType::I8: return "|i1";
+    case ElementType::U8: return "|u1";
+    case ElementType::Bool: return "|b1";
+  }
+  return "<i8";
+}
+
 std::string lowerExtension(const std::string& path) {
   size_t slash = path.find_last_of('/');
   size_t dot = path.find_last_of('.');
@@ -221,9 +235,7 @@ Expected<Tensor> parseNpyStored(std::string_view bytes, const std::string& what,
   if (uint64_t(count) * size != data.size())
     return makeError(what + ": shape " + shapeString(shape) + " of '" + *header->descr + "' needs " +
                      std::to_string(uint64_t(count) * size) + " data bytes, file has " + std::to_string(data.size()));
-  NUTSHELL_ASSIGN(
-      Tensor tensor,
-      Tensor::allocate(storageIsFloat(*storage) ? ElementType::F32 : ElementType::I64, shape, what));
+  NUTSHELL_ASSIGN(Tensor tensor, Tensor::allocate(heldType(*storage), shape, what));
   NUTSHELL_TRY(convertRaw(data.data(), count, *storage, swap, tensor, what));
   stored = *storage;
   return tensor;
@@ -243,7 +255,7 @@ Expected<Tensor> readNpy(const std::string& path) {
 
 std::string encodeNpy(const Tensor& tensor) {
   std::string header = "{'descr': '";
-  header += tensor.type() == ElementType::F32 ? "<f4" : "<i8";
+  header += npyDescr(tensor.type());
   header += "', 'fortran_order': False, 'shape': (";
   for (size_t i = 0; i < tensor.shape().size(); ++i) {
     header += std::to_string(tensor.shape()[i]);

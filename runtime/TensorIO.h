@@ -2,9 +2,10 @@
 // data). Part of the runtime, so the TensorProto wire format is decoded and
 // encoded here by hand: AOT executables read tensor files without protobuf.
 //
-// Element types: the runtime holds f32 and i64 only. Wider or narrower
-// integers (int8..uint64, bool) widen to i64, double and float16 narrow or
-// widen to f32; anything else (strings, complex, external data) is an error.
+// Element types: f32, f64, i64, i32, i8, u8 and bool read as themselves;
+// int16, uint16, uint32 and uint64 widen to i64, float16 and bfloat16 to f32;
+// anything else (strings, complex, external data) is an error. Writers store
+// the tensor's own type.
 // Every reader returns an error (naming the file) on garbage, truncated data
 // or sizes that disagree; none of them crashes or allocates more than the
 // file's data can fill.
@@ -24,7 +25,7 @@ struct NamedTensor {
   std::string name;
   Tensor tensor;
   /// The file's element type (f16, bf16, f32, f64, i8..i64, u8..u64, bool),
-  /// which `tensor` holds converted to f32 or i64: error messages name it.
+  /// which `tensor` holds as itself or widened (see above): messages name it.
   std::string storedType;
 };
 
@@ -37,7 +38,7 @@ std::string storedTypeString(const Tensor& tensor, const std::string& storedType
 /// Decode .npy bytes. `what` names the source in error messages.
 Expected<Tensor> parseNpy(std::string_view bytes, const std::string& what = "<npy>");
 Expected<Tensor> readNpy(const std::string& path);
-/// Encode as version 1.0 ('<f4' or '<i8'), header padded to 64 bytes.
+/// Encode as version 1.0 ('<f4', '<i8', '|b1', ...), header padded to 64 bytes.
 std::string encodeNpy(const Tensor& tensor);
 Status writeNpy(const Tensor& tensor, const std::string& path);
 
@@ -45,7 +46,7 @@ Status writeNpy(const Tensor& tensor, const std::string& path);
 
 Expected<NamedTensor> parseTensorProto(std::string_view bytes, const std::string& what = "<TensorProto>");
 Expected<NamedTensor> readTensorProto(const std::string& path);
-/// Encode as FLOAT or INT64 with dims and raw_data (what ONNX tools write).
+/// Encode with the tensor's data type, dims and raw_data (what ONNX tools write).
 std::string encodeTensorProto(const Tensor& tensor, const std::string& name = "");
 Status writeTensorProto(const Tensor& tensor, const std::string& path, const std::string& name = "");
 

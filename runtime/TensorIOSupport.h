@@ -1,6 +1,6 @@
 // Shared by the tensor file readers (TensorIO.cpp: .npy, TensorProtoIO.cpp:
 // ONNX .pb): checked element counts and the conversion of stored elements
-// (any width, either endianness) into the runtime's f32 / i64. Private to
+// (any width, either endianness) into the runtime's element types. Private to
 // runtime/.
 #pragma once
 
@@ -122,8 +122,49 @@ inline bool storageIsFloat(Storage s) {
   return s == Storage::F16 || s == Storage::BF16 || s == Storage::F32 || s == Storage::F64;
 }
 
-/// Convert `count` little-endian elements at `src` into `out` (whose type
-/// follows storageIsFloat). `swap` reverses each element's bytes first
+/// The runtime type a stored type reads as: itself where the runtime has it
+/// (f32, f64, i64, i32, i8, u8, bool); f16 and bf16 widen to f32, i16, u16,
+/// u32 and u64 to i64.
+inline ElementType heldType(Storage s) {
+  switch (s) {
+    case Storage::F16:
+    case Storage::BF16:
+    case Storage::F32: return ElementType::F32;
+    case Storage::F64: return ElementType::F64;
+    case Storage::I8: return ElementType::I8;
+    case Storage::U8: return ElementType::U8;
+    case Storage::I32: return ElementType::I32;
+    case Storage::Bool: return ElementType::Bool;
+    case Storage::I16:
+    case Storage::U16:
+    case Storage::U32:
+    case Storage::U64:
+    case Storage::I64: return ElementType::I64;
+  }
+  return ElementType::I64;
+}
+
+/// Stores a float into element i of `out` (a float type: f32 or f64).
+inline void storeFloat(Tensor& out, int64_t i, double v) {
+  if (out.type() == ElementType::F64)
+    static_cast<double*>(out.data())[i] = v;
+  else
+    out.f32()[i] = float(v);
+}
+
+/// Stores an integer into element i of `out` (whose type holds it: heldType).
+inline void storeInt(Tensor& out, int64_t i, int64_t v) {
+  switch (out.type()) {
+    case ElementType::I32: static_cast<int32_t*>(out.data())[i] = int32_t(v); break;
+    case ElementType::I8: static_cast<int8_t*>(out.data())[i] = int8_t(v); break;
+    case ElementType::U8: static_cast<uint8_t*>(out.data())[i] = uint8_t(v); break;
+    case ElementType::Bool: static_cast<uint8_t*>(out.data())[i] = v != 0 ? 1 : 0; break;
+    default: out.i64()[i] = v; break;
+  }
+}
+
+/// Convert `count` little-endian elements at `src` into `out` (of type
+/// heldType(storage)). `swap` reverses each element's bytes first
 /// (big-endian .npy files).
 inline Status convertRaw(const char* src, int64_t count, Storage storage, bool swap, Tensor& out, const std::string& what) {
   size_t size = storageSize(storage);
@@ -132,25 +173,25 @@ inline Status convertRaw(const char* src, int64_t count, Storage storage, bool s
     std::memcpy(element, src + size_t(i) * size, size);
     if (swap) std::reverse(element, element + size);
     switch (storage) {
-      case Storage::F16: out.f32()[i] = halfToFloat(loadLE<uint16_t>(element)); break;
-      case Storage::BF16: out.f32()[i] = bfloat16ToFloat(loadLE<uint16_t>(element)); break;
-      case Storage::F32: out.f32()[i] = loadLE<float>(element); break;
-      case Storage::F64: out.f32()[i] = float(loadLE<double>(element)); break;
-      case Storage::I8: out.i64()[i] = loadLE<int8_t>(element); break;
-      case Storage::I16: out.i64()[i] = loadLE<int16_t>(element); break;
-      case Storage::I32: out.i64()[i] = loadLE<int32_t>(element); break;
-      case Storage::I64: out.i64()[i] = loadLE<int64_t>(element); break;
-      case Storage::U8: out.i64()[i] = loadLE<uint8_t>(element); break;
-      case Storage::U16: out.i64()[i] = loadLE<uint16_t>(element); break;
-      case Storage::U32: out.i64()[i] = loadLE<uint32_t>(element); break;
+      case Storage::F16: storeFloat(out, i, halfToFloat(loadLE<uint16_t>(element))); break;
+      case Storage::BF16: storeFloat(out, i, bfloat16ToFloat(loadLE<uint16_t>(element))); break;
+      case Storage::F32: storeFloat(out, i, loadLE<float>(element)); break;
+      case Storage::F64: storeFloat(out, i, loadLE<double>(element)); break;
+      case Storage::I8: storeInt(out, i, loadLE<int8_t>(element)); break;
+      case Storage::I16: storeInt(out, i, loadLE<int16_t>(element)); break;
+      case Storage::I32: storeInt(out, i, loadLE<int32_t>(element)); break;
+      case Storage::I64: storeInt(out, i, loadLE<int64_t>(element)); break;
+      case Storage::U8: storeInt(out, i, loadLE<uint8_t>(element)); break;
+      case Storage::U16: storeInt(out, i, loadLE<uint16_t>(element)); break;
+      case Storage::U32: storeInt(out, i, loadLE<uint32_t>(element)); break;
       case Storage::U64: {
         uint64_t v = loadLE<uint64_t>(element);
         if (v > uint64_t(std::numeric_limits<int64_t>::max()))
           return makeError(what + ": uint64 value " + std::to_string(v) + " does not fit in i64");
-        out.i64()[i] = int64_t(v);
+        storeInt(out, i, int64_t(v));
         break;
       }
-      case Storage::Bool: out.i64()[i] = element[0] != 0 ? 1 : 0; break;
+      case Storage::Bool: storeInt(out, i, element[0] != 0 ? 1 : 0); break;
     }
   }
   return Status::success();

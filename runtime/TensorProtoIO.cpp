@@ -62,6 +62,20 @@ const char* onnxTypeName(uint64_t type) {
   return type < std::size(names) ? names[type] : "unknown";
 }
 
+/// TensorProto.data_type of a runtime element type.
+uint64_t onnxDataType(ElementType type) {
+  switch (type) {
+    case ElementType::F32: return 1;
+    case ElementType::U8: return 2;
+    case ElementType::I8: return 3;
+    case ElementType::I32: return 6;
+    case ElementType::I64: return 7;
+    case ElementType::Bool: return 9;
+    case ElementType::F64: return 11;
+  }
+  return 7;
+}
+
 std::optional<Storage> onnxStorage(uint64_t type) {
   switch (type) {
     case 1: return Storage::F32;
@@ -233,7 +247,7 @@ Expected<Tensor> tensorFromFields(const TensorProtoFields& fields, const std::st
                      onnxTypeName(type) + ")");
   NUTSHELL_ASSIGN(int64_t count, checkedElementCount(fields.dims, what));
   const std::string shape = shapeString(fields.dims);
-  ElementType elementType = storageIsFloat(*storage) ? ElementType::F32 : ElementType::I64;
+  ElementType elementType = heldType(*storage);
 
   auto countError = [&](int64_t found, const char* field) {
     return makeError(what + ": " + field + " holds " + std::to_string(found) + " values but dims " + shape +
@@ -284,7 +298,7 @@ Expected<Tensor> tensorFromFields(const TensorProtoFields& fields, const std::st
       std::copy(fields.floats.begin(), fields.floats.end(), tensor.f32());
       return tensor;
     case Storage::F64:
-      for (int64_t i = 0; i < count; ++i) tensor.f32()[i] = float(fields.doubles[size_t(i)]);
+      for (int64_t i = 0; i < count; ++i) storeFloat(tensor, i, fields.doubles[size_t(i)]);
       return tensor;
     case Storage::I64:
       std::copy(fields.int64s.begin(), fields.int64s.end(), tensor.i64());
@@ -311,8 +325,8 @@ Expected<Tensor> tensorFromFields(const TensorProtoFields& fields, const std::st
         int64_t v = fields.int32s[size_t(i)];
         if (*storage == Storage::F16) tensor.f32()[i] = halfToFloat(uint16_t(v));
         else if (*storage == Storage::BF16) tensor.f32()[i] = bfloat16ToFloat(uint16_t(v));
-        else if (*storage == Storage::Bool) tensor.i64()[i] = v != 0 ? 1 : 0;
-        else tensor.i64()[i] = v;
+        else
+          storeInt(tensor, i, v);
       }
       return tensor;
   }
@@ -350,7 +364,7 @@ std::string encodeTensorProto(const Tensor& tensor, const std::string& name) {
     appendVarint(out, uint64_t(d));
   }
   appendKey(out, 2, kVarint);
-  appendVarint(out, tensor.type() == ElementType::F32 ? 1 : 7);
+  appendVarint(out, onnxDataType(tensor.type()));
   if (!name.empty()) {
     appendKey(out, 8, kLengthDelimited);
     appendVarint(out, name.size());

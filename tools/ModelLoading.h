@@ -1,6 +1,6 @@
 // Command-line pieces shared by nutshell-opt, nutshell-run and
 // nutshell-compile: --help, the `--flag=value` / `--flag value` split,
-// NAME=VALUE assignments, the `--input-shape NAME=2x3x32x32` syntax, loading
+// NAME=VALUE assignments, the `--input-shape NAME=2x3x32x32` and `--bind NAME=FILE` syntax, loading
 // a model (.onnx or .nsir) with bound input shapes, and running the pass pipeline with its dumps on
 // stderr. Header-only: what it compiles depends on the
 // NUTSHELL_HAVE_ONNX / NUTSHELL_HAVE_PASSES definitions of each program.
@@ -16,11 +16,13 @@
 #include <utility>
 #include <vector>
 
+#include "backends/common/ExecutableShell.h"
 #include "ir/Graph.h"
 #include "ir/Parser.h"
 #include "ir/ShapeInference.h"
 #include "nutshell/Expected.h"
 #include "nutshell/MemoryLimit.h"
+#include "runtime/TensorIO.h"
 
 #ifdef NUTSHELL_HAVE_ONNX
 #include "frontend/onnx/OnnxImporter.h"
@@ -32,6 +34,8 @@
 namespace nutshell::tools {
 
 using InputShapes = std::map<std::string, std::vector<int64_t>>;
+/// Values fixed at compile time (--bind NAME=FILE): input name -> payload.
+using InputValues = std::map<std::string, ir::TensorDataPtr>;
 
 /// One command-line argument: `--flag=value` splits into flag and value
 /// (hasValue); anything else is the flag alone, its value (if any) being the
@@ -86,14 +90,26 @@ inline bool hasExtension(const std::string& path, const std::string& ext) {
   return path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
 }
 
-/// Imports an .onnx file or parses an .nsir file, binding `shapes` to its
-/// inputs (at import for ONNX, so that shape-dependent ops fold there).
-inline Expected<std::unique_ptr<ir::Graph>> loadModel(const std::string& path, const InputShapes& shapes) {
+/// The value of `--bind NAME=FILE` into `values`: the tensor in FILE (.npy
+/// or .pb), in the type the file stores.
+inline Status addBinding(const std::string& flag, const std::string& text, InputValues& values) {
+  NUTSHELL_ASSIGN(auto assignment, splitAssignment(flag, text));
+  NUTSHELL_ASSIGN(NamedTensor named, readTensorFile(assignment.second));
+  values[assignment.first] = common::tensorData(named.tensor);
+  return Status::success();
+}
+
+/// Imports an .onnx file or parses an .nsir file, fixing the inputs in
+/// `values` as constants and binding `shapes` to the other inputs (at import
+/// for ONNX, so that shape-dependent ops fold there).
+inline Expected<std::unique_ptr<ir::Graph>> loadModel(const std::string& path, const InputShapes& shapes,
+                                                      const InputValues& values = {}) {
   if (!std::filesystem::exists(path)) return makeError("cannot open model '" + path + "': no such file");
   if (hasExtension(path, ".onnx")) {
 #ifdef NUTSHELL_HAVE_ONNX
     onnx::ImportOptions importOptions;
     importOptions.inputShapes = shapes;
+    importOptions.constantInputs = values;
     return onnx::importOnnxFile(path, importOptions);
 #else
     return makeError("'" + path + "': this build has no ONNX importer (configure with NUTSHELL_WITH_ONNX=ON)");
@@ -101,6 +117,10 @@ inline Expected<std::unique_ptr<ir::Graph>> loadModel(const std::string& path, c
   }
   if (hasExtension(path, ".nsir")) {
     NUTSHELL_ASSIGN(auto graph, ir::parseGraphFile(path));
+    if (!values.empty()) {
+      Status bound = ir::bindInputValues(*graph, values);
+      if (!bound) return makeError(path + ": " + bound.message());
+    }
     if (!shapes.empty()) {
       Status bound = ir::bindInputShapes(*graph, shapes);
       if (!bound) return makeError(path + ": " + bound.message());
@@ -108,6 +128,18 @@ inline Expected<std::unique_ptr<ir::Graph>> loadModel(const std::string& path, c
     return graph;
   }
   return makeError("'" + path + "': unknown model format (expected .onnx or .nsir)");
+}
+
+/// A model's graph inputs as its file declares them, in order, including
+/// those --bind fixes (ONNX test data numbers its input_K files this way).
+inline Expected<std::vector<std::string>> declaredInputNames(const std::string& path) {
+#ifdef NUTSHELL_HAVE_ONNX
+  if (hasExtension(path, ".onnx")) return onnx::declaredInputNames(path);
+#endif
+  NUTSHELL_ASSIGN(auto graph, loadModel(path, {}));
+  std::vector<std::string> names;
+  for (const ir::Value* input : graph->inputs) names.push_back(input->name);
+  return names;
 }
 
 /// `--help` or `-h`: print the full usage on stdout and exit 0.

@@ -42,9 +42,7 @@ inline CompareResult compareTensors(const Tensor& actual, const Tensor& expected
     result.detail = "got " + actual.typeString() + ", expected " + expected.typeString();
     return result;
   }
-  auto element = [](const Tensor& t, int64_t i) {
-    return t.type() == ElementType::F32 ? double(t.f32()[i]) : double(t.i64()[i]);
-  };
+  auto element = [](const Tensor& t, int64_t i) { return t.valueAt(i); };
   for (int64_t i = 0; i < actual.numElements(); ++i) {
     double a = element(actual, i);
     double b = element(expected, i);

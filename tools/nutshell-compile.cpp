@@ -3,7 +3,7 @@
 // with a C header, or LLVM IR / assembly for inspection. See docs/aot.md.
 //
 //   nutshell-compile MODEL -o OUT [--emit=exe|obj|lib|llvm-ir|asm]
-//                    [--input-shape NAME=1x3x32x32] [--target-cpu CPU] [--name PREFIX]
+//                    [--input-shape NAME=1x3x32x32] [--bind NAME=FILE] [--target-cpu CPU] [--name PREFIX]
 //                    [--header FILE] [-v] [pass-pipeline flags, -O2 default]
 //
 // Exit status: 0 success, 2 any error (message on stderr).
@@ -45,6 +45,8 @@ const char* kUsage =
     "                            for --emit=cuda\n"
     "  --input-shape NAME=DxDx.. bind the symbolic dims of an input (required for each\n"
     "                            input with symbolic dims, e.g. x=1x3x32x32)\n"
+    "  --bind NAME=FILE          fix input NAME to the tensor in FILE (.npy or .pb): it is\n"
+    "                            compiled in as a constant and is no longer an input\n"
     "  --target-cpu CPU          generate code for this LLVM CPU (default: this machine's,\n"
     "                            e.g. znver4; x86-64-v3 for any AVX2 machine)\n"
     "  --max-memory SIZE         largest allocation a model may ask for, e.g. 8G\n"
@@ -69,6 +71,7 @@ struct Options {
   /// --emit=cuda: the cuda backend's source instead of an AOT artifact.
   bool emitCuda = false;
   tools::InputShapes inputShapes;
+  tools::InputValues bindings;  // --bind NAME=FILE
   bool timePhases = false;
   bool quiet = false;
 #ifdef NUTSHELL_HAVE_PASSES
@@ -109,6 +112,9 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
       }
     } else if (flag == "--backend") {
       NUTSHELL_ASSIGN(options.aot.backend, takeValue());
+    } else if (flag == "--bind") {
+      NUTSHELL_ASSIGN(std::string text, takeValue());
+      NUTSHELL_TRY(tools::addBinding(flag, text, options.bindings));
     } else if (flag == "--input-shape") {
       NUTSHELL_ASSIGN(std::string text, takeValue());
       NUTSHELL_TRY(tools::addInputShape(flag, text, options.inputShapes));
@@ -193,7 +199,8 @@ Expected<int> run(Options& options) {
   if (!options.emitCuda) NUTSHELL_TRY(aot::checkOutputPaths(options.aot));
   const auto begin = Clock::now();
   auto start = begin;
-  NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph, tools::loadModel(options.model, options.inputShapes));
+  NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph,
+                  tools::loadModel(options.model, options.inputShapes, options.bindings));
   NUTSHELL_TRY(checkShapesBound(*graph, options.model));
   double importMs = msSince(start);
 

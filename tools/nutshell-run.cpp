@@ -2,7 +2,7 @@
 // print / save its outputs or compare them with ONNX test data.
 //
 //   nutshell-run MODEL [--backend=NAME] [--input NAME=FILE] [--output NAME=FILE]
-//                [--test-data DIR] [--input-shape NAME=2x3x32x32] [--rtol R] [--atol A]
+//                [--test-data DIR] [--input-shape NAME=2x3x32x32] [--bind NAME=FILE] [--rtol R] [--atol A]
 //                [--bisect[=ORACLE] [-v]]
 //
 // Exit status: 0 success (and every output matched), 1 an output mismatched
@@ -24,6 +24,7 @@
 
 #include "backends/Backend.h"
 #include "backends/BackendRegistry.h"
+#include "backends/common/ExecutableShell.h"
 #include "ir/Graph.h"
 #include "nutshell/Expected.h"
 #include "nutshell/Tensor.h"
@@ -54,6 +55,10 @@ const char* kUsage =
     "  --test-data DIR           ONNX test data: input_K.pb feed the K-th input, outputs\n"
     "                            are compared with output_K.pb (exit 1 on mismatch)\n"
     "  --input-shape NAME=DxDx.. bind the symbolic dims of an input\n"
+    "  --bind NAME=FILE          fix input NAME to the tensor in FILE (.npy or .pb) at compile\n"
+    "                            time: it becomes a constant, so shape operands read from it\n"
+    "                            (Slice starts, Pad pads, reduce axes ...) fold; with --test-data\n"
+    "                            its input_K file is skipped\n"
     "  --random-inputs           fill inputs not given otherwise with random values\n"
     "  --rtol R, --atol A        comparison tolerance: |a-b| <= atol + rtol*|b|\n"
     "                            (defaults 1e-4, 1e-5)\n"
@@ -84,6 +89,7 @@ struct Options {
   std::vector<std::pair<std::string, std::string>> outputs;  // NAME=FILE
   std::string testData;
   tools::InputShapes inputShapes;
+  tools::InputValues bindings;  // --bind NAME=FILE
   bool randomInputs = false;
   tools::Tolerance tolerance;
   int threads = 0;
@@ -154,6 +160,9 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
     } else if (flag == "--input-shape") {
       NUTSHELL_ASSIGN(std::string text, takeValue());
       NUTSHELL_TRY(tools::addInputShape(flag, text, options.inputShapes));
+    } else if (flag == "--bind") {
+      NUTSHELL_ASSIGN(std::string text, takeValue());
+      NUTSHELL_TRY(tools::addBinding(flag, text, options.bindings));
     } else if (flag == "--random-inputs") {
       options.randomInputs = true;
     } else if (flag == "--rtol" || flag == "--atol") {
@@ -204,20 +213,41 @@ Expected<std::optional<Options>> parseArguments(int argc, char** argv) {
 
 bool isStatic(const ir::TensorType& type) { return type.isStatic(); }
 
-ElementType elementTypeOf(ir::DType dtype) { return dtype == ir::DType::F32 ? ElementType::F32 : ElementType::I64; }
+using common::elementTypeOf;
 
 /// Does `tensor` fit the declared type of a graph input or output (dtype,
 /// rank, static dims)? `role` is "input" or "output"; `storedType` is the
 /// element type of the file the tensor came from.
 Status checkTensorFits(const char* role, const ir::Value& input, const Tensor& tensor,
                        const std::string& source, const std::string& storedType) {
-  bool fits = elementTypeOf(input.type.dtype) == tensor.type() && input.type.rank() == tensor.rank();
+  // Inputs convert within their family (see convertInput); outputs do not.
+  const ElementType declared = elementTypeOf(input.type.dtype);
+  bool sameFamily = isFloatElement(declared) == isFloatElement(tensor.type()) &&
+                    (declared == ElementType::Bool) == (tensor.type() == ElementType::Bool);
+  bool typeFits = declared == tensor.type() || (role[0] == 'i' && sameFamily);
+  bool fits = typeFits && input.type.rank() == tensor.rank();
   for (size_t i = 0; fits && i < tensor.rank(); ++i)
     if (input.type.dims[i].isStatic() && input.type.dims[i].size != tensor.shape()[i]) fits = false;
   if (fits) return Status::success();
   return makeError(std::string(role) + " '" + input.name + "': " + source + " holds " +
                    storedTypeString(tensor, storedType) + " but the model " +
                    (role[0] == 'o' ? "computes " : "expects ") + input.type.str());
+}
+
+/// An input tensor in the declared type: floats convert to the other float
+/// width (f64 <-> f32, rounding), integers to another integer type when
+/// every value fits (else an error); bool only feeds bool.
+Expected<Tensor> convertInput(const ir::Value& input, Tensor tensor, const std::string& source) {
+  const ElementType declared = elementTypeOf(input.type.dtype);
+  if (tensor.type() == declared) return tensor;
+  Tensor converted = tensor.convertedTo(declared);
+  if (!isFloatElement(declared))
+    for (int64_t i = 0; i < tensor.numElements(); ++i)
+      if (converted.intAt(i) != tensor.intAt(i))
+        return makeError("input '" + input.name + "': " + source + " holds " +
+                         std::to_string(tensor.intAt(i)) + ", which does not fit the model's " +
+                         input.type.str());
+  return converted;
 }
 
 /// Test-data files `PREFIX_0.pb`, `PREFIX_1.pb`, ... in order.
@@ -242,18 +272,25 @@ Expected<std::map<std::string, Feed>> readInputs(const Options& options, const i
   std::map<std::string, Feed> feeds;
   std::vector<std::string> names;
   for (const ir::Value* input : graph.inputs) names.push_back(input->name);
+  // Test data numbers the inputs as the file declares them, bound ones too.
+  std::vector<std::string> declared = names;
+  if (!options.bindings.empty() && !options.testData.empty()) {
+    NUTSHELL_ASSIGN(declared, tools::declaredInputNames(options.model));
+  }
 
   if (!options.testData.empty()) {
     if (!fs::is_directory(options.testData))
       return makeError("--test-data '" + options.testData + "' is not a directory");
     std::vector<std::string> files = numberedFiles(options.testData, "input");
-    if (files.size() > names.size())
+    if (files.size() > declared.size())
       return makeError("--test-data '" + options.testData + "' has " + std::to_string(files.size()) +
-                       " input files but the model has " + std::to_string(names.size()) + " inputs");
-    // ONNX layout: input_K is the K-th graph input, whatever name it carries.
+                       " input files but the model has " + std::to_string(declared.size()) + " inputs");
+    // ONNX layout: input_K is the K-th graph input, whatever name it carries;
+    // an input fixed by --bind takes the bound value instead.
     for (size_t k = 0; k < files.size(); ++k) {
+      if (options.bindings.count(declared[k])) continue;
       NUTSHELL_ASSIGN(NamedTensor named, readTensorFile(files[k]));
-      feeds[names[k]] = Feed{std::move(named.tensor), files[k], named.storedType};
+      feeds[declared[k]] = Feed{std::move(named.tensor), files[k], named.storedType};
     }
   }
   for (const auto& [name, file] : options.inputs) {
@@ -281,8 +318,8 @@ void printTensorPreview(const std::string& name, const Tensor& tensor) {
   std::string values;
   for (int64_t i = 0; i < shown; ++i) {
     if (i) values += ", ";
-    values += tensor.type() == ElementType::F32 ? tools::formatDouble(tensor.f32()[i])
-                                                 : std::to_string(tensor.i64()[i]);
+    values += isFloatElement(tensor.type()) ? tools::formatDouble(tensor.valueAt(i))
+                                            : std::to_string(tensor.intAt(i));
   }
   if (shown < tensor.numElements()) values += ", ...";
   std::printf("output '%s': %s = [%s]\n", name.c_str(), tensor.typeString().c_str(), values.c_str());
@@ -297,7 +334,8 @@ Expected<int> run(const Options& options) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   };
   auto importStart = Clock::now();
-  NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph, tools::loadModel(options.model, options.inputShapes));
+  NUTSHELL_ASSIGN(std::unique_ptr<ir::Graph> graph,
+                  tools::loadModel(options.model, options.inputShapes, options.bindings));
   NUTSHELL_ASSIGN(auto feeds, readInputs(options, *graph));
 
   tools::InputShapes shapes = options.inputShapes;
@@ -313,7 +351,7 @@ Expected<int> run(const Options& options) {
     }
   }
   if (rebind) {
-    auto rebound = tools::loadModel(options.model, shapes);
+    auto rebound = tools::loadModel(options.model, shapes, options.bindings);
     if (!rebound) return makeError("binding input shapes from the data: " + rebound.message());
     graph = rebound.take();
   }
@@ -323,7 +361,8 @@ Expected<int> run(const Options& options) {
   for (const ir::Value* input : graph->inputs) {
     auto feed = feeds.find(input->name);
     if (feed != feeds.end()) {
-      inputs[input->name] = std::move(feed->second.tensor);
+      NUTSHELL_ASSIGN(inputs[input->name],
+                      convertInput(*input, std::move(feed->second.tensor), "'" + feed->second.source + "'"));
     } else if (options.randomInputs && isStatic(input->type)) {
       NUTSHELL_ASSIGN(inputs[input->name], randomTensor(input->name, input->type, rng));
     } else if (options.randomInputs) {

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "ir/TensorData.h"
+
 namespace nutshell {
 
 namespace common {
@@ -29,7 +31,36 @@ bool shapeMatches(const std::vector<int64_t>& declared, const std::vector<int64_
 }  // namespace
 
 ElementType elementTypeOf(ir::DType dtype) {
-  return dtype == ir::DType::F32 ? ElementType::F32 : ElementType::I64;
+  switch (dtype) {
+    case ir::DType::F32: return ElementType::F32;
+    case ir::DType::I64: return ElementType::I64;
+    case ir::DType::Bool: return ElementType::Bool;
+    case ir::DType::I32: return ElementType::I32;
+    case ir::DType::I8: return ElementType::I8;
+    case ir::DType::U8: return ElementType::U8;
+    case ir::DType::F64: return ElementType::F64;
+  }
+  return ElementType::F32;
+}
+
+ir::DType dtypeOf(ElementType type) {
+  for (ir::DType dtype : ir::kAllDTypes)
+    if (elementTypeOf(dtype) == type) return dtype;
+  return ir::DType::F32;
+}
+
+ir::TensorDataPtr tensorData(const Tensor& tensor) {
+  auto data = std::make_shared<ir::TensorData>();
+  data->type = ir::TensorType(dtypeOf(tensor.type()),
+                              std::vector<ir::Dim>(tensor.shape().begin(), tensor.shape().end()));
+  const bool isFloat = isFloatElement(tensor.type());
+  for (int64_t i = 0; i < tensor.numElements(); ++i) {
+    if (isFloat)
+      data->f32.push_back(float(tensor.valueAt(i)));
+    else
+      data->i64.push_back(tensor.intAt(i));
+  }
+  return data;
 }
 
 std::vector<TensorSpec> inputSpecs(const ir::Graph& graph) {

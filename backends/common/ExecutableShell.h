@@ -31,7 +31,12 @@ struct TensorSpec {
   std::string str() const { return "'" + name + "' " + typeText; }
 };
 
+/// The host element type of an IR element type (one for one), and back.
 ElementType elementTypeOf(ir::DType dtype);
+ir::DType dtypeOf(ElementType type);
+/// A host tensor as an IR constant payload of the same type (a value bound
+/// at compile time: --bind, CompileOptions::bindings, the ONNX test runner).
+ir::TensorDataPtr tensorData(const Tensor& tensor);
 std::vector<TensorSpec> inputSpecs(const ir::Graph& graph);
 /// The outputs of compiled code (static shapes).
 std::vector<TensorSpec> outputSpecs(const std::vector<TensorSignature>& outputs);

@@ -57,7 +57,8 @@ llvm::Value* powerBy(KernelBuilder& kb, llvm::Value* a, double exponent) {
   return power(kb, a, kb.fconst(type, exponent));
 }
 
-llvm::Value* applyBinary(KernelBuilder& kb, ir::OpKind op, llvm::Value* x, llvm::Value* y, bool isFloat) {
+llvm::Value* applyBinary(KernelBuilder& kb, ir::OpKind op, llvm::Value* x, llvm::Value* y, bool isFloat,
+                         bool isUnsigned) {
   llvm::IRBuilder<>& b = kb.b;
   using K = ir::OpKind;
   if (isFloat) {
@@ -81,13 +82,13 @@ llvm::Value* applyBinary(KernelBuilder& kb, ir::OpKind op, llvm::Value* x, llvm:
   if (op == K::Add) return b.CreateAdd(x, y);
   if (op == K::Sub) return b.CreateSub(x, y);
   if (op == K::Mul) return b.CreateMul(x, y);
-  if (op == K::Max) return b.CreateSelect(b.CreateICmpSGT(x, y), x, y);
-  if (op == K::Min) return b.CreateSelect(b.CreateICmpSLT(x, y), x, y);
+  if (op == K::Max) return b.CreateSelect(isUnsigned ? b.CreateICmpUGT(x, y) : b.CreateICmpSGT(x, y), x, y);
+  if (op == K::Min) return b.CreateSelect(isUnsigned ? b.CreateICmpULT(x, y) : b.CreateICmpSLT(x, y), x, y);
   // Integer division truncates like C++; a zero divisor gives 0 instead of a trap.
   llvm::Value* zero = llvm::Constant::getNullValue(y->getType());
   llvm::Value* isZero = b.CreateICmpEQ(y, zero);
   llvm::Value* safe = b.CreateSelect(isZero, llvm::ConstantInt::get(y->getType(), 1), y);
-  return b.CreateSelect(isZero, zero, b.CreateSDiv(x, safe));
+  return b.CreateSelect(isZero, zero, isUnsigned ? b.CreateUDiv(x, safe) : b.CreateSDiv(x, safe));
 }
 
 /// The one value of operand k when it is a constant holding a single value
@@ -106,6 +107,7 @@ Expected<KernelInfo> emitElementwise(KernelBuilder& kb) {
   NUTSHELL_ASSIGN(std::vector<ir::ChainStep> steps, ir::chainSteps(kb.node));
   const ir::Node& node = kb.node;
   bool isFloat = kb.resultType() == ir::DType::F32;
+  bool isUnsigned = kb.resultType() == ir::DType::U8;
   for (size_t k = 0; k < node.operands.size(); ++k)
     if (kb.operandType(k) != kb.resultType())
       return kb.error(fmt::format("operand {} is {} but the result is {}", k, node.operands[k]->type.str(),
@@ -113,7 +115,8 @@ Expected<KernelInfo> emitElementwise(KernelBuilder& kb) {
   if (!isFloat)
     for (const ir::ChainStep& s : steps)
       if ((!s.isBinary() && s.op != ir::OpKind::Relu) || s.op == ir::OpKind::Pow || s.op == ir::OpKind::PRelu)
-        return kb.error(fmt::format("'{}' on i64 values is not supported", ir::opName(s.op)));
+        return kb.error(fmt::format("'{}' on {} values is not supported", ir::opName(s.op),
+                                    ir::dtypeName(kb.resultType())));
   // A pow step whose exponent is one constant value: x*x, sqrt, ... (powerBy).
   std::vector<std::optional<double>> exponents;
   for (size_t i = 0, next = 1; i < steps.size(); ++i) {
@@ -176,7 +179,8 @@ Expected<KernelInfo> emitElementwise(KernelBuilder& kb) {
       for (const ir::ChainStep& s : steps) {
         if (s.isBinary()) {
           const std::optional<double>& exponent = exponents[next - 1];
-          acc = exponent ? powerBy(kb, acc, *exponent) : applyBinary(kb, s.op, acc, values[next], isFloat);
+          acc = exponent ? powerBy(kb, acc, *exponent)
+                         : applyBinary(kb, s.op, acc, values[next], isFloat, isUnsigned);
           ++next;
         } else if (isFloat) {
           acc = kb.activation(s.act, acc);

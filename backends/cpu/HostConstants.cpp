@@ -59,4 +59,19 @@ llvm::GlobalVariable* makeConstantGlobal(llvm::Module& module, HostConstants* ho
   return global;
 }
 
+llvm::GlobalVariable* makeConstantBytesGlobal(llvm::Module& module, HostConstants* host, const void* data,
+                                              size_t bytes, const std::string& name) {
+  llvm::LLVMContext& ctx = module.getContext();
+  llvm::Type* byte = llvm::Type::getInt8Ty(ctx);
+  if (host && bytes >= HostConstants::kMinBytes)
+    return host->declare(module, llvm::ArrayType::get(byte, bytes), data, bytes, name);
+  llvm::Constant* init =
+      llvm::ConstantDataArray::get(ctx, llvm::ArrayRef<uint8_t>(static_cast<const uint8_t*>(data), bytes));
+  auto* global = new llvm::GlobalVariable(module, init->getType(), /*isConstant=*/true,
+                                          llvm::GlobalValue::PrivateLinkage, init, name);
+  global->setAlignment(llvm::Align(64));
+  global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+  return global;
+}
+
 }  // namespace nutshell::cpu

@@ -61,5 +61,9 @@ private:
 /// global with the values as initializer.
 llvm::GlobalVariable* makeConstantGlobal(llvm::Module& module, HostConstants* host, const void* data, size_t count,
                                          bool isF32, const std::string& name);
+/// The same for raw bytes of any element type (bool, i32, i8, u8, f64
+/// constants, whose payloads the IR holds widened).
+llvm::GlobalVariable* makeConstantBytesGlobal(llvm::Module& module, HostConstants* host, const void* data,
+                                              size_t bytes, const std::string& name);
 
 }  // namespace nutshell::cpu

@@ -33,7 +33,7 @@ void addString(llvm::BLAKE3& hash, std::string_view s) {
 
 void writeSignature(common::CacheWriter& w, const TensorSignature& t) {
   w.str(t.name);
-  w.u64(t.dtype == ir::DType::F32 ? 0 : 1);
+  w.u64(uint64_t(t.dtype));
   w.u64(t.shape.size());
   for (int64_t d : t.shape) w.u64(uint64_t(d));
 }
@@ -41,7 +41,8 @@ void writeSignature(common::CacheWriter& w, const TensorSignature& t) {
 TensorSignature readSignature(common::CacheReader& r) {
   TensorSignature t;
   t.name = std::string(r.str());
-  t.dtype = r.u64() == 0 ? ir::DType::F32 : ir::DType::I64;
+  uint64_t dtype = r.u64();
+  t.dtype = dtype <= uint64_t(ir::DType::F64) ? ir::DType(dtype) : ir::DType::F32;
   uint64_t rank = r.u64();
   for (uint64_t d = 0; d < rank && !r.failed(); ++d) t.shape.push_back(int64_t(r.u64()));
   return t;
@@ -66,7 +67,7 @@ std::string jitCacheKey(const ir::Graph& planned, const TargetInfo& target, cons
   for (const auto& node : planned.nodes()) {
     if (node->op != ir::OpKind::Const || !node->constant) continue;
     const ir::TensorData& data = *node->constant;
-    if (data.type.dtype == ir::DType::F32)
+    if (ir::isFloatType(data.type.dtype))
       addString(hash, std::string_view(reinterpret_cast<const char*>(data.f32.data()), data.f32.size() * 4));
     else
       addString(hash, std::string_view(reinterpret_cast<const char*>(data.i64.data()), data.i64.size() * 8));

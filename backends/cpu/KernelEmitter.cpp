@@ -110,6 +110,16 @@ Expected<KernelInfo> emitKernel(KernelBuilder& kb) {
       return emitConstantOfShape(kb);
     case ir::OpKind::Cast:
       return emitCast(kb);
+    case ir::OpKind::Equal:
+    case ir::OpKind::Less:
+    case ir::OpKind::Greater:
+    case ir::OpKind::LessEqual:
+    case ir::OpKind::GreaterEqual: return emitCompare(kb);
+    case ir::OpKind::Not:
+    case ir::OpKind::And:
+    case ir::OpKind::Or:
+    case ir::OpKind::Xor: return emitLogical(kb);
+    case ir::OpKind::Where: return emitWhere(kb);
   }
   return kb.error("unknown op");
 }

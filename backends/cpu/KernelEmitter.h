@@ -77,7 +77,19 @@ public:
   llvm::Type* f32Ty() { return b.getFloatTy(); }
   llvm::Type* i64Ty() { return b.getInt64Ty(); }
   llvm::Type* ptrTy() { return b.getPtrTy(); }
-  llvm::Type* elemTy(ir::DType dtype) { return dtype == ir::DType::F32 ? f32Ty() : i64Ty(); }
+  /// The element type in memory: bool is one byte (0 or 1), u8 an unsigned i8.
+  llvm::Type* elemTy(ir::DType dtype) {
+    switch (dtype) {
+      case ir::DType::F32: return f32Ty();
+      case ir::DType::F64: return b.getDoubleTy();
+      case ir::DType::I32: return b.getInt32Ty();
+      case ir::DType::Bool:
+      case ir::DType::I8:
+      case ir::DType::U8: return b.getInt8Ty();
+      case ir::DType::I64: break;
+    }
+    return i64Ty();
+  }
   llvm::VectorType* vecTy(llvm::Type* elem = nullptr);  // <W x elem> (f32 default)
   llvm::Value* i64c(int64_t v) { return b.getInt64(static_cast<uint64_t>(v)); }
   llvm::Constant* f32c(double v) { return llvm::ConstantFP::get(f32Ty(), v); }
@@ -159,6 +171,10 @@ int64_t product(const std::vector<int64_t>& dims, size_t from = 0, size_t to = S
 // ElementwiseKernels.cpp: add..prelu, the unary ops, fused_elementwise
 // (broadcasting, f32 and i64).
 Expected<KernelInfo> emitElementwise(KernelBuilder& kb);
+// LogicKernels.cpp: comparisons (bool results), not/and/or/xor, where.
+Expected<KernelInfo> emitCompare(KernelBuilder& kb);
+Expected<KernelInfo> emitLogical(KernelBuilder& kb);
+Expected<KernelInfo> emitWhere(KernelBuilder& kb);
 // ConvKernels.cpp: conv2d and fused_conv2d (direct, blocked, fused epilogue).
 Expected<KernelInfo> emitConv2d(KernelBuilder& kb);
 // DenseKernels.cpp

@@ -64,6 +64,14 @@ public:
   }
 
   Status build(const EntrySignature& info, const std::string& target, bool standalone) {
+    // The C header's dtype codes and the AOT tensor reader know f32 and i64.
+    for (const auto* list : {&info.inputs, &info.outputs})
+      for (const TensorSignature& t : *list)
+        if (t.dtype != ir::DType::F32 && t.dtype != ir::DType::I64)
+          return makeError(
+              fmt::format("aot: '{}' is {}; compiled executables and libraries take f32 and i64 "
+                          "inputs and outputs (cast at the model's edge, or use the JIT)",
+                          t.name, ir::dtypeName(t.dtype)));
     llvm::Function* run = module_.getFunction(info.prefix + "_run");
     if (!run) return makeError(fmt::format("aot: the module defines no '{}_run' entry", info.prefix));
     const std::string symbol = info.prefix + "_model_info";

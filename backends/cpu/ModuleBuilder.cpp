@@ -23,6 +23,7 @@
 #include <llvm/Transforms/Utils/FunctionComparator.h>
 
 #include "backends/common/BufferAssignment.h"
+#include "backends/common/ExecutableShell.h"
 #include "backends/cpu/HostConstants.h"
 #include "backends/cpu/KernelEmitter.h"
 #include "ir/Verifier.h"
@@ -135,6 +136,15 @@ llvm::Value* Builder::bufferPointer(const ir::Value* value) {
       break;
     case BufferLocation::Constant: {
       const ir::TensorData& data = *value->producer->constant;
+      if (data.type.dtype != ir::DType::F32 && data.type.dtype != ir::DType::I64) {
+        // The payload holds f32 or i64 values: lay them out in the real type.
+        Tensor held = ir::isFloatType(data.type.dtype) ? Tensor::f32(data.type.shape(), data.f32)
+                                                       : Tensor::i64(data.type.shape(), data.i64);
+        Tensor bytes = held.convertedTo(common::elementTypeOf(data.type.dtype));
+        pointer = makeConstantBytesGlobal(*module_, hostConstants_.get(), bytes.data(), bytes.byteSize(),
+                                          options_.prefix + ".const." + sanitize(value->name));
+        break;
+      }
       bool isF32 = data.type.dtype == ir::DType::F32;
       llvm::GlobalVariable* global = makeConstantGlobal(
           *module_, hostConstants_.get(), isF32 ? static_cast<const void*>(data.f32.data()) : data.i64.data(),

@@ -27,7 +27,9 @@ Expected<KernelInfo> emitShape(KernelBuilder& kb) {
 Expected<KernelInfo> emitGather(KernelBuilder& kb) {
   auto data = kb.operandShape(0);
   auto indices = kb.operandShape(1);
-  if (kb.operandType(1) != ir::DType::I64) return kb.error("indices must be i64");
+  const ir::DType indexType = kb.operandType(1);
+  if (indexType != ir::DType::I64 && indexType != ir::DType::I32)
+    return kb.error("indices must be i64 or i32");
   int64_t rank = int64_t(data.size());
   int64_t axis = kb.node.getInt("axis");
   if (axis < 0) axis += rank;
@@ -46,7 +48,8 @@ Expected<KernelInfo> emitGather(KernelBuilder& kb) {
                                         [&](llvm::Value* item) {
     llvm::Value* o = b.CreateUDiv(item, kb.i64c(count));
     llvm::Value* i = b.CreateURem(item, kb.i64c(count));
-    llvm::Value* index = kb.load(kb.i64Ty(), idx, i);
+    llvm::Value* index = kb.load(kb.elemTy(indexType), idx, i);
+    if (indexType != ir::DType::I64) index = b.CreateSExt(index, kb.i64Ty());
     // Negative indices count from the end; out-of-range ones are clamped
     // (the verifier and importer reject them where they are constant).
     index = b.CreateSelect(b.CreateICmpSLT(index, kb.i64c(0)), b.CreateAdd(index, kb.i64c(dim)), index);
@@ -62,11 +65,41 @@ Expected<KernelInfo> emitGather(KernelBuilder& kb) {
 Expected<KernelInfo> emitConstantOfShape(KernelBuilder& kb) {
   int64_t total = kb.node.result()->type.numElements();
   double value = kb.node.getFloat("value");
-  llvm::Value* fill = kb.resultType() == ir::DType::F32 ? static_cast<llvm::Value*>(kb.f32c(value))
-                                                        : kb.i64c(static_cast<int64_t>(value));
+  const ir::DType to = kb.resultType();
+  llvm::Type* elem = kb.elemTy(to);
+  llvm::Value* fill =
+      ir::isFloatType(to) ? static_cast<llvm::Value*>(kb.fconst(elem, value))
+      : to == ir::DType::Bool
+          ? llvm::ConstantInt::get(elem, value != 0.0 ? 1 : 0)
+          : llvm::ConstantInt::get(elem, uint64_t(static_cast<int64_t>(value)), /*IsSigned=*/true);
   llvm::Value* out = kb.result();
   int64_t numTasks = kb.forEachTaskItem(total, 16384, [&](llvm::Value* i) { kb.store(fill, out, i); });
   return KernelInfo{numTasks, double(total), "fill"};
+}
+
+/// One element from type `from` to type `to` by ONNX Cast's rules (see
+/// Tensor::convertedTo): float to integer truncates toward zero and
+/// saturates (NaN gives 0), integers wrap or extend by their signedness, to
+/// bool is != 0, bool reads as 0 or 1.
+llvm::Value* castElement(KernelBuilder& kb, llvm::Value* v, ir::DType from, ir::DType to) {
+  llvm::IRBuilder<>& b = kb.b;
+  llvm::Type* target = kb.elemTy(to);
+  const bool fromFloat = ir::isFloatType(from);
+  if (to == ir::DType::Bool) {
+    llvm::Value* nonzero = fromFloat ? b.CreateFCmpUNE(v, llvm::ConstantFP::get(v->getType(), 0.0))
+                                     : b.CreateICmpNE(v, llvm::ConstantInt::get(v->getType(), 0));
+    return b.CreateZExt(nonzero, target);
+  }
+  if (ir::isFloatType(to)) {
+    if (fromFloat) return b.CreateFPCast(v, target);
+    return from == ir::DType::U8 || from == ir::DType::Bool ? b.CreateUIToFP(v, target)
+                                                            : b.CreateSIToFP(v, target);
+  }
+  if (fromFloat)
+    return b.CreateIntrinsic(to == ir::DType::U8 ? llvm::Intrinsic::fptoui_sat : llvm::Intrinsic::fptosi_sat,
+                             {target, v->getType()}, {v});
+  const bool unsignedSource = from == ir::DType::U8 || from == ir::DType::Bool;
+  return unsignedSource ? b.CreateZExtOrTrunc(v, target) : b.CreateSExtOrTrunc(v, target);
 }
 
 Expected<KernelInfo> emitCast(KernelBuilder& kb) {
@@ -74,15 +107,10 @@ Expected<KernelInfo> emitCast(KernelBuilder& kb) {
   ir::DType to = kb.resultType();
   int64_t total = kb.node.result()->type.numElements();
   if (from == to) return emitBlockCopy(kb, kb.operand(0), kb.result(), total * int64_t(ir::elementSize(to)));
-  llvm::IRBuilder<>& b = kb.b;
   llvm::Value* in = kb.operand(0);
   llvm::Value* out = kb.result();
   int64_t numTasks = kb.forEachTaskItem(total, 16384, [&](llvm::Value* i) {
-    llvm::Value* v = kb.load(kb.elemTy(from), in, i);
-    // f32 -> i64 truncates toward zero (C++ and ONNX Cast).
-    v = to == ir::DType::I64 ? b.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {kb.i64Ty(), kb.f32Ty()}, {v})
-                             : b.CreateSIToFP(v, kb.f32Ty());
-    kb.store(v, out, i);
+    kb.store(castElement(kb, kb.load(kb.elemTy(from), in, i), from, to), out, i);
   });
   return KernelInfo{numTasks, double(total), "cast"};
 }

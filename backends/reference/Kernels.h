@@ -137,6 +137,10 @@ Results runDepthToSpace(const ir::Node& node, const Operands& ops);
 Results runSpaceToDepth(const ir::Node& node, const Operands& ops);
 // LstmKernel.cpp
 Results runLstm(const ir::Node& node, const Operands& ops);
+// LogicKernels.cpp: comparisons (bool results), not/and/or/xor, where.
+Results runCompare(const ir::Node& node, const Operands& ops);
+Results runLogical(const ir::Node& node, const Operands& ops);
+Results runWhere(const ir::Node& node, const Operands& ops);
 // ShapeOpKernels.cpp
 Results runShape(const ir::Node& node, const Operands& ops);
 Results runGather(const ir::Node& node, const Operands& ops);

@@ -18,9 +18,20 @@
 
 namespace nutshell::reference {
 
+ElementType slotType(ir::DType dtype) {
+  return ir::isFloatType(dtype) ? ElementType::F32 : ElementType::I64;
+}
+
+Tensor narrowToDeclared(Tensor t, ir::DType dtype) {
+  if (ir::isFloatType(dtype) || dtype == ir::DType::I64 || t.type() != ElementType::I64) return t;
+  return t.convertedTo(common::elementTypeOf(dtype)).convertedTo(ElementType::I64);
+}
+
 namespace {
 
-ElementType toElementType(ir::DType dtype) { return dtype == ir::DType::F32 ? ElementType::F32 : ElementType::I64; }
+ElementType toElementType(ir::DType dtype) {
+  return slotType(dtype);
+}
 
 std::string tensorTypeString(const Tensor& t) { return t.typeString(); }
 
@@ -30,7 +41,7 @@ Results evaluateConst(const ir::Node& node) {
   if (data->elided) return makeError(fmt::format("constant '%{}' has elided values", node.name()));
   if (!data->type.isStatic()) return nodeError(node, fmt::format("constant type {} is not static", data->type.str()));
   const int64_t n = data->type.numElements();
-  const bool isF32 = data->type.dtype == ir::DType::F32;
+  const bool isF32 = ir::isFloatType(data->type.dtype);
   const size_t stored = isF32 ? data->f32.size() : data->i64.size();
   if (n < 0 || stored != size_t(n))
     return nodeError(node, fmt::format("constant {} holds {} values", data->type.str(), stored));
@@ -152,6 +163,16 @@ Results dispatch(const ir::Node& node, const Operands& ops) {
     case OpKind::Squeeze: return runSqueeze(node, ops);
     case OpKind::ConstantOfShape: return runConstantOfShape(node, ops);
     case OpKind::Cast: return runCast(node, ops);
+    case OpKind::Equal:
+    case OpKind::Less:
+    case OpKind::Greater:
+    case OpKind::LessEqual:
+    case OpKind::GreaterEqual: return runCompare(node, ops);
+    case OpKind::Not:
+    case OpKind::And:
+    case OpKind::Or:
+    case OpKind::Xor: return runLogical(node, ops);
+    case OpKind::Where: return runWhere(node, ops);
   }
   return nodeError(node, "unknown op");
 }
@@ -199,9 +220,14 @@ Status bindInputs(const ir::Graph& graph, const TensorMap& inputs, SymbolBinding
     auto it = inputs.find(input->name);
     if (it == inputs.end())
       return makeError(fmt::format("missing input '{}' of type {}", input->name, input->type.str()));
-    const Tensor& t = it->second;
-    if (t.numElements() > 0 && t.data() == nullptr)
+    if (it->second.numElements() > 0 && it->second.data() == nullptr)
       return makeError(fmt::format("input '{}' has no data", input->name));
+    if (it->second.type() != common::elementTypeOf(input->type.dtype))
+      return makeError(fmt::format("input '{}' expects {} but was given {}", input->name, input->type.str(),
+                                   tensorTypeString(it->second)));
+    const Tensor t = it->second.type() == slotType(input->type.dtype)
+                         ? it->second
+                         : it->second.convertedTo(slotType(input->type.dtype));
     if (!matchesType(t, input->type, symbols, true)) {
       std::string bound;
       for (const ir::Dim& d : input->type.dims)
@@ -231,6 +257,9 @@ Expected<std::vector<Tensor>> evaluateNode(const ir::Node& node, const std::vect
     Results results = dispatch(node, operands);
     if (results && results->size() != size_t(info.numResults))
       return nodeError(node, fmt::format("kernel produced {} results, expected {}", results->size(), info.numResults));
+    if (results)
+      for (size_t r = 0; r < results->size() && r < node.results.size(); ++r)
+        (*results)[r] = narrowToDeclared(std::move((*results)[r]), node.results[r]->type.dtype);
     return results;
   } catch (const std::bad_alloc&) {
     return nodeError(node, "out of memory");
@@ -280,7 +309,8 @@ Expected<TensorMap> runGraph(const ir::Graph& graph, const TensorMap& inputs) {
   for (const ir::Value* v : graph.outputs) {
     auto it = values.find(v);
     if (it == values.end()) return makeError(fmt::format("graph output '%{}' is never computed", v->name));
-    outputs[v->name] = it->second;
+    const ElementType declared = common::elementTypeOf(v->type.dtype);
+    outputs[v->name] = it->second.type() == declared ? it->second : it->second.convertedTo(declared);
   }
   return outputs;
 }

@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "backends/common/ExecutableShell.h"
 #include "backends/reference/Kernels.h"
+#include "backends/reference/ReferenceInterpreter.h"
 
 namespace nutshell::reference {
 
@@ -107,10 +109,11 @@ Results runConstantOfShape(const ir::Node& node, const Operands& ops) {
   if (s.type() != ElementType::I64 || s.rank() != 1)
     return nodeError(node, fmt::format("shape operand must be i64[R], got {}", s.typeString()));
   const std::string& dtype = node.getString("dtype");
-  if (dtype != "f32" && dtype != "i64") return nodeError(node, fmt::format("dtype must be f32|i64, got '{}'", dtype));
+  std::optional<ir::DType> type = ir::parseDType(dtype);
+  if (!type) return nodeError(node, fmt::format("dtype must be an element type, got '{}'", dtype));
   std::vector<int64_t> shape(s.i64(), s.i64() + s.numElements());
   const double value = node.getFloat("value");
-  if (dtype == "f32") {
+  if (ir::isFloatType(*type)) {
     NUTSHELL_ASSIGN(Tensor out, makeTensor(node, ElementType::F32, shape));
     std::fill(out.f32(), out.f32() + out.numElements(), float(value));
     return single(std::move(out));
@@ -121,31 +124,17 @@ Results runConstantOfShape(const ir::Node& node, const Operands& ops) {
   return single(std::move(out));
 }
 
+// Values arrive as the interpreter holds them (f32 or i64, see slotType):
+// converting to the declared type by Tensor::convertedTo's rules (ONNX Cast's)
+// and back to the holding type keeps one statement of those rules.
 Results runCast(const ir::Node& node, const Operands& ops) {
   const Tensor& x = *ops[0];
   const std::string& to = node.getString("to");
-  if (to != "f32" && to != "i64") return nodeError(node, fmt::format("to must be f32|i64, got '{}'", to));
-  const ElementType target = to == "f32" ? ElementType::F32 : ElementType::I64;
-  if (target == x.type()) return single(x);
-  Tensor out(target, x.shape());
-  const int64_t n = x.numElements();
-  if (target == ElementType::F32) {
-    for (int64_t i = 0; i < n; ++i) out.f32()[i] = float(x.i64()[i]);
-    return single(std::move(out));
-  }
-  // f32 -> i64 truncates toward zero; NaN becomes 0 and out-of-range values
-  // saturate (C++ leaves both undefined).
-  constexpr double lo = -9223372036854775808.0;  // -2^63, exact
-  for (int64_t i = 0; i < n; ++i) {
-    const double v = x.f32()[i];
-    int64_t r;
-    if (std::isnan(v)) r = 0;
-    else if (v < lo) r = std::numeric_limits<int64_t>::min();
-    else if (v >= -lo) r = std::numeric_limits<int64_t>::max();
-    else r = int64_t(v);
-    out.i64()[i] = r;
-  }
-  return single(std::move(out));
+  std::optional<ir::DType> type = ir::parseDType(to);
+  if (!type) return nodeError(node, fmt::format("to must be an element type, got '{}'", to));
+  Tensor converted = x.convertedTo(common::elementTypeOf(*type));
+  const ElementType held = slotType(*type);
+  return single(converted.type() == held ? std::move(converted) : converted.convertedTo(held));
 }
 
 }  // namespace nutshell::reference

@@ -172,6 +172,7 @@ void addUnrolledRecurrentConverters(ConverterTable& table);
 /// window ops (Window3dImport.cpp); called by the Conv and pool converters.
 Status importConv3d(NodeView& node);
 Status importPool3d(NodeView& node, bool isMax);
+void addLogicConverters(ConverterTable& table);
 
 /// The table of every supported ONNX op type (default domain).
 const ConverterTable& converterTable();

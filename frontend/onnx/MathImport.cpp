@@ -49,7 +49,7 @@ Status importPowOrPRelu(NodeView& node) {
   if (a->type.dtype != ir::DType::F32)
     return node.unsupported(fmt::format("{} of an integer ({}) input: nutshell computes it in float",
                                         node.opType(), ir::dtypeName(a->type.dtype)));
-  if (isPow && b->type.dtype == ir::DType::I64) {
+  if (isPow && ir::isIntegerType(b->type.dtype)) {
     NUTSHELL_ASSIGN(ir::Node * cast,
                     node.add(OpKind::Cast, {b}, {{"to", std::string("f32")}}, {node.helperName("exponent")}));
     b = cast->result();

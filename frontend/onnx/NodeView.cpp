@@ -184,6 +184,12 @@ Expected<ir::TensorDataPtr> NodeView::constantInput(int i, const std::string& wh
     message +=
         fmt::format(" from the shape of '{}' ({}), which is not static: bind the input shapes to fold it",
                     source->name, source->type.str());
+  const ir::Value* value = ctx.value(proto.input(i));
+  if (value && !value->producer)
+    message += fmt::format(
+        ": it is a graph input; fix its value at compile time (nutshell-run --bind {}=FILE, "
+        "or CompileOptions::bindings)",
+        proto.input(i));
   return unsupported(message);
 }
 
@@ -191,7 +197,7 @@ Expected<std::vector<int64_t>> NodeView::constantInts(int i, const std::string& 
   NUTSHELL_ASSIGN(ir::TensorDataPtr data, constantInput(i, what));
   if (data->type.rank() > 1)
     return error(fmt::format("{} must be a 1-D tensor, got {}", what, data->type.str()));
-  if (data->type.dtype == ir::DType::I64) return data->i64;
+  if (!ir::isFloatType(data->type.dtype)) return data->i64;  // every integer type and bool
   std::vector<int64_t> ints;
   for (float f : data->f32) {
     if (!std::isfinite(f) || f != std::trunc(f) || std::fabs(f) > 9.0e18f)
@@ -365,6 +371,11 @@ Expected<ir::Node*> NodeView::add(ir::OpKind op, std::vector<ir::Value*> operand
   std::vector<ir::TensorType> placeholders(size_t(info.numResults));
   ir::Node* node =
       ctx.graph.addNode(op, std::move(operands), std::move(placeholders), std::move(attrs), std::move(names));
+  if (Status accepted = ir::checkOperandDTypes(*node); !accepted) {
+    std::string message = accepted.message();
+    ctx.graph.eraseNode(node);
+    return unsupported(message);
+  }
   auto types = ir::inferResultTypes(*node);
   if (!types) {
     std::string message = types.message();

@@ -101,9 +101,10 @@ Expected<ir::TensorType> inputType(const ::onnx::ValueInfoProto& info, const Imp
   const auto& tt = info.type().tensor_type();
   auto dtype = convertElementType(tt.elem_type());
   if (!dtype)
-    return makeUnsupported(
-        fmt::format("graph input '{}' has element type {}; nutshell supports float and int64", name,
-                    onnxTypeName(tt.elem_type())));
+    return makeUnsupported(fmt::format(
+        "graph input '{}' has element type {}; nutshell supports float, double, int64, int32, int8, "
+        "uint8 and bool",
+        name, onnxTypeName(tt.elem_type())));
   auto bound = options.inputShapes.find(name);
   if (!tt.has_shape() && bound == options.inputShapes.end())
     return makeError(
@@ -168,10 +169,8 @@ Status checkDeclaredOutput(const ::onnx::ValueInfoProto& info, const ir::Value& 
                                  info.name(), declared(), value.type.str(), what));
   };
   const int32_t elem = tt.elem_type();
-  if ((elem == ::onnx::TensorProto::FLOAT && value.type.dtype != ir::DType::F32) ||
-      ((elem == ::onnx::TensorProto::INT64 || elem == ::onnx::TensorProto::INT32) &&
-       value.type.dtype != ir::DType::I64))
-    return mismatch("element type");
+  const std::optional<ir::DType> declaredType = convertElementType(elem);
+  if (declaredType && *declaredType != value.type.dtype) return mismatch("element type");
   if (!tt.has_shape()) return Status::success();
   if (tt.shape().dim_size() != int(value.type.rank())) return mismatch("rank");
   for (int i = 0; i < tt.shape().dim_size(); ++i) {
@@ -190,14 +189,11 @@ Status checkConstantInput(const ::onnx::ValueInfoProto& info, const ir::TensorDa
   if (!info.type().has_tensor_type()) return makeError(fmt::format("graph input '{}' is not a tensor", name));
   const auto& tt = info.type().tensor_type();
   auto dtype = convertElementType(tt.elem_type());
-  // int32 declarations accept i64 values: nutshell widens int32 to int64.
-  bool dtypeOk = dtype ? *dtype == data->type.dtype
-                       : tt.elem_type() == ::onnx::TensorProto::INT32 && data->type.dtype == ir::DType::I64;
-  if (!dtypeOk)
+  if (!dtype || *dtype != data->type.dtype)
     return makeError(fmt::format("constant input '{}' is {}, the model declares {}", name, data->type.str(),
                                  onnxTypeName(tt.elem_type())));
   const int64_t count = data->type.numElements();
-  const size_t stored = data->type.dtype == ir::DType::F32 ? data->f32.size() : data->i64.size();
+  const size_t stored = data->storedCount();
   if (count < 0 || size_t(count) != stored)
     return makeError(
         fmt::format("constant input '{}' of type {} holds {} values", name, data->type.str(), stored));
@@ -424,6 +420,7 @@ const ConverterTable& converterTable() {
     addRecurrentConverters(t);
     addResizeConverters(t);
     addUnrolledRecurrentConverters(t);
+    addLogicConverters(t);
     return t;
   }();
   return table;
@@ -459,6 +456,19 @@ Expected<std::unique_ptr<ir::Graph>> importOnnxFile(const std::string& path, con
   if (stem == "model" && !folder.empty() && folder != "." && folder != "..") stem = folder;
   if (!stem.empty()) (*graph)->name = stem;
   return graph;
+}
+
+Expected<std::vector<std::string>> declaredInputNames(const std::string& path) {
+  NUTSHELL_ASSIGN(std::string bytes,
+                  readRegularFile(path, "ONNX file", std::min<uint64_t>(INT_MAX, memoryLimit())));
+  ::onnx::ModelProto model;
+  if (!model.ParseFromString(bytes)) return makeError(path + ": not a valid ONNX model");
+  std::set<std::string> initializers;
+  for (const auto& init : model.graph().initializer()) initializers.insert(init.name());
+  std::vector<std::string> names;
+  for (const auto& input : model.graph().input())
+    if (!initializers.count(input.name())) names.push_back(input.name());
+  return names;
 }
 
 }  // namespace nutshell::onnx

@@ -26,6 +26,11 @@ struct ImportOptions {
 /// An unsupported model reports ALL unsupported ops at once.
 Expected<std::unique_ptr<ir::Graph>> importOnnxFile(const std::string& path, const ImportOptions& options = {});
 
+/// The graph inputs an .onnx file declares (initializers excluded), in
+/// order: how ONNX test data numbers its input_K files, also for inputs that
+/// ImportOptions::constantInputs turns into constants.
+Expected<std::vector<std::string>> declaredInputNames(const std::string& path);
+
 /// Import from serialized bytes (baseDir resolves external data).
 Expected<std::unique_ptr<ir::Graph>> importOnnxBytes(const std::string& bytes, const ImportOptions& options = {},
                                                      const std::string& baseDir = ".");

@@ -313,7 +313,7 @@ Status importConstantOfShape(NodeView& node) {
     if (value->numElements() != 1)
       return node.error(fmt::format("attribute 'value' must hold one element, got {}", value->type.str()));
     attrs["value"] = value->at(0);
-    if (value->type.dtype == ir::DType::I64) attrs["dtype"] = std::string("i64");
+    if (value->type.dtype != ir::DType::F32) attrs["dtype"] = std::string(ir::dtypeName(value->type.dtype));
   }
   return node.emit(OpKind::ConstantOfShape, {shape}, attrs);
 }
@@ -327,7 +327,8 @@ Status importCast(NodeView& node) {
   auto dtype = convertElementType(int32_t(to));
   if (!dtype || int64_t(int32_t(to)) != to)
     return node.unsupported(
-        fmt::format("cast to {} (nutshell has float and int64)", onnxTypeName(int32_t(to))));
+        fmt::format("cast to {} (nutshell has float, double, int64, int32, int8, uint8 and bool)",
+                    onnxTypeName(int32_t(to))));
   return node.emit(OpKind::Cast, {x}, {{"to", std::string(ir::dtypeName(*dtype))}});
 }
 

@@ -93,6 +93,11 @@ std::optional<ir::DType> convertElementType(int32_t onnxType) {
       return ir::DType::F32;
     case TensorProto::INT64:
       return ir::DType::I64;
+    case TensorProto::BOOL: return ir::DType::Bool;
+    case TensorProto::INT32: return ir::DType::I32;
+    case TensorProto::INT8: return ir::DType::I8;
+    case TensorProto::UINT8: return ir::DType::U8;
+    case TensorProto::DOUBLE: return ir::DType::F64;
     default:
       return std::nullopt;
   }
@@ -142,10 +147,11 @@ std::string onnxTypeName(int32_t onnxType) {
 Expected<ir::TensorDataPtr> convertTensor(const TensorProto& tensor, const std::string& what,
                                           const std::string& baseDir) {
   const int32_t type = tensor.data_type();
-  if (type != TensorProto::FLOAT && type != TensorProto::INT64 && type != TensorProto::INT32)
-    return makeUnsupported(
-        fmt::format("{} has element type {}; nutshell supports float, int64 and int32 (widened to int64)",
-                    what, onnxTypeName(type)));
+  const std::optional<ir::DType> dtype = convertElementType(type);
+  if (!dtype)
+    return makeUnsupported(fmt::format(
+        "{} has element type {}; nutshell supports float, double, int64, int32, int8, uint8 and bool", what,
+        onnxTypeName(type)));
   if (tensor.has_segment()) return makeUnsupported(what + ": segmented tensors are not supported");
 
   // Element count, checked per dim so that the product cannot overflow.
@@ -160,7 +166,7 @@ Expected<ir::TensorDataPtr> convertTensor(const TensorProto& tensor, const std::
     count *= d;
     shape.push_back(d);
   }
-  const int64_t storedSize = type == TensorProto::INT32 ? 4 : type == TensorProto::INT64 ? 8 : 4;
+  const int64_t storedSize = int64_t(ir::elementSize(*dtype));
   const int64_t byteCount = count * storedSize;
 
   // One source of values: a tensor that carries raw_data and typed values,
@@ -187,7 +193,7 @@ Expected<ir::TensorDataPtr> convertTensor(const TensorProto& tensor, const std::
   }
 
   auto data = std::make_shared<ir::TensorData>();
-  data->type = type == TensorProto::FLOAT ? ir::TensorType::f32(shape) : ir::TensorType::i64(shape);
+  data->type = ir::TensorType(*dtype, std::vector<ir::Dim>(shape.begin(), shape.end()));
   auto typedCountError = [&](int64_t have) {
     return makeError(
         fmt::format("{}: has {} values but dims {} need {}", what, have, formatDims(tensor), count));
@@ -211,18 +217,50 @@ Expected<ir::TensorDataPtr> convertTensor(const TensorProto& tensor, const std::
         data->i64.assign(tensor.int64_data().begin(), tensor.int64_data().end());
       }
       break;
+    case TensorProto::DOUBLE:
+      // f64 constants are held as f32 values (ir/TensorData.h).
+      if (raw) {
+        data->f32.resize(size_t(count));
+        for (int64_t i = 0; i < count; ++i) {
+          double v;
+          std::memcpy(&v, raw->data() + i * 8, 8);
+          data->f32[size_t(i)] = float(v);
+        }
+      } else {
+        if (tensor.double_data_size() != count) return typedCountError(tensor.double_data_size());
+        data->f32.assign(tensor.double_data().begin(), tensor.double_data().end());
+      }
+      break;
     case TensorProto::INT32:
-      // Widened: nutshell's integer type is i64 (shape values and indices).
+    case TensorProto::INT8:
+    case TensorProto::UINT8:
+    case TensorProto::BOOL:
+      // Held as i64 values (ir/TensorData.h); the typed field is int32_data.
       if (raw) {
         data->i64.resize(size_t(count));
         for (int64_t i = 0; i < count; ++i) {
-          int32_t v;
-          std::memcpy(&v, raw->data() + i * 4, 4);
+          const char* p = raw->data() + i * storedSize;
+          int64_t v = 0;
+          if (type == TensorProto::INT32) {
+            int32_t w;
+            std::memcpy(&w, p, 4);
+            v = w;
+          } else if (type == TensorProto::INT8) {
+            v = int8_t(*p);
+          } else if (type == TensorProto::UINT8) {
+            v = uint8_t(*p);
+          } else {
+            v = *p != 0 ? 1 : 0;
+          }
           data->i64[size_t(i)] = v;
         }
       } else {
         if (tensor.int32_data_size() != count) return typedCountError(tensor.int32_data_size());
-        data->i64.assign(tensor.int32_data().begin(), tensor.int32_data().end());
+        for (int32_t v : tensor.int32_data())
+          data->i64.push_back(type == TensorProto::BOOL    ? (v != 0 ? 1 : 0)
+                              : type == TensorProto::INT8  ? int64_t(int8_t(v))
+                              : type == TensorProto::UINT8 ? int64_t(uint8_t(v))
+                                                           : int64_t(v));
       }
       break;
     default:

@@ -15,9 +15,13 @@
 
 namespace nutshell {
 
-enum class ElementType { F32, I64 };
+/// Element types of host tensors, as the IR names them (f32, i64, bool, i32,
+/// i8, u8, f64). bool is one byte holding 0 or 1.
+enum class ElementType { F32, I64, Bool, I32, I8, U8, F64 };
 
-const char* elementTypeName(ElementType type);  // "f32", "i64"
+const char* elementTypeName(ElementType type);  // "f32", "i64", "bool", ...
+size_t elementTypeSize(ElementType type);       // bytes per element
+bool isFloatElement(ElementType type);          // f32 or f64
 
 /// A dense, C-ordered tensor with 64-byte aligned storage (value semantics:
 /// copies are deep).
@@ -60,7 +64,18 @@ class Tensor {
   /// "f32[2,3]"
   std::string typeString() const;
 
- private:
+  /// Element i of any type as a double (i64 beyond 2^53 rounds).
+  double valueAt(int64_t i) const;
+  /// Element i of an integer or bool tensor as an int64 (floats truncate).
+  int64_t intAt(int64_t i) const;
+  /// The values converted to `type` by the rule ONNX Cast states and nutshell
+  /// uses everywhere a type changes: float to integer truncates toward zero
+  /// and saturates at the type's range (NaN gives 0); integer to a narrower
+  /// integer wraps (two's complement); anything to bool is `value != 0`; bool
+  /// reads as 0 or 1. Throws std::bad_alloc like the constructor.
+  Tensor convertedTo(ElementType type) const;
+
+private:
   struct FreeDeleter {
     void operator()(void* p) const;
   };

@@ -36,6 +36,12 @@ struct CompileOptions {
   /// symbolic are bound by the first run's tensors (the cpu backend compiles
   /// once per distinct input shape).
   std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// Fixes inputs' values at compile time (the tools' --bind NAME=FILE): each
+  /// named input becomes a constant of this tensor's type and value and is
+  /// no longer an input of the model, so shape operands read from it (Slice
+  /// starts, Pad pads, reduce axes ...) fold. The type and shape must fit the
+  /// input's declaration.
+  std::map<std::string, Tensor> bindings;
   /// As the tools' -O flag: 2, the -O2 pipeline (fusion, algorithm
   /// selection, memory planning); 0, the -O0 pipeline, the minimal one a
   /// backend needs and no optimization (infer-shapes, fold-constants, dce,

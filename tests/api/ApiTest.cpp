@@ -4,6 +4,7 @@
 
 #include "backends/BackendRegistry.h"
 #include "examples/Networks.h"
+#include "ir/ShapeInference.h"
 #include "nutshell/nutshell.h"
 
 using namespace nutshell;
@@ -154,4 +155,38 @@ TEST_CASE("api: ahead-of-time code comes from the backend's emit entry", "[api][
   typo.settings["target-cpus"] = "znver4";
   CHECK_THAT((*cpu)->emit(g, typo, request).message(), Catch::Contains("has no setting 'target-cpus'"));
 #endif
+}
+
+TEST_CASE("api: bindings fix an input's value at compile time", "[api][bind]") {
+  // reshape(x, shape) with the target shape a graph input, as ONNX node tests
+  // feed it: bound, it folds and the input leaves the model.
+  ir::Graph g;
+  g.name = "reshape_by_input";
+  ir::Value* x = g.addInput("x", ir::TensorType::f32({2, 3}));
+  ir::Value* shape = g.addInput("shape", ir::TensorType::i64({2}));
+  ir::Node* reshape = g.addNode(ir::OpKind::Reshape, {x, shape}, {ir::TensorType()}, {}, {"y"});
+  auto types = ir::inferResultTypes(*reshape);
+  REQUIRE(types.ok());
+  reshape->results[0]->type = (*types)[0];
+  g.outputs.push_back(reshape->result());
+  for (const char* backend : {"cpu", "reference"}) {
+    INFO(backend);
+    auto m = compileModel(
+        g, {.backend = backend, .threads = 1, .bindings = {{"shape", Tensor::i64({2}, {3, 2})}}});
+    INFO((m ? std::string() : m.message()));
+    REQUIRE(m.ok());
+    REQUIRE((*m)->inputs().size() == 1);
+    CHECK((*m)->inputs()[0].name == "x");
+    auto out = (*m)->run({{"x", Tensor::f32({2, 3}, {1, 2, 3, 4, 5, 6})}});
+    INFO((out ? std::string() : out.message()));
+    REQUIRE(out.ok());
+    CHECK(out->at("y").shape() == std::vector<int64_t>{3, 2});
+  }
+  auto unknown = compileModel(g, {.bindings = {{"nonesuch", Tensor::i64({2}, {3, 2})}}});
+  REQUIRE_FALSE(unknown.ok());
+  CHECK_THAT(unknown.message(), Catch::Contains("no input named 'nonesuch'"));
+  auto wrongType = compileModel(g, {.bindings = {{"shape", Tensor::f32({2}, {3, 2})}}});
+  REQUIRE_FALSE(wrongType.ok());
+  CHECK_THAT(wrongType.message(),
+             Catch::Contains("input 'shape' has type i64[2] but the value bound is f32[2]"));
 }

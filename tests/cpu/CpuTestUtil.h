@@ -76,8 +76,8 @@ inline std::string compareTensors(const Tensor& actual, const Tensor& expected, 
   std::string report;
   int bad = 0;
   for (int64_t i = 0; i < actual.numElements(); ++i) {
-    double a = actual.type() == ElementType::F32 ? actual.f32()[i] : double(actual.i64()[i]);
-    double e = expected.type() == ElementType::F32 ? expected.f32()[i] : double(expected.i64()[i]);
+    double a = actual.valueAt(i);
+    double e = expected.valueAt(i);
     bool ok = (std::isnan(a) && std::isnan(e)) || a == e || std::fabs(a - e) <= atol + rtol * std::fabs(e);
     if (!ok && bad++ < 5) report += fmt::format("  [{}] got {} expected {}\n", i, a, e);
   }

@@ -15,8 +15,17 @@ using namespace nutshell::testdata;
 
 namespace {
 
-std::vector<float> floatsOf(const Tensor& t) { return std::vector<float>(t.f32(), t.f32() + t.numElements()); }
-std::vector<int64_t> intsOf(const Tensor& t) { return std::vector<int64_t>(t.i64(), t.i64() + t.numElements()); }
+/// The values of a tensor of any float / integer type (readers keep the file's type).
+std::vector<float> floatsOf(const Tensor& t) {
+  std::vector<float> v;
+  for (int64_t i = 0; i < t.numElements(); ++i) v.push_back(float(t.valueAt(i)));
+  return v;
+}
+std::vector<int64_t> intsOf(const Tensor& t) {
+  std::vector<int64_t> v;
+  for (int64_t i = 0; i < t.numElements(); ++i) v.push_back(t.intAt(i));
+  return v;
+}
 
 std::string tempPath(const std::string& name) {
   return std::string(NUTSHELL_TEST_TMP_DIR) + "/tensor_io_" + name;
@@ -57,16 +66,17 @@ TEST_CASE("TensorIO: npy round trip keeps type, shape and values", "[tensorio]")
 TEST_CASE("TensorIO: npy files written by numpy are read", "[tensorio]") {
   auto f8 = parseNpy(npyF8);
   REQUIRE(f8.ok());
-  CHECK(f8->typeString() == "f32[2,2]");
+  CHECK(f8->typeString() == "f64[2,2]");
   CHECK(floatsOf(*f8) == std::vector<float>{1.5f, -2.25f, 3, 4});
 
   auto i4 = parseNpy(npyI4);
   REQUIRE(i4.ok());
-  CHECK(i4->typeString() == "i64[3]");
+  CHECK(i4->typeString() == "i32[3]");
   CHECK(intsOf(*i4) == std::vector<int64_t>{1, -2, 3});
 
   auto b1 = parseNpy(npyB1);
   REQUIRE(b1.ok());
+  CHECK(b1->type() == ElementType::Bool);
   CHECK(intsOf(*b1) == std::vector<int64_t>{1, 0, 1});
 
   auto big = parseNpy(npyBigF4);
@@ -126,12 +136,12 @@ TEST_CASE("TensorIO: TensorProto files written by onnx are read", "[tensorio]") 
 
   auto d = parseTensorProto(pbDoubleData);
   REQUIRE(d.ok());
-  CHECK(d->tensor.typeString() == "f32[2]");
+  CHECK(d->tensor.typeString() == "f64[2]");
   CHECK(floatsOf(d->tensor) == std::vector<float>{0.5f, -1.25f});
 
   auto i32 = parseTensorProto(pbInt32Data);
   REQUIRE(i32.ok());
-  CHECK(i32->tensor.typeString() == "i64[2]");
+  CHECK(i32->tensor.typeString() == "i32[2]");
   CHECK(intsOf(i32->tensor) == std::vector<int64_t>{-7, 9});
 
   auto b = parseTensorProto(pbBoolData);
@@ -255,22 +265,34 @@ bool writeFileBytes(const std::string& bytes, const std::string& path) {
 }  // namespace
 
 TEST_CASE("TensorIO: readers name the element type the file stores", "[tensorio]") {
-  // The runtime widens int32 to i64 and narrows float64 to f32; messages
-  // about a file should still name what the file holds.
+  // Types the runtime has read as themselves; int16 widens to i64, and
+  // messages about a file should still name what the file holds.
   std::string path = tempPath("stored_i4.npy");
   REQUIRE(writeFileBytes(npyI4, path));
   auto i4 = readTensorFile(path);
   REQUIRE(i4.ok());
-  CHECK(i4->tensor.typeString() == "i64[3]");
+  CHECK(i4->tensor.typeString() == "i32[3]");
   CHECK(i4->storedType == "i32");
-  CHECK(storedTypeString(i4->tensor, i4->storedType) == "i32[3] (read as i64)");
+  CHECK(storedTypeString(i4->tensor, i4->storedType) == "i32[3]");
+
+  std::string i2 = npyI4;
+  i2.replace(i2.find("<i4"), 3, "<i2");
+  i2.resize(i2.size() - 6);  // three 2-byte values: 1, -2, 3 (little-endian) then cut
+  i2.replace(i2.size() - 6, 6, std::string("\x01\x00\xfe\xff\x03\x00", 6));
+  path = tempPath("stored_i2.npy");
+  REQUIRE(writeFileBytes(i2, path));
+  auto wide = readTensorFile(path);
+  INFO((wide.ok() ? std::string() : wide.message()));
+  REQUIRE(wide.ok());
+  CHECK(intsOf(wide->tensor) == std::vector<int64_t>{1, -2, 3});
+  CHECK(storedTypeString(wide->tensor, wide->storedType) == "i16[3] (read as i64)");
 
   path = tempPath("stored_f8.npy");
   REQUIRE(writeFileBytes(npyF8, path));
   auto f8 = readTensorFile(path);
   REQUIRE(f8.ok());
   CHECK(f8->storedType == "f64");
-  CHECK(storedTypeString(f8->tensor, f8->storedType) == "f64[2,2] (read as f32)");
+  CHECK(storedTypeString(f8->tensor, f8->storedType) == "f64[2,2]");
 
   path = tempPath("stored_f4.npy");
   REQUIRE(writeNpy(Tensor::f32({2}, {1, 2}), path).ok());
@@ -282,5 +304,22 @@ TEST_CASE("TensorIO: readers name the element type the file stores", "[tensorio]
   auto pbI32 = parseTensorProto(pbInt32Data);
   REQUIRE(pbI32.ok());
   CHECK(pbI32->storedType == "i32");
-  CHECK(storedTypeString(pbI32->tensor, pbI32->storedType) == "i32[2] (read as i64)");
+  CHECK(storedTypeString(pbI32->tensor, pbI32->storedType) == "i32[2]");
+}
+
+TEST_CASE("TensorIO: every runtime element type round-trips through .npy and .pb", "[tensorio][dtype]") {
+  Tensor held = Tensor::i64({5}, {0, 1, -1, 127, 255});
+  for (ElementType type : {ElementType::F32, ElementType::I64, ElementType::Bool, ElementType::I32,
+                           ElementType::I8, ElementType::U8, ElementType::F64}) {
+    Tensor t = held.convertedTo(type);
+    INFO(elementTypeName(type));
+    auto npy = parseNpy(encodeNpy(t));
+    REQUIRE(npy.ok());
+    CHECK(npy->type() == type);
+    CHECK(intsOf(*npy) == intsOf(t));
+    auto pb = parseTensorProto(encodeTensorProto(t, "t"));
+    REQUIRE(pb.ok());
+    CHECK(pb->tensor.type() == type);
+    CHECK(intsOf(pb->tensor) == intsOf(t));
+  }
 }

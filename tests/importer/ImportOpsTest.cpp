@@ -376,7 +376,7 @@ TEST_CASE("Constant forms, Cast, Dropout, Identity, ConstantOfShape", "[importer
   CHECK(g->outputs[0]->name == "y");
 }
 
-TEST_CASE("int32 initializers widen to i64", "[importer][ops]") {
+TEST_CASE("int32 initializers keep their type (i32 gather indices)", "[importer][ops]") {
   ModelBuilder mb(13);
   mb.input("x", {5, 3}).output("y");
   auto* t = mb.graph().add_initializer();
@@ -388,6 +388,7 @@ TEST_CASE("int32 initializers widen to i64", "[importer][ops]") {
   mb.node("Gather", {"x", "idx"}, {"y"});
   auto g = importOk(mb);
   const ir::Node* idx = findOp(*g, ir::OpKind::Const);
+  CHECK(idx->constant->type.dtype == ir::DType::I32);
   CHECK(idx->constant->i64 == std::vector<int64_t>{4, -1});
   CHECK(g->outputs[0]->type == ir::TensorType::f32({2, 3}));
 }
@@ -839,4 +840,63 @@ TEST_CASE("ArgMax and ArgMin take axis, keepdims and select_last_index", "[impor
   CHECK(argMax->getInt("select_last_index") == 1);
   CHECK(g->outputs[0]->type == ir::TensorType::i64({2, 3, 1}));
   CHECK(g->outputs[1]->type == ir::TensorType::i64({3, 4}));
+}
+
+TEST_CASE("comparisons, logic and Where import with bool results; outputs keep declared types",
+          "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {2, 3}).input("y", {3}).input("n", {2, 3}, ::onnx::TensorProto::INT32);
+  mb.output("w", 1).output("mask", ::onnx::TensorProto::BOOL).output("n8", ::onnx::TensorProto::INT8);
+  mb.node("Less", {"x", "y"}, {"lt"});
+  mb.node("GreaterOrEqual", {"x", "y"}, {"ge"});
+  mb.node("Not", {"ge"}, {"nge"});
+  mb.node("Xor", {"lt", "nge"}, {"mask"});
+  mb.node("Where", {"lt", "x", "y"}, {"w"});
+  auto& cast = mb.node("Cast", {"n"}, {"n8"});
+  test::setInt(cast, "to", ::onnx::TensorProto::INT8);
+  auto g = importOk(mb);
+  CHECK(findOp(*g, ir::OpKind::Less)->result()->type == ir::TensorType(ir::DType::Bool, {2, 3}));
+  CHECK(g->outputs[0]->producer->op == ir::OpKind::Where);
+  CHECK(g->outputs[0]->type == ir::TensorType::f32({2, 3}));
+  CHECK(g->outputs[1]->producer->op == ir::OpKind::Xor);
+  CHECK(g->inputs[2]->type.dtype == ir::DType::I32);
+  CHECK(g->outputs[2]->type.dtype == ir::DType::I8);
+}
+
+TEST_CASE("Range folds to a constant; CastLike casts to the second input's type", "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {4}).input("like", {1}, ::onnx::TensorProto::INT32);
+  mb.output("r", 7).output("c", ::onnx::TensorProto::INT32);
+  mb.initI64("start", {}, {10});
+  mb.initI64("limit", {}, {1});
+  mb.initI64("delta", {}, {-3});
+  mb.node("Range", {"start", "limit", "delta"}, {"r"});
+  mb.node("CastLike", {"x", "like"}, {"c"});
+  auto g = importOk(mb);
+  REQUIRE(g->outputs[0]->producer->op == ir::OpKind::Const);
+  CHECK(g->outputs[0]->producer->constant->i64 == std::vector<int64_t>{10, 7, 4});
+  const ir::Node* cast = findOp(*g, ir::OpKind::Cast);
+  REQUIRE(cast);
+  CHECK(cast->getString("to") == "i32");
+
+  ModelBuilder computed(13);
+  computed.input("limit", {}, 7).output("r", 7);
+  computed.initI64("start", {}, {0});
+  computed.initI64("delta", {}, {1});
+  computed.node("Range", {"start", "limit", "delta"}, {"r"});
+  CHECK_THAT(importFail(computed), Catch::Contains("Range limit (input 'limit') must be a constant"));
+  importer::ImportOptions bound;
+  bound.constantInputs["limit"] = ir::makeI64({}, {3});
+  auto g2 = importOk(computed, bound);
+  CHECK(g2->outputs[0]->producer->constant->i64 == std::vector<int64_t>{0, 1, 2});
+}
+
+TEST_CASE("ops refuse element types they do not compute in as unsupported", "[importer][ops]") {
+  ModelBuilder mb(13);
+  mb.input("x", {3}, ::onnx::TensorProto::DOUBLE).output("y", ::onnx::TensorProto::DOUBLE);
+  mb.node("Relu", {"x"}, {"y"});
+  auto graph = mb.import();
+  REQUIRE_FALSE(graph);
+  CHECK(graph.error().kind == ErrorKind::Unsupported);
+  CHECK_THAT(graph.message(), Catch::Contains("x is f64, which relu does not accept"));
 }

@@ -35,10 +35,12 @@ TEST_CASE("unsupported ops and a computed operand are reported together", "[impo
   CHECK(g.error().kind == ErrorKind::Unsupported);
   const std::string message = g.message();
   INFO(message);
-  CHECK(message ==
-        "2 problems: (1) unsupported ONNX ops (2 nodes): FancyOp (opset 13) x1: node 'fancy'; OtherOp (opset "
-        "13) x1: node 'other'; (2) node 'slice' (Slice): unsupported: starts (input 'starts') must be a "
-        "constant (an initializer or a Constant output); it is computed at run time");
+  CHECK(
+      message ==
+      "2 problems: (1) unsupported ONNX ops (2 nodes): FancyOp (opset 13) x1: node 'fancy'; OtherOp (opset "
+      "13) x1: node 'other'; (2) node 'slice' (Slice): unsupported: starts (input 'starts') must be a "
+      "constant (an initializer or a Constant output); it is computed at run time: it is a graph input; fix "
+      "its value at compile time (nutshell-run --bind starts=FILE, or CompileOptions::bindings)");
 }
 
 TEST_CASE("a broken node stops the import after the problems found so far", "[importer][fold]") {

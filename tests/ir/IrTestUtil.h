@@ -9,11 +9,12 @@
 
 namespace nutshell::ir::test {
 
-/// "f32[N,3,32,32]" -> TensorType (test input only; no error handling).
+/// "f32[N,3,32,32]", "bool[4]" -> TensorType (test input only; no error handling).
 inline TensorType T(const std::string& text) {
   TensorType type;
-  type.dtype = text.rfind("i64", 0) == 0 ? DType::I64 : DType::F32;
-  std::string inner = text.substr(4, text.size() - 5);
+  const size_t bracket = text.find('[');
+  type.dtype = parseDType(text.substr(0, bracket)).value_or(DType::F32);
+  std::string inner = text.substr(bracket + 1, text.size() - bracket - 2);
   size_t pos = 0;
   while (pos < inner.size()) {
     size_t comma = inner.find(',', pos);

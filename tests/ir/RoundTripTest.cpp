@@ -247,3 +247,43 @@ TEST_CASE("parser never crashes on truncated or mutated input", "[roundtrip][rob
     }
   }
 }
+
+TEST_CASE("every element type round-trips, inline and through the weights file", "[roundtrip][dtype]") {
+  Graph g;
+  g.name = "types";
+  for (DType dtype : kAllDTypes) {
+    auto data = std::make_shared<TensorData>();
+    data->type = TensorType(dtype, {Dim(6)});
+    for (int64_t i = 0; i < 6; ++i) {
+      if (isFloatType(dtype))
+        data->f32.push_back(float(i) - 2.5f);
+      else
+        data->i64.push_back(dtype == DType::Bool ? i % 2 : dtype == DType::U8 ? 250 + i : i - 3);
+    }
+    Value* c = g.addConstant(data, std::string(dtypeName(dtype)) + "_c");
+    Value* in = g.addInput(std::string(dtypeName(dtype)) + "_in", TensorType(dtype, {Dim::symbolic("N")}));
+    g.outputs.push_back(c);
+    g.outputs.push_back(in);
+  }
+  std::string text = printGraph(g);
+  CHECK(text.find("%bool_c = const bool[6] dense<[0,1,0,1,0,1]>") != std::string::npos);
+  CHECK(text.find("%u8_c = const u8[6] dense<[250,251,252,253,254,255]>") != std::string::npos);
+  CHECK(text.find("%f64_in: f64[N]") != std::string::npos);
+  auto parsed = parseGraph(text);
+  INFO((parsed.ok() ? std::string() : parsed.message()));
+  REQUIRE(parsed);
+  CHECK(printGraph(**parsed) == text);
+
+  auto dir = std::filesystem::temp_directory_path() / ("nutshell_ir_types_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "types.nsir").string();
+  PrintOptions options;
+  options.inlineLimit = 4;
+  REQUIRE(writeGraphFile(g, path, options));
+  CHECK(readFile(path).find("%i32_c = const i32[6] @weights[") != std::string::npos);
+  auto fromFile = parseGraphFile(path);
+  INFO((fromFile.ok() ? std::string() : fromFile.message()));
+  REQUIRE(fromFile);
+  CHECK(printGraph(**fromFile) == text);
+  std::filesystem::remove_all(dir);
+}

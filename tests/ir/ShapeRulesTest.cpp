@@ -311,7 +311,30 @@ TEST_CASE_METHOD(Fixture, "shape ops", "[shape]") {
   CHECK(infer(OpKind::ConstantOfShape, {constI64({1}, {7})}, {{"dtype", std::string("i64")}}) == "i64[7]");
   CHECK(infer(OpKind::ConstantOfShape, {in("i64[3]")}) == "f32[?,?,?]");
   CHECK(infer(OpKind::Cast, {x}, {{"to", std::string("i64")}}) == "i64[N,3,32,32]");
-  CHECK_THAT(infer(OpKind::Cast, {x}, {{"to", std::string("f16")}}), Catch::Contains("must be one of f32|i64"));
+  CHECK_THAT(infer(OpKind::Cast, {x}, {{"to", std::string("f16")}}),
+             Catch::Contains("must be one of f32|i64|bool|i32|i8|u8|f64"));
+  CHECK(infer(OpKind::Cast, {x}, {{"to", std::string("bool")}}) == "bool[N,3,32,32]");
+  CHECK(infer(OpKind::Gather, {in("f32[5,3]"), in("i32[2]")}) == "f32[2,3]");
+}
+
+TEST_CASE_METHOD(Fixture, "comparisons, logic and where", "[shape][dtype]") {
+  CHECK(infer(OpKind::Less, {in("f32[2,1,4]"), in("f32[3,1]")}) == "bool[2,3,4]");
+  CHECK(infer(OpKind::Equal, {in("bool[4]"), in("bool[]")}) == "bool[4]");
+  CHECK(infer(OpKind::GreaterEqual, {in("u8[N,4]"), in("u8[4]")}) == "bool[N,4]");
+  CHECK_THAT(infer(OpKind::Less, {in("f32[4]"), in("i64[4]")}), Catch::Contains("operand dtypes differ"));
+  CHECK_THAT(infer(OpKind::Less, {in("bool[4]"), in("bool[4]")}),
+             Catch::Contains("which less does not accept"));
+  CHECK(infer(OpKind::Not, {in("bool[2,3]")}) == "bool[2,3]");
+  CHECK(infer(OpKind::Xor, {in("bool[2,1]"), in("bool[5]")}) == "bool[2,5]");
+  CHECK_THAT(infer(OpKind::And, {in("bool[2]"), in("i64[2]")}),
+             Catch::Contains("b must be bool, got i64[2]"));
+  CHECK(infer(OpKind::Where, {in("bool[3,1]"), in("i32[4]"), in("i32[]")}) == "i32[3,4]");
+  CHECK(infer(OpKind::Where, {in("bool[2]"), in("f64[3,2]"), in("f64[2]")}) == "f64[3,2]");
+  CHECK_THAT(infer(OpKind::Where, {in("f32[2]"), in("f32[2]"), in("f32[2]")}),
+             Catch::Contains("cond must be bool"));
+  CHECK_THAT(infer(OpKind::Where, {in("bool[2]"), in("f32[2]"), in("i64[2]")}),
+             Catch::Contains("x and y dtypes differ"));
+  CHECK_THAT(infer(OpKind::Relu, {in("i32[2]")}), Catch::Contains("x is i32, which relu does not accept"));
 }
 
 TEST_CASE_METHOD(Fixture, "const and empty", "[shape]") {

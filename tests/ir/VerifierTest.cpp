@@ -167,3 +167,41 @@ TEST_CASE("the op table names operands and holds the ranges", "[verifier][op-tab
                 {{"hidden_size", int64_t(4)}, {"clip", -1.0}}, {"y", "yh", "yc"});
   CHECK_THAT(verifyNode(*lstm).message(), Catch::Contains("attribute 'clip' must be >= 0"));
 }
+
+TEST_CASE("element types: ops refuse types their kernels are not written for", "[verifier][dtype]") {
+  Graph g;
+  Value* mask = g.addInput("mask", T("bool[4]"));
+  Value* small = g.addInput("small", T("i8[4]"));
+  Value* wide = g.addInput("wide", T("f64[4]"));
+  Node* relu = g.addNode(OpKind::Relu, {mask}, {T("bool[4]")}, {}, {"r"});
+  g.outputs.push_back(relu->result());
+  CHECK(errorOf(g) == "node '%r' (relu): x is bool, which relu does not accept (x: bool[4])");
+  relu->operands = {wide};
+  relu->results[0]->type = T("f64[4]");
+  CHECK(
+      errorOf(g) ==
+      "node '%r' (relu): x is f64, which relu does not accept (f64 is for model edges and cast: cast to f32) "
+      "(x: f64[4])");
+  // Integers compute in add; bool does not; comparisons give bool.
+  Node* add = g.addNode(OpKind::Add, {small, small}, {T("i8[4]")}, {}, {"a"});
+  Node* lt = g.addNode(OpKind::Less, {small, small}, {T("bool[4]")}, {}, {"lt"});
+  Node* both = g.addNode(OpKind::And, {lt->result(), mask}, {T("bool[4]")}, {}, {"both"});
+  g.outputs = {add->result(), both->result()};
+  g.eraseNode(relu);
+  CHECK(errorOf(g) == "ok");
+  Node* boolAdd = g.addNode(OpKind::Add, {mask, mask}, {T("bool[4]")}, {}, {"ba"});
+  g.outputs.push_back(boolAdd->result());
+  CHECK(errorOf(g) == "node '%ba' (add): a is bool, which add does not accept (a: bool[4], b: bool[4])");
+}
+
+TEST_CASE("element types: integer payloads must fit their type", "[verifier][dtype]") {
+  Graph g;
+  auto data = std::make_shared<TensorData>();
+  data->type = T("u8[2]");
+  data->i64 = {0, 256};
+  Value* c = g.addConstant(data, "c");
+  g.outputs.push_back(c);
+  CHECK(errorOf(g) == "node '%c' (const): const value 256 does not fit u8[2]");
+  data->i64 = {0, 255};
+  CHECK(errorOf(g) == "ok");
+}

@@ -48,6 +48,7 @@
 #include "passes/PipelineOptions.h"
 #endif
 #include "backends/BackendRegistry.h"
+#include "backends/common/ExecutableShell.h"
 #include "runtime/TensorIO.h"
 #include "tests/onnx/Expectations.h"
 #include "tools/TensorCompare.h"
@@ -174,9 +175,7 @@ std::string inputNeededAsConstant(const std::string& message) {
 }
 
 ir::TensorDataPtr toTensorData(const Tensor& t) {
-  if (t.type() == ElementType::F32)
-    return ir::makeF32(t.shape(), std::vector<float>(t.f32(), t.f32() + t.numElements()));
-  return ir::makeI64(t.shape(), std::vector<int64_t>(t.i64(), t.i64() + t.numElements()));
+  return common::tensorData(t);
 }
 
 /// Graph inputs that a real model carries as constants and a backend needs
