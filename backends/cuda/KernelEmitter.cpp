@@ -1,12 +1,34 @@
 // The dispatch from op to kernel family: one switch over every op in
 // ops.def without `default:`, so -Werror=switch names an op added to the
 // table until it has a kernel here (or an explicit "not written yet").
+#include <fmt/format.h>
+
 #include "backends/cuda/KernelSource.h"
 
 namespace nutshell::cuda {
 
+namespace {
+
+/// The renderer's buffers are f32 or i64 (`float*`, `long long*`); a node
+/// touching another element type is listed, not miscompiled.
+const ir::Value* otherElementType(const ir::Node& node) {
+  auto other = [](const ir::Value* v) {
+    return v->type.dtype != ir::DType::F32 && v->type.dtype != ir::DType::I64;
+  };
+  for (const ir::Value* v : node.operands)
+    if (other(v)) return v;
+  for (const ir::Value* v : node.results)
+    if (other(v)) return v;
+  return nullptr;
+}
+
+}  // namespace
+
 Expected<KernelSource> emitKernel(const ir::Node& node) {
   using K = ir::OpKind;
+  if (const ir::Value* v = otherElementType(node))
+    return noKernel(node, fmt::format("%{} is {}: the cuda backend computes in f32 and i64 only", v->name,
+                                      ir::dtypeName(v->type.dtype)));
   switch (node.op) {
     case K::Const:
     case K::Empty: return KernelSource{};  // a device constant / an arena buffer a later kernel fills
@@ -90,6 +112,18 @@ Expected<KernelSource> emitKernel(const ir::Node& node) {
     case K::Shape:
     case K::ConstantOfShape:
     case K::Cast: return emitShapeOp(node);
+    // Their results are bool, which the gate above lists; reached only by a
+    // graph that breaks the ops' type rules.
+    case K::Equal:
+    case K::Less:
+    case K::Greater:
+    case K::LessEqual:
+    case K::GreaterEqual:
+    case K::Not:
+    case K::And:
+    case K::Or:
+    case K::Xor:
+    case K::Where: return noKernel(node, "comparisons, logic and where need bool tensors");
   }
   return noKernel(node, "unknown op");
 }
