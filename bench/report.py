@@ -23,12 +23,9 @@ TARGETS = {
     "bigconv": (0.33, {1, 16}),
     "inception3a": (1.0, {1, 16}), "resnet18": (1.0, {1, 16}),
 }
-# The zoo (bench/zoo.py, bench/run --zoo): models nobody tuned nutshell for.
-# Each must take at most ZOO_TARGET times ONNX Runtime's and OpenVINO's time,
+# The zoo (bench/zoo.py, bench/run --zoo; its names are in the results,
+# "zoo_models"): models nobody tuned nutshell for. Each must take at most ZOO_TARGET times ONNX Runtime's and OpenVINO's time,
 # and the geometric mean of nutshell/ORT over the zoo at most ZOO_GEOMEAN_TARGET.
-ZOO = {"resnet50", "resnext50_32x4d", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
-       "densenet121", "inception_v3", "googlenet", "squeezenet1_1", "shufflenet_v2_x1_0", "vgg11", "resnet18",
-       "gru_classifier", "transformer_layer", "vit_small"}
 ZOO_TARGET, ZOO_GEOMEAN_TARGET = 1.0, 0.8
 # Import to runnable with a cold cache: resnet18 under 0.5 s, resnet50 and
 # inception_v3 under 1.5 s, every other zoo model under 3 s.
@@ -59,6 +56,7 @@ def peak_per_core(results):
 def analyse(results):
     """One dict per row with the derived numbers and the target verdict."""
     peak = peak_per_core(results)
+    zoo = set(results.get("zoo_models", []))
     one_thread = {(r["model"], r["batch"]): r for r in results["rows"] if r["threads"] == 1}
     out = []
     for row in results["rows"]:
@@ -81,6 +79,7 @@ def analyse(results):
         derived["pct_peak"] = (100 * derived["gflops"] / (peak * row["threads"])
                                if derived["gflops"] and peak else None)
         derived["check"] = check.get("status", "not run")
+        derived["zoo"] = row["model"] in zoo
         # A median far above the best run means other processes took the CPU
         # during the measurement: the row is flagged, its ratio is unreliable.
         derived["noisy"] = any(isinstance(row.get(k), dict) and row[k].get("min_ms") and
@@ -105,7 +104,7 @@ def analyse(results):
                 derived["verdict"] = f"missed ({derived['check']})"
             else:
                 derived["verdict"] = "met" if derived["r_torch"] <= target[0] else "missed"
-        elif row["model"] in ZOO:
+        elif derived["zoo"]:
             derived["target"] = ZOO_TARGET
             peers_ms = [p for p in (ort, ov) if p]
             if nut is None:
@@ -154,7 +153,7 @@ def table_rows(rows):
                       ratio(r["r_ort"]), ratio(r["r_ov"]), ratio(r["r_torch_min"]),
                       f"{r['gflops']:.1f}" if r["gflops"] else "-",
                       f"{r['pct_peak']:.0f}%" if r["pct_peak"] else "-",
-                      (f"<= {r['target']}x" + (" ORT, OpenVINO" if r["model"] in ZOO and r["model"] not in TARGETS
+                      (f"<= {r['target']}x" + (" ORT, OpenVINO" if r["zoo"] and r["model"] not in TARGETS
                                                else "")) if r["target"] else "",
                       (r["verdict"] + " (noisy)" if r["verdict"] else "noisy") if r["noisy"] else r["verdict"]])
         if with_avx2:
@@ -178,12 +177,13 @@ def markdown_table(header, lines):
 def compile_rows(results):
     header = ["model", "import", "passes", "codegen", "LLVM optimize", "JIT", "total (import to runnable)",
               "warm cache", "ORT session", "OpenVINO compile", "target", "status"]
+    zoo = set(results.get("zoo_models", []))
     lines = []
     for model, check in results.get("checks", {}).items():
         nut = check.get("nutshell", {})
         phases = nut.get("phases", {})
         total = nut.get("compile_ms")
-        target = COMPILE_TARGET_MS.get(model, ZOO_COMPILE_TARGET_MS if model in ZOO else None)
+        target = COMPILE_TARGET_MS.get(model, ZOO_COMPILE_TARGET_MS if model in zoo else None)
         verdict = ""
         if target:
             verdict = "missed (error)" if total is None else ("met" if total < target else "missed")
@@ -231,8 +231,8 @@ def geomean(values):
 def zoo_geomeans(rows):
     """(batch, threads) -> (geomean nutshell/ORT, geomean nutshell/OpenVINO, models) over the zoo."""
     out = {}
-    for key in sorted({(r["batch"], r["threads"]) for r in rows if r["model"] in ZOO}):
-        zoo_rows = [r for r in rows if r["model"] in ZOO and (r["batch"], r["threads"]) == key]
+    for key in sorted({(r["batch"], r["threads"]) for r in rows if r["zoo"]}):
+        zoo_rows = [r for r in rows if r["zoo"] and (r["batch"], r["threads"]) == key]
         out[key] = (geomean(r["r_ort"] for r in zoo_rows), geomean(r["r_ov"] for r in zoo_rows), len(zoo_rows))
     return out
 

@@ -83,10 +83,8 @@ def run_nutshell(tool, folder, data_dir):
 
 
 def summarize_error(lines):
-    """The import error in one table cell: the unsupported ops, or the first reason."""
-    unsupported = sorted({m.group(1) for l in lines for m in [re.search(r"unsupported op '?(\w+)'?", l)] if m})
-    if unsupported:
-        return "unsupported: " + ", ".join(unsupported)
+    """The error in one table cell: its first line that says error (the
+    importer's lists every unsupported op and operand at once)."""
     reasons = [l for l in lines if "error" in l.lower()] or lines or ["no output"]
     return reasons[0][:200].replace("|", "\\|")
 
